@@ -1,0 +1,191 @@
+"""Appointment types and appointments with their attendees (users, contacts, external e-mails)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from contacts.models import Company, Contact
+
+
+class AppointmentType(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("appointment type")
+        verbose_name_plural = _("appointment types")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Outcome(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    COMPLETED = "completed", _("Completed")
+    NOT_COMPLETED = "not_completed", _("Not completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    REBOOKED = "rebooked", _("Rebooked")
+
+
+class Source(models.TextChoices):
+    CRM = "crm", _("CRM")
+    GOOGLE = "google", _("Google Calendar")
+    MICROSOFT = "microsoft", _("Office365")
+
+
+class Response(models.TextChoices):
+    NO_ANSWER = "no_answer", _("No answer")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    TENTATIVE = "tentative", _("Tentative")
+
+
+class Appointment(models.Model):
+    title = models.CharField(_("title"), max_length=255)
+    appointment_type = models.ForeignKey(
+        AppointmentType,
+        verbose_name=_("appointment type"),
+        on_delete=models.PROTECT,
+        related_name="appointments",
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    all_day = models.BooleanField(_("all day"), default=False)
+    location = models.CharField(_("place"), max_length=255, blank=True)
+    agenda = models.TextField(_("agenda"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="appointments",
+    )
+    organizer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("organizer"),
+        on_delete=models.PROTECT,
+        related_name="organized_appointments",
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=20, choices=Outcome.choices, default=Outcome.PLANNED
+    )
+    source = models.CharField(
+        _("source"), max_length=20, choices=Source.choices, default=Source.CRM
+    )
+    locked = models.BooleanField(_("locked"), default=False)
+    lock_reason = models.CharField(_("lock reason"), max_length=255, blank=True)
+    # Set when the calendar event behind the appointment was cancelled/deleted at the provider;
+    # the appointment itself stays (the spec: a delete in the calendar does not delete it here).
+    cancelled_at = models.DateTimeField(_("cancelled in calendar"), null=True, blank=True)
+    video_link = models.URLField(_("video link"), max_length=1000, blank=True)
+    room_name = models.CharField(_("room"), max_length=255, blank=True)
+    room_email = models.EmailField(_("room e-mail"), blank=True)
+    follow_up_of = models.ForeignKey(
+        "self",
+        verbose_name=_("follow-up of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_ups",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["start", "pk"]
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        indexes = [
+            models.Index(fields=["organizer", "start"]),
+            models.Index(fields=["start"]),
+            models.Index(fields=["company", "start"]),
+            models.Index(fields=["appointment_type", "start"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gte=models.F("start")), name="appt_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("appointments:detail", args=[self.pk])
+
+
+class AttendeeKind(models.TextChoices):
+    USER = "user", _("User")
+    CONTACT = "contact", _("Contact")
+    EXTERNAL = "external", _("External")
+
+
+class Attendee(models.Model):
+    """A participant other than the organizer: a CRM user, a contact, or an unmatched e-mail."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="attendees")
+    kind = models.CharField(max_length=10, choices=AttendeeKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attended_appointments",
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="attendances"
+    )
+    # The address the invitation goes to (lower-cased); blank for a contact without e-mail.
+    email = models.EmailField(_("e-mail"), blank=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    response = models.CharField(
+        _("response"), max_length=12, choices=Response.choices, default=Response.NO_ANSWER
+    )
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("attendee")
+        verbose_name_plural = _("attendees")
+        indexes = [
+            models.Index(fields=["user", "appointment"]),
+            models.Index(fields=["contact", "appointment"]),
+            models.Index(fields=["email"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "user"],
+                condition=models.Q(user__isnull=False),
+                name="attendee_unique_user",
+            ),
+            models.UniqueConstraint(
+                fields=["appointment", "contact"],
+                condition=models.Q(contact__isnull=False),
+                name="attendee_unique_contact",
+            ),
+            models.UniqueConstraint(
+                fields=["appointment", "email"],
+                condition=models.Q(kind="external"),
+                name="attendee_unique_external_email",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="user", user__isnull=False, contact__isnull=True)
+                    | models.Q(kind="contact", contact__isnull=False, user__isnull=True)
+                    | models.Q(kind="external", user__isnull=True, contact__isnull=True)
+                ),
+                name="attendee_kind_matches_fk",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email or self.name or str(self.contact or self.user)
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = (self.email or "").strip().lower()
+        super().save(*args, **kwargs)
