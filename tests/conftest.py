@@ -53,3 +53,24 @@ def page(browser):
     pg.set_default_timeout(15_000)
     yield pg
     context.close()
+
+
+# --- the provider emulator, on a free loopback port --------------------------------------------
+@pytest.fixture(scope="session")
+def emulator_server():
+    import logging
+
+    from provider_emulator import EmulatorServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = EmulatorServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def emulator(emulator_server):
+    """The running emulator, reset to empty for each test. ``emulator.url``, ``emulator.state``."""
+    emulator_server.state.reset()
+    yield emulator_server
+    emulator_server.state.reset()
