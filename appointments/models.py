@@ -101,6 +101,7 @@ class Appointment(models.Model):
         ordering = ["start", "pk"]
         verbose_name = _("appointment")
         verbose_name_plural = _("appointments")
+        permissions = [("view_all_appointments", _("Can see every user's appointments"))]
         indexes = [
             models.Index(fields=["organizer", "start"]),
             models.Index(fields=["start"]),

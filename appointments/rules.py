@@ -1,0 +1,127 @@
+"""Who may see and change what on an appointment; small pure functions, no queries beyond
+the appointment's own attendees.
+
+The spec's rules: only the organizer changes date, time, place, agenda, company, participants
+or description; a passed appointment's date/time is frozen (its outcome is not); a locked one
+(e.g. an invitation from a contact) has those fields frozen for everyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+
+from appointments.models import Appointment
+
+DATE_FIELDS = frozenset({"start", "end", "all_day"})
+PLACE_FIELDS = frozenset({"location"})
+PARTICIPANT_FIELDS = frozenset({"contacts", "users", "external_emails", "room_name", "room_email"})
+PROTECTED_FIELDS = (
+    DATE_FIELDS
+    | PLACE_FIELDS
+    | PARTICIPANT_FIELDS
+    | frozenset({"agenda", "company", "description"})
+)
+# Not in the spec's list, but still the organizer's alone.
+ORGANIZER_ONLY_FIELDS = PROTECTED_FIELDS | frozenset({"title", "appointment_type", "video_link"})
+OUTCOME_FIELD = "outcome"
+EDITABLE_FIELDS = ORGANIZER_ONLY_FIELDS | frozenset({OUTCOME_FIELD})
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+ALLOW = Decision(True)
+
+
+def deny(reason: str) -> Decision:
+    return Decision(False, reason)
+
+
+def is_passed(appointment: Appointment, now: datetime) -> bool:
+    return appointment.end < now
+
+
+def is_organizer(appointment: Appointment, user) -> bool:
+    return user is not None and user.pk is not None and appointment.organizer_id == user.pk
+
+
+def is_attendee_user(appointment: Appointment, user) -> bool:
+    if user is None or user.pk is None:
+        return False
+    return any(a.user_id == user.pk for a in appointment.attendees.all())
+
+
+def is_participant(appointment: Appointment, user) -> bool:
+    return is_organizer(appointment, user) or is_attendee_user(appointment, user)
+
+
+def shares_team_with_organizer(appointment: Appointment, user) -> bool:
+    mine = set(user.groups.values_list("pk", flat=True))
+    return bool(mine) and appointment.organizer.groups.filter(pk__in=mine).exists()
+
+
+def can_view(appointment: Appointment, user) -> bool:
+    if user is None or not user.is_active:
+        return False
+    if user.is_superuser or user.has_perm("appointments.view_all_appointments"):
+        return True
+    return is_participant(appointment, user) or shares_team_with_organizer(appointment, user)
+
+
+def can_set_outcome(appointment: Appointment, user, now: datetime | None = None) -> Decision:
+    """Any participating user may record the outcome, also after the appointment has passed."""
+    if is_participant(appointment, user) or getattr(user, "is_superuser", False):
+        return ALLOW
+    return deny(_("Only the organizer and participating users can set the outcome."))
+
+
+def can_change_field(appointment: Appointment, user, field: str, now: datetime) -> Decision:
+    if field == OUTCOME_FIELD:
+        return can_set_outcome(appointment, user, now)
+    if field not in EDITABLE_FIELDS:
+        return deny(_("The field “%(field)s” cannot be changed.") % {"field": field})
+    if appointment.locked and field in PROTECTED_FIELDS:
+        reason = appointment.lock_reason or _("it was booked outside the CRM")
+        return deny(
+            _(
+                "This appointment is locked (%(reason)s): nobody can change its date, time, "
+                "place, agenda, company, participants or description."
+            )
+            % {"reason": reason}
+        )
+    if not is_organizer(appointment, user):
+        return deny(
+            _(
+                "Only the organizer can change the date, time, place, agenda, company, "
+                "participants, title or description of this appointment."
+            )
+        )
+    if field in DATE_FIELDS and is_passed(appointment, now):
+        return deny(
+            _(
+                "This appointment has passed, so its date and time can no longer be changed. "
+                "Set the outcome (e.g. “Not completed”) and create a follow-up appointment."
+            )
+        )
+    return ALLOW
+
+
+def can_create_follow_up(appointment: Appointment, user, now: datetime | None = None) -> Decision:
+    if is_participant(appointment, user):
+        return ALLOW
+    return deny(_("Only the organizer and participating users can create a follow-up."))
+
+
+def can_delete(appointment: Appointment, user, now: datetime | None = None) -> Decision:
+    if is_organizer(appointment, user):
+        return ALLOW
+    return deny(_("Only the organizer can delete this appointment."))

@@ -1,0 +1,131 @@
+"""Reads for appointments, with visibility: organizer, attendee user, same team (a Django
+Group shared with the organizer), `appointments.view_all_appointments`, or superuser."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.models import Group
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from appointments.models import Appointment, AppointmentType, Attendee, Response
+
+
+def _base() -> QuerySet[Appointment]:
+    return Appointment.objects.select_related(
+        "appointment_type", "organizer", "company"
+    ).prefetch_related(
+        Prefetch("attendees", queryset=Attendee.objects.select_related("user", "contact"))
+    )
+
+
+def _own_q(user) -> Q:
+    attends = Attendee.objects.filter(appointment=OuterRef("pk"), user=user)
+    return Q(organizer=user) | Q(Exists(attends))
+
+
+def _visible_q(user) -> Q | None:
+    """None means "everything"."""
+    if user.is_superuser or user.has_perm("appointments.view_all_appointments"):
+        return None
+    teams = Group.objects.filter(user=user)
+    same_team = Group.objects.filter(user=OuterRef("organizer_id"), pk__in=teams)
+    return _own_q(user) | Q(Exists(same_team))
+
+
+def appointment_visible_queryset(*, user) -> QuerySet[Appointment]:
+    if not user.is_authenticated or not user.is_active:
+        return Appointment.objects.none()
+    visible = _visible_q(user)
+    qs = _base()
+    return qs if visible is None else qs.filter(visible)
+
+
+def _overlapping(qs: QuerySet[Appointment], start, end) -> QuerySet[Appointment]:
+    # [start, end): an appointment touching `start` with zero length still counts.
+    if start is not None:
+        qs = qs.filter(Q(end__gt=start) | Q(start__gte=start))
+    if end is not None:
+        qs = qs.filter(start__lt=end)
+    return qs
+
+
+def appointment_list(
+    *,
+    user,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    appointment_type: AppointmentType | None = None,
+    participant=None,
+    company=None,
+    contact=None,
+    include_colleagues: bool = False,
+) -> QuerySet[Appointment]:
+    """The user's own appointments, or with `include_colleagues` all they may see."""
+    qs = appointment_visible_queryset(user=user)
+    if not include_colleagues:
+        qs = qs.filter(_own_q(user))
+    qs = _overlapping(qs, start, end)
+    if appointment_type is not None:
+        qs = qs.filter(appointment_type=appointment_type)
+    if participant is not None:
+        qs = qs.filter(_own_q(participant))
+    if company is not None:
+        qs = qs.filter(company=company)
+    if contact is not None:
+        qs = qs.filter(Exists(Attendee.objects.filter(appointment=OuterRef("pk"), contact=contact)))
+    return qs.order_by("start", "pk")
+
+
+def appointment_get(*, user, pk) -> Appointment:
+    try:
+        return appointment_visible_queryset(user=user).get(pk=pk)
+    except (Appointment.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such appointment.") from exc
+
+
+def appointment_timeline_for_contact(*, user, contact) -> QuerySet[Appointment]:
+    """Every visible appointment the contact attends, newest first."""
+    attends = Attendee.objects.filter(appointment=OuterRef("pk"), contact=contact)
+    return appointment_visible_queryset(user=user).filter(Exists(attends)).order_by("-start", "-pk")
+
+
+def appointments_for_company(
+    *, user, company, now: datetime | None = None
+) -> tuple[QuerySet[Appointment], QuerySet[Appointment]]:
+    """(upcoming soonest first, past newest first) for the customer card: booked on the company
+    or attended by one of its contacts."""
+    now = now or timezone.now()
+    by_contact = Attendee.objects.filter(appointment=OuterRef("pk"), contact__company=company)
+    qs = appointment_visible_queryset(user=user).filter(Q(company=company) | Q(Exists(by_contact)))
+    upcoming = qs.filter(end__gte=now).order_by("start", "pk")
+    past = qs.filter(end__lt=now).order_by("-start", "-pk")
+    return upcoming, past
+
+
+def _display_name(user) -> str:
+    return user.get_full_name() or user.email
+
+
+def appointment_participants(appointment: Appointment) -> list[dict]:
+    """Organizer first (accepted), then the attendees in the order they were added."""
+    organizer = appointment.organizer
+    people = [
+        {
+            "email": organizer.email.lower(),
+            "name": _display_name(organizer),
+            "kind": "organizer",
+            "response": Response.ACCEPTED.value,
+        }
+    ]
+    for a in appointment.attendees.all():
+        if a.user is not None:
+            name = _display_name(a.user)
+        elif a.contact is not None:
+            name = a.contact.name
+        else:
+            name = a.name or a.email
+        people.append({"email": a.email, "name": name, "kind": a.kind, "response": a.response})
+    return people

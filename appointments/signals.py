@@ -1,0 +1,29 @@
+"""`appointment_changed` is sent after commit by every appointment service that changes data.
+
+kwargs: appointment_id, action ("created" | "updated" | "deleted"), changed_fields (list[str]),
+actor_id (int | None). The calendar sync listens; the services know nothing about calendars.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.dispatch import Signal
+
+from appointments.models import Appointment
+
+appointment_changed = Signal()
+
+
+def send_appointment_changed(
+    *, appointment_id: int, action: str, changed_fields: list[str], actor_id: int | None
+) -> None:
+    def _send() -> None:
+        appointment_changed.send(
+            sender=Appointment,
+            appointment_id=appointment_id,
+            action=action,
+            changed_fields=list(changed_fields),
+            actor_id=actor_id,
+        )
+
+    transaction.on_commit(_send)
