@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from appointments.api import AppointmentTypeViewSet, AppointmentViewSet
+from contacts.api import CompanyViewSet, ContactViewSet
+
+router = DefaultRouter()
+router.register("companies", CompanyViewSet, basename="api-company")
+router.register("contacts", ContactViewSet, basename="api-contact")
+router.register("appointment-types", AppointmentTypeViewSet, basename="api-appointment-type")
+router.register("appointments", AppointmentViewSet, basename="api-appointment")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    *router.urls,
 ]

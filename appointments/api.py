@@ -1,0 +1,154 @@
+"""REST endpoints for appointment types and appointments; thin, the services hold the rules."""
+
+from __future__ import annotations
+
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from appointments import selectors, services
+from appointments.models import Appointment, AppointmentType
+from appointments.serializers import (
+    AppointmentSerializer,
+    AppointmentTypeSerializer,
+    AppointmentWriteSerializer,
+    FollowUpSerializer,
+)
+from contacts.api import ServiceErrorsMixin
+from contacts.selectors import company_get, contact_get, users_by_emails
+
+
+class IsStaffOrReadOnly(permissions.BasePermission):
+    def has_permission(self, request: Request, view) -> bool:
+        return request.method in permissions.SAFE_METHODS or bool(request.user.is_staff)
+
+
+class AppointmentTypeViewSet(viewsets.ModelViewSet):
+    """Everyone reads the types; only staff change them."""
+
+    serializer_class = AppointmentTypeSerializer
+    queryset = AppointmentType.objects.all()
+    permission_classes = [permissions.IsAuthenticated, IsStaffOrReadOnly]
+
+
+LIST_PARAMETERS = [
+    OpenApiParameter("start", OpenApiTypes.DATETIME, description="Overlapping from (inclusive)."),
+    OpenApiParameter("end", OpenApiTypes.DATETIME, description="Overlapping until (exclusive)."),
+    OpenApiParameter("type", int, description="Appointment type id."),
+    OpenApiParameter("user", OpenApiTypes.EMAIL, description="A participating user's e-mail."),
+    OpenApiParameter("company", int, description="Company id."),
+    OpenApiParameter("contact", int, description="Contact id."),
+    OpenApiParameter(
+        "include_colleagues", bool, description="Everything you may see, not only your own."
+    ),
+]
+
+
+def _datetime_param(params, name: str):
+    raw = params.get(name)
+    if not raw:
+        return None
+    value = parse_datetime(raw)
+    if value is None or value.tzinfo is None:
+        raise ValidationError({name: "Expected an ISO 8601 date-time with a time zone."})
+    return value
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=LIST_PARAMETERS),
+    create=extend_schema(request=AppointmentWriteSerializer),
+    update=extend_schema(request=AppointmentWriteSerializer),
+    partial_update=extend_schema(request=AppointmentWriteSerializer),
+)
+class AppointmentViewSet(
+    ServiceErrorsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = AppointmentSerializer
+    queryset = Appointment.objects.none()
+
+    def get_queryset(self):
+        user = self.request.user
+        if self.action != "list":
+            return selectors.appointment_visible_queryset(user=user)
+        return selectors.appointment_list(user=user, **self._list_filters())
+
+    def _list_filters(self) -> dict:
+        params, user = self.request.query_params, self.request.user
+        filters: dict = {
+            "start": _datetime_param(params, "start"),
+            "end": _datetime_param(params, "end"),
+            "include_colleagues": params.get("include_colleagues", "").lower()
+            in ("1", "true", "yes"),
+        }
+        if params.get("type"):
+            filters["appointment_type"] = self._object(AppointmentType.objects.all(), "type")
+        if params.get("user"):
+            participant = users_by_emails([params["user"]]).get(params["user"].lower())
+            if participant is None:
+                raise ValidationError({"user": "No such user."})
+            filters["participant"] = participant
+        if params.get("company"):
+            filters["company"] = company_get(user=user, pk=params["company"])
+        if params.get("contact"):
+            filters["contact"] = contact_get(user=user, pk=params["contact"])
+        return filters
+
+    def _object(self, qs, name: str):
+        try:
+            return qs.get(pk=self.request.query_params[name])
+        except (qs.model.DoesNotExist, ValueError) as exc:
+            raise ValidationError({name: "Not found."}) from exc
+
+    def _read(self, appointment: Appointment, code: int = status.HTTP_200_OK) -> Response:
+        fresh = selectors.appointment_get(user=self.request.user, pk=appointment.pk)
+        return Response(AppointmentSerializer(fresh).data, status=code)
+
+    def _input(self, partial: bool = False) -> dict:
+        serializer = AppointmentWriteSerializer(
+            data=self.request.data, partial=partial, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer.to_service_kwargs()
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        data = self._input()
+        outcome = data.pop("outcome", None)
+        appointment = services.appointment_create(organizer=request.user, **data)
+        if outcome:
+            services.appointment_set_outcome(
+                appointment=appointment, actor=request.user, outcome=outcome
+            )
+        return self._read(appointment, status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        appointment = self.get_object()
+        changes = self._input(partial=kwargs.pop("partial", False))
+        services.appointment_update(appointment=appointment, actor=request.user, **changes)
+        return self._read(appointment)
+
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def perform_destroy(self, instance: Appointment) -> None:
+        services.appointment_delete(appointment=instance, actor=self.request.user)
+
+    @extend_schema(request=FollowUpSerializer, responses={201: AppointmentSerializer})
+    @action(detail=True, methods=["post"], url_path="follow-up")
+    def follow_up(self, request: Request, pk=None) -> Response:
+        """Book a new time for this appointment, copying its type, people and place."""
+        original = self.get_object()
+        serializer = FollowUpSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        follow_up = services.appointment_create_follow_up(
+            appointment=original, actor=request.user, **serializer.validated_data
+        )
+        return self._read(follow_up, status.HTTP_201_CREATED)

@@ -1,0 +1,164 @@
+"""API shapes for appointments: one read serializer, one write serializer (validated input
+that the viewset hands to the services)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from appointments.models import Appointment, AppointmentType, AttendeeKind, Outcome
+from appointments.selectors import appointment_participants
+from contacts.models import Company, Contact
+from contacts.selectors import company_list, contact_list, users_by_emails
+
+
+class AppointmentTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AppointmentType
+        fields = ["id", "name", "active"]
+
+
+class ParticipantSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["organizer", *AttendeeKind.values])
+    response = serializers.CharField()
+
+
+class RoomSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    email = serializers.EmailField()
+
+
+class AppointmentSerializer(serializers.ModelSerializer):
+    organizer = serializers.EmailField(source="organizer.email", read_only=True)
+    users = serializers.SerializerMethodField()
+    contacts = serializers.SerializerMethodField()
+    external_attendees = serializers.SerializerMethodField()
+    participants = serializers.SerializerMethodField()
+    room = serializers.SerializerMethodField()
+    cancelled = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "id",
+            "title",
+            "appointment_type",
+            "start",
+            "end",
+            "all_day",
+            "location",
+            "agenda",
+            "description",
+            "organizer",
+            "users",
+            "contacts",
+            "company",
+            "external_attendees",
+            "participants",
+            "source",
+            "locked",
+            "lock_reason",
+            "video_link",
+            "room",
+            "outcome",
+            "cancelled",
+            "follow_up_of",
+        ]
+        read_only_fields = fields
+
+    def _attendees(self, obj: Appointment, kind: str) -> list:
+        return [a for a in obj.attendees.all() if a.kind == kind]
+
+    @extend_schema_field(serializers.ListField(child=serializers.EmailField()))
+    def get_users(self, obj: Appointment) -> list[str]:
+        return [a.user.email for a in self._attendees(obj, AttendeeKind.USER)]
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_contacts(self, obj: Appointment) -> list[int]:
+        return [a.contact_id for a in self._attendees(obj, AttendeeKind.CONTACT)]
+
+    @extend_schema_field(serializers.ListField(child=serializers.EmailField()))
+    def get_external_attendees(self, obj: Appointment) -> list[str]:
+        return [a.email for a in self._attendees(obj, AttendeeKind.EXTERNAL)]
+
+    @extend_schema_field(ParticipantSerializer(many=True))
+    def get_participants(self, obj: Appointment) -> list[dict]:
+        return appointment_participants(obj)
+
+    @extend_schema_field(RoomSerializer(allow_null=True))
+    def get_room(self, obj: Appointment) -> dict | None:
+        if not (obj.room_name or obj.room_email):
+            return None
+        return {"name": obj.room_name, "email": obj.room_email}
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_cancelled(self, obj: Appointment) -> bool:
+        return obj.cancelled_at is not None
+
+
+class AppointmentWriteSerializer(serializers.Serializer):
+    """Input for create/update; references are resolved within what the user may see."""
+
+    title = serializers.CharField(max_length=255)
+    appointment_type = serializers.PrimaryKeyRelatedField(queryset=AppointmentType.objects.all())
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    all_day = serializers.BooleanField(required=False, default=False)
+    location = serializers.CharField(required=False, allow_blank=True, default="")
+    agenda = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    company = serializers.PrimaryKeyRelatedField(
+        queryset=Company.objects.all(), required=False, allow_null=True, default=None
+    )
+    contacts = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.all(), many=True, required=False, default=list
+    )
+    users = serializers.ListField(child=serializers.EmailField(), required=False, default=list)
+    external_attendees = serializers.ListField(
+        child=serializers.EmailField(), required=False, default=list
+    )
+    outcome = serializers.ChoiceField(choices=Outcome.choices, required=False)
+
+    @property
+    def _user(self):
+        return self.context["request"].user
+
+    def validate_company(self, company: Company | None) -> Company | None:
+        if company is not None and not company_list(user=self._user).filter(pk=company.pk):
+            raise serializers.ValidationError(_("No such company."))
+        return company
+
+    def validate_contacts(self, contacts: list[Contact]) -> list[Contact]:
+        visible = set(
+            contact_list(user=self._user)
+            .filter(pk__in=[c.pk for c in contacts])
+            .values_list("pk", flat=True)
+        )
+        missing = [c.pk for c in contacts if c.pk not in visible]
+        if missing:
+            raise serializers.ValidationError(_("No such contact: %(ids)s") % {"ids": missing})
+        return contacts
+
+    def validate_users(self, emails: list[str]) -> list:
+        found = users_by_emails(emails)
+        missing = [e for e in emails if e.lower() not in found]
+        if missing:
+            raise serializers.ValidationError(
+                _("No such user: %(emails)s") % {"emails": ", ".join(missing)}
+            )
+        return list({u.pk: u for u in found.values()}.values())
+
+    def to_service_kwargs(self) -> dict:
+        data = dict(self.validated_data)
+        if "external_attendees" in data:
+            data["external_emails"] = data.pop("external_attendees")
+        return data
+
+
+class FollowUpSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    title = serializers.CharField(max_length=255, required=False)
