@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from contacts.models import Company, Contact, ContactEmail
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    fields = ["name", "title", "phone"]
+    extra = 0
+    show_change_link = True
+
+
+class ContactEmailInline(admin.TabularInline):
+    model = ContactEmail
+    extra = 1
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ["name", "email_domains", "phone", "website", "updated_at"]
+    search_fields = ["name", "email_domains", "phone"]
+    list_filter = ["created_at"]
+    inlines = [ContactInline]
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "title", "company", "phone", "primary_email"]
+    search_fields = ["name", "title", "emails__email", "company__name"]
+    list_filter = ["company"]
+    list_select_related = ["company"]
+    autocomplete_fields = ["company"]
+    inlines = [ContactEmailInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("emails")
+
+    @admin.display(description="primary e-mail")
+    def primary_email(self, obj: Contact) -> str:
+        return obj.primary_email
