@@ -1,0 +1,187 @@
+"""Calendar apps (the App directory), reps' connections with their sync state, and event links."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from appointments.models import Appointment, AppointmentType
+
+from .crypto import EncryptedTextField
+
+
+class Provider(models.TextChoices):
+    GOOGLE = "google", _("Google Calendar")
+    MICROSOFT = "microsoft", _("Office365")
+
+
+class CalendarApp(models.Model):
+    """An app in the App directory: installed by an administrator with its OAuth client."""
+
+    provider = models.CharField(_("app"), max_length=20, choices=Provider.choices, unique=True)
+    installed = models.BooleanField(_("installed"), default=False)
+    client_id = models.CharField(_("OAuth client id"), max_length=255, blank=True)
+    client_secret = EncryptedTextField(_("OAuth client secret"), blank=True)
+    tenant = models.CharField(
+        _("tenant"), max_length=100, blank=True, default="", help_text=_("Microsoft only")
+    )
+    installed_at = models.DateTimeField(_("installed at"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("calendar app")
+        verbose_name_plural = _("App directory")
+        ordering = ["provider"]
+
+    def __str__(self) -> str:
+        return self.get_provider_display()
+
+
+class ConnectionState(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    NEEDS_RECONNECT = "needs_reconnect", _("Needs reconnect")
+    DISCONNECTED = "disconnected", _("Disconnected")
+
+
+class CalendarConnection(models.Model):
+    """One rep's link to one provider account, with the sync state it needs."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_connections"
+    )
+    provider = models.CharField(_("provider"), max_length=20, choices=Provider.choices)
+    account_email = models.EmailField(_("connected account"))
+    account_id = models.CharField(max_length=255, blank=True)  # provider's stable user id
+    state = models.CharField(
+        _("state"), max_length=20, choices=ConnectionState.choices, default=ConnectionState.ACTIVE
+    )
+    # None until the rep has chosen the type on the "choose appointment type" step and saved.
+    appointment_type = models.ForeignKey(
+        AppointmentType,
+        verbose_name=_("appointment type"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    access_token = EncryptedTextField(blank=True)
+    refresh_token = EncryptedTextField(blank=True)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.TextField(blank=True)
+    connected_at = models.DateTimeField(_("connected since"), auto_now_add=True)
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+    disconnected_at = models.DateTimeField(null=True, blank=True)
+
+    # --- sync state (saved in the same transaction as the changes it covers) ---
+    sync_cursor = models.TextField(blank=True)  # Google nextSyncToken / Graph deltaLink
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    last_sync_at = models.DateTimeField(_("last sync"), null=True, blank=True)
+    last_sync_summary = models.JSONField(default=dict, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    sync_requested_at = models.DateTimeField(null=True, blank=True)  # coalesces pushes
+    sync_started_at = models.DateTimeField(null=True, blank=True)  # lease: one sync at a time
+
+    # --- push: Google channel / Graph subscription ---
+    channel_id = models.CharField(max_length=255, blank=True)
+    channel_resource_id = models.CharField(max_length=255, blank=True)
+    channel_token = EncryptedTextField(blank=True)  # Google channel token / Graph clientState
+    channel_expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar connection")
+        verbose_name_plural = _("calendar connections")
+        ordering = ["-connected_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=~models.Q(state="disconnected"),
+                name="one_live_calendar_connection_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "account_email"],
+                condition=~models.Q(state="disconnected"),
+                name="calendar_account_linked_once",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "provider"]),
+            models.Index(fields=["channel_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ↔ {self.get_provider_display()} ({self.account_email})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == ConnectionState.ACTIVE and self.appointment_type_id is not None
+
+
+class EventLink(models.Model):
+    """A provider event seen through one connection, and the appointment it maps to (if any).
+
+    Events that were not imported keep their ``skip_reason`` so the rep can read why.
+    """
+
+    connection = models.ForeignKey(
+        CalendarConnection, on_delete=models.CASCADE, related_name="event_links"
+    )
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="event_links"
+    )
+    provider_event_id = models.CharField(max_length=1024)
+    ical_uid = models.CharField(max_length=1024, blank=True, db_index=True)
+    series_id = models.CharField(max_length=1024, blank=True)  # recurring master's id
+    original_start = models.DateTimeField(null=True, blank=True)
+    etag = models.CharField(max_length=255, blank=True)
+    provider_updated = models.DateTimeField(null=True, blank=True)
+    title = models.CharField(max_length=255, blank=True)
+    start = models.DateTimeField(null=True, blank=True)
+    skip_reason = models.CharField(max_length=40, blank=True)
+    skip_detail = models.CharField(max_length=255, blank=True)
+    # Hash of what the sync last wrote/read, so our own writes do not echo back.
+    synced_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "provider_event_id"], name="event_link_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["connection", "skip_reason"]),
+            models.Index(fields=["appointment"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_event_id} → {self.appointment_id or self.skip_reason}"
+
+
+class SyncRun(models.Model):
+    """One sync of one connection: what was fetched, written and skipped, and why."""
+
+    connection = models.ForeignKey(
+        CalendarConnection, on_delete=models.CASCADE, related_name="sync_runs"
+    )
+    kind = models.CharField(max_length=20)  # full / incremental / export
+    trigger = models.CharField(max_length=20, blank=True)  # activation / push / schedule / command
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    fetched = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    exported = models.PositiveIntegerField(default=0)
+    skipped = models.JSONField(default=dict, blank=True)  # reason -> count
+    provider_requests = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["connection", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.connection_id} {self.kind} {self.started_at:%Y-%m-%d %H:%M}"

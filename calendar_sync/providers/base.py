@@ -1,0 +1,211 @@
+"""The one interface every provider adapter implements, in provider-neutral dataclasses.
+
+The sync engine speaks only these types. Adapters (``providers/google``, ``providers/microsoft``)
+map wire JSON to and from them and translate the providers' errors into ``ProviderError``s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+ResponseStatus = Literal["accepted", "declined", "tentative", "needs_action"]
+
+
+# --- errors ----------------------------------------------------------------------------------------
+class ProviderError(Exception):
+    """A provider call failed. ``permanent`` errors are not retried."""
+
+    permanent: bool = False
+
+    def __init__(self, message: str, *, permanent: bool | None = None, status: int | None = None):
+        super().__init__(message)
+        if permanent is not None:
+            self.permanent = permanent
+        self.status = status
+
+
+class AuthRevoked(ProviderError):
+    """The grant is gone (invalid_grant / revoked): the rep must reconnect."""
+
+    permanent = True
+
+
+class RateLimited(ProviderError):
+    """429 / 403 rate limit: retry after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, *, retry_after: float = 1.0, status: int | None = 429):
+        super().__init__(message, permanent=False, status=status)
+        self.retry_after = retry_after
+
+
+class CursorExpired(ProviderError):
+    """The sync token / delta link is dead (410): drop it and sync the window in full."""
+
+    permanent = False
+
+
+class EventNotFound(ProviderError):
+    permanent = True
+
+
+class PreconditionFailed(ProviderError):
+    """The event changed at the provider since we read it (stale etag)."""
+
+    permanent = False
+
+
+# --- data ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ExternalAttendee:
+    email: str
+    name: str = ""
+    response: ResponseStatus = "needs_action"
+    is_self: bool = False
+    is_organizer: bool = False
+    is_resource: bool = False  # a room or other resource: never a participant
+
+
+@dataclass
+class ExternalEvent:
+    id: str
+    ical_uid: str
+    title: str
+    start: dt.datetime | None  # None when the provider sent no usable start (skipped, reason kept)
+    end: dt.datetime | None
+    all_day: bool = False
+    timezone: str = "UTC"
+    description: str = ""
+    location: str = ""
+    organizer_email: str = ""
+    organizer_is_self: bool = False
+    attendees: list[ExternalAttendee] = field(default_factory=list)
+    cancelled: bool = False
+    updated: dt.datetime | None = None
+    etag: str = ""
+    series_id: str = ""  # the recurring series' id, for an instance
+    original_start: dt.datetime | None = None
+    is_recurring: bool = False  # an instance of a series (or the series itself)
+    video_link: str = ""
+    video_pending: bool = False  # Meet link requested, not ready yet
+    crm_id: str = ""  # our appointment id, from extended properties (echo suppression)
+    room_emails: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChangePage:
+    events: list[ExternalEvent]
+    # The cursor to store once the LAST page has been processed (None on earlier pages).
+    next_cursor: str | None = None
+    removed_ids: list[str] = field(default_factory=list)  # deletions reported without a body
+
+
+@dataclass(frozen=True)
+class BusyBlock:
+    start: dt.datetime
+    end: dt.datetime
+    status: str = "busy"  # busy / tentative / oof
+
+
+@dataclass(frozen=True)
+class Room:
+    email: str
+    name: str
+    capacity: int = 0
+    building: str = ""
+
+
+@dataclass
+class EventDraft:
+    """What the CRM wants the provider event to be."""
+
+    crm_id: str
+    title: str
+    start: dt.datetime
+    end: dt.datetime
+    all_day: bool = False
+    timezone: str = "UTC"
+    description: str = ""
+    location: str = ""
+    attendee_emails: list[str] = field(default_factory=list)
+    room_email: str = ""
+    room_name: str = ""
+    send_invitations: bool = True
+    add_video: bool = False
+    # Client-chosen idempotency key (Google event id / Graph transactionId), stable per appointment.
+    idempotency_key: str = ""
+    video_request_id: str = ""
+
+
+@dataclass
+class Channel:
+    id: str
+    resource_id: str
+    expires_at: dt.datetime
+    token: str = ""
+
+
+@dataclass
+class Tokens:
+    access_token: str
+    refresh_token: str
+    expires_at: dt.datetime | None
+
+
+# Called by an adapter whenever it refreshed the access token, so the caller can persist it.
+TokenSaver = Callable[[Tokens], None]
+
+
+class CalendarAdapter(ABC):
+    """A rep's primary calendar at one provider."""
+
+    provider: str
+
+    @abstractmethod
+    def list_changes(
+        self, *, cursor: str | None, window_start: dt.datetime, window_end: dt.datetime
+    ) -> Iterator[ChangePage]:
+        """Pages of changes since ``cursor`` (all events in the window when None).
+
+        Raises CursorExpired for a dead cursor. Recurring events come expanded into instances.
+        """
+
+    @abstractmethod
+    def get_event(self, event_id: str) -> ExternalEvent: ...
+
+    @abstractmethod
+    def create_event(self, draft: EventDraft) -> ExternalEvent:
+        """Idempotent on ``draft.idempotency_key``: a retry returns the existing event."""
+
+    @abstractmethod
+    def update_event(
+        self, event_id: str, draft: EventDraft, *, etag: str = ""
+    ) -> ExternalEvent: ...
+
+    @abstractmethod
+    def free_busy(
+        self, emails: list[str], start: dt.datetime, end: dt.datetime
+    ) -> dict[str, list[BusyBlock]]: ...
+
+    @abstractmethod
+    def list_rooms(self) -> list[Room]: ...
+
+    @abstractmethod
+    def watch(self, *, callback_url: str, token: str, ttl_seconds: int) -> Channel: ...
+
+    @abstractmethod
+    def renew_watch(self, channel: Channel, *, callback_url: str, ttl_seconds: int) -> Channel: ...
+
+    @abstractmethod
+    def stop_watch(self, channel: Channel) -> None: ...
+
+    @abstractmethod
+    def revoke(self) -> None:
+        """Revoke the grant at the provider (disconnect)."""
+
+    def request_count(self) -> int:
+        """Provider HTTP requests this adapter made (for sync summaries and benchmarks)."""
+        return 0
