@@ -1,9 +1,22 @@
+from importlib.util import find_spec
+
 from django.contrib import admin
 from django.urls import include, path
 
+from upsales_crm import views
+
 urlpatterns = [
+    path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("upsales_crm.api_urls")),
+    path("settings/profile/", views.settings_profile, name="settings_profile"),
+    path("settings/api-token/", views.settings_api_token, name="settings_api_token"),
+    path("", include("appointments.urls")),
+    path("", include("contacts.urls")),
 ]
+
+# calendar_sync's pages (settings, OAuth callbacks, webhooks) mount themselves once they exist.
+if find_spec("calendar_sync.urls") is not None:
+    urlpatterns.append(path("", include("calendar_sync.urls")))

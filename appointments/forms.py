@@ -1,0 +1,278 @@
+"""The appointment form. Fields the rules forbid the user to change are rendered read-only with
+the reason; a POST that still changes one gets the reason as the field's error."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from appointments import rules
+from appointments.models import Appointment, AppointmentType, AttendeeKind, Outcome
+from contacts.forms import EmailListField
+from contacts.models import Company, Contact
+
+# Form field -> the appointment field the rules know it by.
+RULE_FIELD = {
+    "title": "title",
+    "appointment_type": "appointment_type",
+    "date": "start",
+    "start_time": "start",
+    "end_time": "end",
+    "all_day": "all_day",
+    "location": "location",
+    "agenda": "agenda",
+    "description": "description",
+    "company": "company",
+    "contacts": "contacts",
+    "users": "users",
+    "external_emails": "external_emails",
+}
+DATE_TIME_FIELDS = ("date", "start_time", "end_time", "all_day")
+
+
+class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        name = obj.get_full_name()
+        return f"{name} <{obj.email}>" if name else obj.email or obj.get_username()
+
+
+class ContactMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.name} ({obj.company.name})" if obj.company_id else obj.name
+
+
+def local_bounds(day: date, start_time: time | None, end_time: time | None, all_day: bool):
+    """Aware start/end in the current time zone for a one-day appointment."""
+    tz = timezone.get_current_timezone()
+    if all_day:
+        start = datetime.combine(day, time.min, tzinfo=tz)
+        return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    return (
+        datetime.combine(day, start_time, tzinfo=tz),
+        datetime.combine(day, end_time, tzinfo=tz),
+    )
+
+
+def initial_from_appointment(appointment: Appointment) -> dict:
+    start = timezone.localtime(appointment.start)
+    end = timezone.localtime(appointment.end)
+    attendees = list(appointment.attendees.all())
+    return {
+        "title": appointment.title,
+        "appointment_type": appointment.appointment_type,
+        "date": start.date(),
+        "start_time": start.time().replace(second=0, microsecond=0),
+        "end_time": end.time().replace(second=0, microsecond=0),
+        "all_day": appointment.all_day,
+        "location": appointment.location,
+        "agenda": appointment.agenda,
+        "description": appointment.description,
+        "company": appointment.company,
+        "contacts": [a.contact for a in attendees if a.kind == AttendeeKind.CONTACT],
+        "users": [a.user for a in attendees if a.kind == AttendeeKind.USER],
+        "external_emails": [a.email for a in attendees if a.kind == AttendeeKind.EXTERNAL],
+    }
+
+
+class AppointmentForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=255)
+    appointment_type = forms.ModelChoiceField(
+        label=_("Type"), queryset=AppointmentType.objects.filter(active=True)
+    )
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_time = forms.TimeField(
+        label=_("Start time"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    end_time = forms.TimeField(
+        label=_("End time"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    all_day = forms.BooleanField(label=_("All day"), required=False)
+    location = forms.CharField(label=_("Place"), max_length=255, required=False)
+    agenda = forms.CharField(
+        label=_("Agenda"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("A greeting or agenda for the participants, shown in the invitation."),
+    )
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    company = forms.ModelChoiceField(
+        label=_("Company"), queryset=Company.objects.none(), required=False
+    )
+    contacts = ContactMultipleChoiceField(
+        label=_("Contacts"), queryset=Contact.objects.none(), required=False
+    )
+    users = UserMultipleChoiceField(
+        label=_("Participating users"), queryset=get_user_model().objects.none(), required=False
+    )
+    external_emails = EmailListField(
+        label=_("External attendees"),
+        required=False,
+        help_text=_("E-mail addresses, separated by commas or new lines."),
+    )
+
+    def __init__(
+        self,
+        *args,
+        user,
+        companies,
+        contacts,
+        appointment: Appointment | None = None,
+        show_agenda: bool = False,
+        now: datetime | None = None,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.appointment = appointment
+        self.fields["company"].queryset = companies
+        self.fields["contacts"].queryset = contacts
+        self.fields["users"].queryset = (
+            get_user_model().objects.filter(is_active=True).exclude(pk=user.pk).order_by("email")
+        )
+        self.fields["appointment_type"].empty_label = None
+        if appointment is not None:  # an inactive type stays selectable on its appointments
+            self.fields["appointment_type"].queryset = AppointmentType.objects.filter(
+                Q(active=True) | Q(pk=appointment.appointment_type_id)
+            )
+        if not show_agenda:
+            del self.fields["agenda"]
+        self.readonly_reasons: dict[str, str] = {}
+        if appointment is not None:
+            self._lock_fields(appointment, user, now or timezone.now())
+
+    def _lock_fields(self, appointment: Appointment, user, now: datetime) -> None:
+        for name, field in self.fields.items():
+            decision = rules.can_change_field(appointment, user, RULE_FIELD[name], now)
+            if not decision.allowed:
+                self.readonly_reasons[name] = decision.reason
+                field.required = False
+                field.widget.attrs["disabled"] = True
+
+    def __getitem__(self, name):
+        bound = super().__getitem__(name)
+        bound.readonly_reason = self.readonly_reasons.get(name, "")
+        return bound
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, reason in self.readonly_reasons.items():
+            initial = self.initial.get(name)
+            # Browsers do not post disabled inputs: a missing value means "unchanged".
+            if name not in self.data:
+                cleaned[name] = initial
+            elif _differs(cleaned.get(name), initial):
+                self.add_error(name, reason)
+        if not cleaned.get("all_day"):
+            self._clean_times(cleaned)
+        return cleaned
+
+    def _clean_times(self, cleaned) -> None:
+        start, end = cleaned.get("start_time"), cleaned.get("end_time")
+        if start is None and "start_time" not in self.errors:
+            self.add_error("start_time", _("Enter a start time, or tick All day."))
+        if end is None and "end_time" not in self.errors:
+            self.add_error("end_time", _("Enter an end time, or tick All day."))
+        if start and end and end < start and self.appointment_span_days() == 0:
+            self.add_error("end_time", _("The end must not be before the start."))
+
+    def appointment_span_days(self) -> int:
+        if self.appointment is None:
+            return 0
+        a = self.appointment
+        return (timezone.localtime(a.end).date() - timezone.localtime(a.start).date()).days
+
+    def times_changed(self) -> bool:
+        return (
+            any(_differs(self.cleaned_data.get(f), self.initial.get(f)) for f in DATE_TIME_FIELDS)
+            or self.appointment is None
+        )
+
+    def start_end(self) -> tuple[datetime, datetime]:
+        data = self.cleaned_data
+        start, end = local_bounds(
+            data["date"], data.get("start_time"), data.get("end_time"), data.get("all_day")
+        )
+        # A multi-day appointment (e.g. from a calendar) keeps its length in days.
+        return start, end + timedelta(days=self.appointment_span_days())
+
+    def changes(self) -> dict:
+        """Keyword arguments for the services: model fields and attendee lists."""
+        data = dict(self.cleaned_data)
+        for name in DATE_TIME_FIELDS:
+            data.pop(name, None)
+        if self.times_changed():
+            data["start"], data["end"] = self.start_end()
+            data["all_day"] = bool(self.cleaned_data.get("all_day"))
+        data["contacts"] = list(data.get("contacts") or [])
+        data["users"] = list(data.get("users") or [])
+        data["external_emails"] = list(data.get("external_emails") or [])
+        return data
+
+
+def _differs(value, initial) -> bool:
+    if isinstance(value, list | tuple) or hasattr(value, "model"):
+        return _pks(value) != _pks(initial or [])
+    if hasattr(value, "pk") or hasattr(initial, "pk"):
+        return getattr(value, "pk", value) != getattr(initial, "pk", initial)
+    return (value or None) != (initial or None)
+
+
+def _pks(values) -> set:
+    return {getattr(v, "pk", v) for v in values}
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
+
+
+class FollowUpForm(forms.Form):
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_time = forms.TimeField(
+        label=_("Start time"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    end_time = forms.TimeField(label=_("End time"), widget=forms.TimeInput(attrs={"type": "time"}))
+    title = forms.CharField(label=_("Title"), max_length=255, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_time"), cleaned.get("end_time")
+        if start and end and end < start:
+            self.add_error("end_time", _("The end must not be before the start."))
+        return cleaned
+
+    def start_end(self) -> tuple[datetime, datetime]:
+        d = self.cleaned_data
+        return local_bounds(d["date"], d["start_time"], d["end_time"], False)
+
+
+class AppointmentFilterForm(forms.Form):
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    appointment_type = forms.ModelChoiceField(
+        label=_("Type"), queryset=AppointmentType.objects.all(), required=False
+    )
+    user = forms.ModelChoiceField(
+        label=_("User"), queryset=get_user_model().objects.none(), required=False
+    )
+    company = forms.ModelChoiceField(
+        label=_("Company"), queryset=Company.objects.none(), required=False
+    )
+
+    def __init__(self, *args, companies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["company"].queryset = companies
+        self.fields["user"].queryset = get_user_model().objects.filter(is_active=True)
+        self.fields["user"].label_from_instance = lambda u: u.get_full_name() or u.email
+        self.fields["appointment_type"].empty_label = _("All types")
+        self.fields["user"].empty_label = _("All users")
+        self.fields["company"].empty_label = _("All companies")

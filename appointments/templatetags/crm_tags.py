@@ -1,0 +1,43 @@
+"""Small template helpers shared by the CRM pages."""
+
+from __future__ import annotations
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def settings_menu_items(context) -> list[tuple[str, str, bool]]:
+    """The Settings menu as (label, url, active), for pages (allauth's too) that lack it."""
+    from upsales_crm.views import settings_menu
+
+    request = context.get("request")
+    entries = context.get("settings_menu") or (settings_menu(request) if request else [])
+    items = []
+    for label, url_name, active in entries:
+        try:
+            items.append((label, reverse(url_name), active))
+        except NoReverseMatch:
+            continue
+    return items
+
+
+@register.simple_tag(takes_context=True)
+def query_replace(context, **changes) -> str:
+    """The current query string with some parameters replaced (pagination, calendar navigation)."""
+    query = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value is None or value == "":
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return query.urlencode()
+
+
+@register.filter
+def response_class(response: str) -> str:
+    return {"accepted": "accepted", "declined": "declined", "tentative": "tentative"}.get(
+        response, ""
+    )
