@@ -65,7 +65,8 @@ def is_participant(appointment: Appointment, user) -> bool:
 
 
 def shares_team_with_organizer(appointment: Appointment, user) -> bool:
-    mine = set(user.groups.values_list("pk", flat=True))
+    """A team is a Group that grants no permissions (a role like "Sales reps" is not a team)."""
+    mine = set(user.groups.filter(permissions__isnull=True).values_list("pk", flat=True))
     return bool(mine) and appointment.organizer.groups.filter(pk__in=mine).exists()
 
 

@@ -1,5 +1,5 @@
 """Reads for appointments, with visibility: organizer, attendee user, same team (a Django
-Group shared with the organizer), `appointments.view_all_appointments`, or superuser."""
+Group shared with the organizer, see `team_groups`), `appointments.view_all_appointments`, or superuser."""
 
 from __future__ import annotations
 
@@ -11,6 +11,12 @@ from django.http import Http404
 from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentType, Attendee, Response
+
+
+def team_groups() -> QuerySet[Group]:
+    """Teams are the Groups that grant no permissions; groups that do ("Sales reps") are
+    roles shared by everyone, and sharing a role must not reveal colleagues' appointments."""
+    return Group.objects.filter(permissions__isnull=True)
 
 
 def _base() -> QuerySet[Appointment]:
@@ -30,7 +36,7 @@ def _visible_q(user) -> Q | None:
     """None means "everything"."""
     if user.is_superuser or user.has_perm("appointments.view_all_appointments"):
         return None
-    teams = Group.objects.filter(user=user)
+    teams = team_groups().filter(user=user)
     same_team = Group.objects.filter(user=OuterRef("organizer_id"), pk__in=teams)
     return _own_q(user) | Q(Exists(same_team))
 

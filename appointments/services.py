@@ -252,9 +252,6 @@ def _check_changes(appointment: Appointment, actor, changed: list[str], now: dat
 
 
 def _validate_changes(appointment: Appointment, changes: dict, changed: list[str]) -> None:
-    unknown = set(changes) - MODEL_FIELDS - ATTENDEE_FIELDS
-    if unknown:
-        raise ValidationError(_("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
     if "start" in changed or "end" in changed:
         _validate_times(
             changes.get("start", appointment.start), changes.get("end", appointment.end)
@@ -275,9 +272,12 @@ def appointment_update(
     re-posts unchanged read-only values is fine.
     """
     now = now or timezone.now()
+    unknown = set(changes) - MODEL_FIELDS - ATTENDEE_FIELDS
+    if unknown:
+        raise ValidationError(_("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
     changed = _changed_fields(appointment, changes)
-    _validate_changes(appointment, changes, changed)
     _check_changes(appointment, actor, changed, now)
+    _validate_changes(appointment, changes, changed)
     if not changed:
         return appointment
     model_fields = [f for f in changed if f in MODEL_FIELDS]

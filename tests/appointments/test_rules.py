@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from appointments import rules
+
+pytestmark = pytest.mark.django_db
+
+
+def test_protected_fields_cover_date_time_place_agenda_company_participants_description():
+    expected = {"start", "end", "all_day", "location", "agenda", "company", "description"}
+    expected |= {"contacts", "users", "external_emails", "room_name", "room_email"}
+    assert expected == rules.PROTECTED_FIELDS
+
+
+def test_is_passed_once_the_end_is_before_now(upcoming, now):
+    assert not rules.is_passed(upcoming, now)
+    assert rules.is_passed(upcoming, upcoming.end + timedelta(seconds=1))
+    assert not rules.is_passed(upcoming, upcoming.end)
+
+
+def test_is_organizer_only_for_the_organizer(upcoming, organizer, participant):
+    assert rules.is_organizer(upcoming, organizer)
+    assert not rules.is_organizer(upcoming, participant)
+
+
+def test_can_change_field_allows_the_organizer_to_move_an_upcoming_appointment(
+    upcoming, organizer, now
+):
+    assert rules.can_change_field(upcoming, organizer, "start", now).allowed
+
+
+@pytest.mark.parametrize("field", sorted(rules.ORGANIZER_ONLY_FIELDS))
+def test_can_change_field_refuses_a_participant_every_organizer_only_field(
+    upcoming, participant, now, field
+):
+    decision = rules.can_change_field(upcoming, participant, field, now)
+    assert not decision.allowed
+    assert "Only the organizer" in decision.reason
+
+
+def test_can_change_field_refuses_date_of_a_passed_appointment_even_to_the_organizer(
+    passed, organizer, now
+):
+    decision = rules.can_change_field(passed, organizer, "end", now)
+    assert not decision.allowed
+    assert "passed" in decision.reason
+
+
+def test_can_change_field_allows_place_of_a_passed_appointment_to_the_organizer(
+    passed, organizer, now
+):
+    assert rules.can_change_field(passed, organizer, "location", now).allowed
+
+
+def test_can_change_field_refuses_protected_fields_of_a_locked_appointment_to_everyone(
+    locked, organizer, now
+):
+    decision = rules.can_change_field(locked, organizer, "location", now)
+    assert not decision.allowed
+    assert "locked" in decision.reason
+
+
+def test_can_set_outcome_allows_participants_but_not_outsiders(
+    passed, organizer, participant, outsider, now
+):
+    assert rules.can_set_outcome(passed, organizer, now).allowed
+    assert rules.can_set_outcome(passed, participant, now).allowed
+    assert not rules.can_set_outcome(passed, outsider, now).allowed
+
+
+def test_can_create_follow_up_for_participants_only(passed, participant, outsider, now):
+    assert rules.can_create_follow_up(passed, participant, now).allowed
+    assert not rules.can_create_follow_up(passed, outsider, now).allowed
+
+
+def test_can_view_for_participants_teammates_and_view_all_holders(
+    upcoming, organizer, participant, outsider, team
+):
+
+    assert rules.can_view(upcoming, organizer)
+    assert rules.can_view(upcoming, participant)
+    assert not rules.can_view(upcoming, outsider)
+    team.user_set.add(organizer, outsider)
+    assert rules.can_view(upcoming, outsider)
+
+
+def test_can_view_with_view_all_appointments_permission(upcoming, outsider):
+    from django.contrib.auth.models import Permission
+
+    outsider.user_permissions.add(Permission.objects.get(codename="view_all_appointments"))
+    outsider = type(outsider).objects.get(pk=outsider.pk)  # fresh permission cache
+    assert rules.can_view(upcoming, outsider)
+
+
+def test_can_delete_only_for_the_organizer(upcoming, organizer, participant):
+    assert rules.can_delete(upcoming, organizer).allowed
+    assert not rules.can_delete(upcoming, participant).allowed
