@@ -1,0 +1,347 @@
+"""The appointment form, the rules on the page, outcome and follow-up, and the calendar."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from appointments.models import Appointment, Attendee, AttendeeKind, Outcome
+from tests.factories import (
+    AppointmentFactory,
+    UserFactory,
+    add_contact_attendee,
+    add_user_attendee,
+)
+
+pytestmark = pytest.mark.django_db
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def _post_data(**overrides) -> dict:
+    data = {
+        "title": "Demo for Kund AB",
+        "date": "2030-03-04",
+        "start_time": "10:00",
+        "end_time": "11:00",
+        "location": "Kungsgatan 1",
+        "description": "Show the product",
+        "external_emails": "guest@partner.se, other@partner.se",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_creating_an_appointment_through_the_form(rep_client, rep, meeting_type, company, contact):
+    colleague = UserFactory()
+    data = _post_data(
+        appointment_type=meeting_type.pk,
+        company=company.pk,
+        contacts=[contact.pk],
+        users=[colleague.pk],
+    )
+    response = rep_client.post(reverse("appointments:create"), data)
+    appointment = Appointment.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == appointment.get_absolute_url()
+    assert appointment.organizer == rep
+    assert appointment.company == company
+    assert appointment.start == datetime(2030, 3, 4, 10, tzinfo=STOCKHOLM)
+    assert appointment.end == datetime(2030, 3, 4, 11, tzinfo=STOCKHOLM)
+    kinds = sorted((a.kind, a.email) for a in Attendee.objects.filter(appointment=appointment))
+    assert kinds == [
+        (AttendeeKind.CONTACT, "johanna@kund.se"),
+        (AttendeeKind.EXTERNAL, "guest@partner.se"),
+        (AttendeeKind.EXTERNAL, "other@partner.se"),
+        (AttendeeKind.USER, colleague.email),
+    ]
+
+
+def test_form_is_prefilled_from_a_contact(rep_client, meeting_type, contact, company):
+    response = rep_client.get(reverse("appointments:create") + f"?contact={contact.pk}")
+    form = response.context["form"]
+    assert form.initial["contacts"] == [contact]
+    assert form.initial["company"] == company
+    html = response.content.decode()
+    assert f'<option value="{contact.pk}" selected>' in html
+
+
+def test_all_day_appointment(rep_client, meeting_type):
+    data = _post_data(appointment_type=meeting_type.pk, all_day="on", start_time="", end_time="")
+    assert rep_client.post(reverse("appointments:create"), data).status_code == 302
+    appointment = Appointment.objects.get()
+    assert appointment.all_day
+    assert appointment.start == datetime(2030, 3, 4, tzinfo=STOCKHOLM)
+    assert appointment.end == datetime(2030, 3, 5, tzinfo=STOCKHOLM)
+
+
+def test_end_before_start_is_a_form_error(rep_client, meeting_type):
+    data = _post_data(appointment_type=meeting_type.pk, start_time="11:00", end_time="10:00")
+    response = rep_client.post(reverse("appointments:create"), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["end_time"]
+    assert not Appointment.objects.exists()
+
+
+def test_agenda_is_shown_only_with_an_active_calendar_app(rep_client, meeting_type, monkeypatch):
+    from appointments import views
+
+    assert "id_agenda" not in rep_client.get(reverse("appointments:create")).content.decode()
+    monkeypatch.setattr(views, "has_active_calendar", lambda user: True)
+    assert "id_agenda" in rep_client.get(reverse("appointments:create")).content.decode()
+
+
+@pytest.fixture
+def invited(rep, meeting_type, company, contact):
+    """An appointment organized by a colleague, with the rep as participating user."""
+    organizer = UserFactory()
+    appointment = AppointmentFactory(
+        organizer=organizer,
+        appointment_type=meeting_type,
+        company=company,
+        location="Their office",
+        description="Original",
+    )
+    add_user_attendee(appointment, rep)
+    add_contact_attendee(appointment, contact)
+    return appointment
+
+
+def test_participant_sees_protected_fields_read_only_with_the_reason(rep_client, invited):
+    response = rep_client.get(reverse("appointments:edit", args=[invited.pk]))
+    html = response.content.decode()
+    form = response.context["form"]
+    for name in ("date", "start_time", "location", "description", "company", "contacts"):
+        assert name in form.readonly_reasons, name
+        assert form.fields[name].widget.attrs.get("disabled"), name
+    assert "Only the organizer can change" in html
+
+
+def test_participant_post_changing_protected_fields_shows_reason_and_changes_nothing(
+    rep_client, invited
+):
+    before = Appointment.objects.get(pk=invited.pk)
+    data = _post_data(
+        title=invited.title,
+        appointment_type=invited.appointment_type_id,
+        location="Somewhere else",
+        description="Changed",
+        date="2031-01-01",
+    )
+    response = rep_client.post(reverse("appointments:edit", args=[invited.pk]), data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Only the organizer can change" in html
+    assert response.context["form"].errors["location"]
+    after = Appointment.objects.get(pk=invited.pk)
+    assert (after.location, after.description, after.start, after.updated_at) == (
+        before.location,
+        before.description,
+        before.start,
+        before.updated_at,
+    )
+
+
+def test_organizer_can_edit(rep_client, rep, meeting_type):
+    appointment = AppointmentFactory(organizer=rep, appointment_type=meeting_type)
+    data = _post_data(appointment_type=meeting_type.pk, title="Renamed", location="Here")
+    response = rep_client.post(reverse("appointments:edit", args=[appointment.pk]), data)
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert (appointment.title, appointment.location) == ("Renamed", "Here")
+    assert appointment.start == datetime(2030, 3, 4, 10, tzinfo=STOCKHOLM)
+
+
+def test_passed_appointment_date_is_read_only_for_the_organizer(rep_client, rep, meeting_type):
+    start = timezone.now() - timedelta(days=3)
+    appointment = AppointmentFactory(
+        organizer=rep, appointment_type=meeting_type, start=start, end=start + timedelta(hours=1)
+    )
+    form = rep_client.get(reverse("appointments:edit", args=[appointment.pk])).context["form"]
+    assert "date" in form.readonly_reasons
+    assert "location" not in form.readonly_reasons
+    assert "has passed" in form.readonly_reasons["date"]
+
+
+def test_locked_appointment_shows_lock_reason(rep_client, rep, meeting_type):
+    appointment = AppointmentFactory(
+        organizer=rep,
+        appointment_type=meeting_type,
+        locked=True,
+        lock_reason="Invited by a contact",
+    )
+    html = rep_client.get(reverse("appointments:detail", args=[appointment.pk])).content.decode()
+    assert "Invited by a contact" in html
+    form = rep_client.get(reverse("appointments:edit", args=[appointment.pk])).context["form"]
+    assert "locked" in form.readonly_reasons["location"]
+
+
+def test_participant_sets_outcome(rep_client, invited):
+    url = reverse("appointments:outcome", args=[invited.pk])
+    response = rep_client.post(url, {"outcome": Outcome.NOT_COMPLETED})
+    assert response.status_code == 302
+    invited.refresh_from_db()
+    assert invited.outcome == Outcome.NOT_COMPLETED
+
+
+def test_follow_up_on_a_passed_appointment(rep_client, rep, meeting_type, contact):
+    start = timezone.now() - timedelta(days=3)
+    appointment = AppointmentFactory(
+        organizer=rep, appointment_type=meeting_type, start=start, end=start + timedelta(hours=1)
+    )
+    add_contact_attendee(appointment, contact)
+    detail = rep_client.get(reverse("appointments:detail", args=[appointment.pk]))
+    assert detail.context["follow_up_form"] is not None
+    response = rep_client.post(
+        reverse("appointments:follow_up", args=[appointment.pk]),
+        {"date": "2030-06-01", "start_time": "09:00", "end_time": "10:00"},
+    )
+    follow_up = Appointment.objects.get(follow_up_of=appointment)
+    assert response["Location"] == follow_up.get_absolute_url()
+    assert follow_up.start == datetime(2030, 6, 1, 9, tzinfo=STOCKHOLM)
+    assert follow_up.attendees.filter(contact=contact).exists()
+
+
+def test_no_follow_up_button_before_the_appointment_has_passed(rep_client, rep, meeting_type):
+    appointment = AppointmentFactory(organizer=rep, appointment_type=meeting_type)
+    detail = rep_client.get(reverse("appointments:detail", args=[appointment.pk]))
+    assert detail.context["follow_up_form"] is None
+
+
+def test_non_organizer_cannot_delete(rep_client, invited):
+    response = rep_client.post(reverse("appointments:delete", args=[invited.pk]), follow=True)
+    assert Appointment.objects.filter(pk=invited.pk).exists()
+    assert "Only the organizer can delete" in response.content.decode()
+
+
+def test_detail_shows_participants_with_responses(rep_client, invited, rep):
+    Attendee.objects.filter(appointment=invited, user=rep).update(response="declined")
+    html = rep_client.get(reverse("appointments:detail", args=[invited.pk])).content.decode()
+    assert "Johanna Svensson" in html
+    assert "Karl Andersson" in html
+    assert "Declined" in html
+    assert "CRM" in html
+
+
+# --- calendar and list ------------------------------------------------------------------------
+
+
+def _this_week_at(hour: int) -> datetime:
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    return datetime(monday.year, monday.month, monday.day, hour, tzinfo=STOCKHOLM) + timedelta(
+        days=2
+    )
+
+
+def test_calendar_shows_appointments_and_cancelled_ones_struck(
+    rep_client, rep, meeting_type, company
+):
+    start = _this_week_at(10)
+    AppointmentFactory(
+        organizer=rep,
+        appointment_type=meeting_type,
+        title="Kickoff",
+        start=start,
+        end=start + timedelta(hours=1),
+        company=company,
+    )
+    AppointmentFactory(
+        organizer=rep,
+        appointment_type=meeting_type,
+        title="Dropped",
+        start=start,
+        end=start + timedelta(hours=1),
+        cancelled_at=timezone.now(),
+    )
+    html = rep_client.get(reverse("appointments:calendar")).content.decode()
+    assert "Kickoff" in html and "Kund AB" in html and "10:00" in html
+    assert 'class="appt cancelled"' in html
+    assert "Cancelled" in html
+
+
+def test_calendar_shows_colleagues_only_when_asked(rep_client, rep, meeting_type):
+    from django.contrib.auth.models import Group
+
+    # A team is a group without permissions.
+    team = Group.objects.create(name="Team Nord")
+    colleague = UserFactory()
+    team.user_set.add(rep, colleague)
+    start = _this_week_at(13)
+    AppointmentFactory(
+        organizer=colleague,
+        appointment_type=meeting_type,
+        title="Colleague's lunch",
+        start=start,
+        end=start + timedelta(hours=1),
+    )
+    url = reverse("appointments:calendar")
+    assert "Colleague&#x27;s lunch" not in rep_client.get(url).content.decode()
+    assert "Colleague&#x27;s lunch" in rep_client.get(url + "?colleagues=1").content.decode()
+
+
+def _make_appointments(rep, meeting_type, company, contact, n: int) -> None:
+    start = _this_week_at(8)
+    for i in range(n):
+        a = AppointmentFactory(
+            organizer=rep,
+            appointment_type=meeting_type,
+            company=company,
+            start=start + timedelta(minutes=20 * i),
+            end=start + timedelta(minutes=20 * i + 15),
+        )
+        add_contact_attendee(a, contact)
+        add_user_attendee(a, UserFactory())
+
+
+@pytest.mark.parametrize("view", ["week", "month"])
+def test_calendar_query_count_does_not_grow_with_appointments(
+    rep_client, rep, meeting_type, company, contact, django_assert_max_num_queries, view
+):
+    url = reverse("appointments:calendar") + f"?view={view}&colleagues=1"
+    _make_appointments(rep, meeting_type, company, contact, 1)
+    rep_client.get(url)  # warm caches (content types, sessions)
+    with django_assert_max_num_queries(10) as one:
+        rep_client.get(url)
+    _make_appointments(rep, meeting_type, company, contact, 19)
+    with django_assert_max_num_queries(len(one.captured_queries)) as twenty:
+        response = rep_client.get(url)
+    assert response.content.decode().count('class="appt') >= 20
+    assert len(twenty.captured_queries) == len(one.captured_queries)
+
+
+def test_list_filters_by_company_and_paginates(rep_client, rep, meeting_type, company):
+    for i in range(30):
+        AppointmentFactory(organizer=rep, appointment_type=meeting_type, company=company)
+    AppointmentFactory(organizer=rep, appointment_type=meeting_type, title="Elsewhere")
+    url = reverse("appointments:list")
+    response = rep_client.get(url, {"company": company.pk})
+    assert response.context["page_obj"].paginator.count == 30
+    assert "Elsewhere" not in response.content.decode()
+    assert rep_client.get(url, {"company": company.pk, "page": 2}).status_code == 200
+
+
+def test_list_filters_by_date_range(rep_client, rep, meeting_type):
+    inside = datetime(2030, 1, 10, 10, tzinfo=STOCKHOLM)
+    AppointmentFactory(
+        organizer=rep,
+        appointment_type=meeting_type,
+        title="Inside",
+        start=inside,
+        end=inside + timedelta(hours=1),
+    )
+    outside = datetime(2030, 2, 10, 10, tzinfo=STOCKHOLM)
+    AppointmentFactory(
+        organizer=rep,
+        appointment_type=meeting_type,
+        title="Outside",
+        start=outside,
+        end=outside + timedelta(hours=1),
+    )
+    html = rep_client.get(
+        reverse("appointments:list"), {"start": "2030-01-01", "end": "2030-01-31"}
+    ).content.decode()
+    assert "Inside" in html and "Outside" not in html
