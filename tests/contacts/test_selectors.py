@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import pytest
+from django.http import Http404
+
+from contacts import selectors
+from contacts.services import user_alias_add
+from tests.factories import CompanyFactory, ContactFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_contacts_by_emails_is_case_insensitive_and_one_query(django_assert_num_queries):
+    johan = ContactFactory(emails=["johan.ek@acme.se", "johan@acme.com"])
+    with django_assert_num_queries(1):
+        found = selectors.contacts_by_emails(["Johan.EK@Acme.se", "JOHAN@acme.com", "x@y.se"])
+    assert found == {"johan.ek@acme.se": johan, "johan@acme.com": johan}
+
+
+def test_contacts_by_emails_without_addresses_makes_no_query(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert selectors.contacts_by_emails(["", "  "]) == {}
+
+
+def test_user_addresses_include_aliases_lower_cased():
+    karl = UserFactory(email="Karl.Andersson@exempel.se")
+    user_alias_add(user=karl, email="karl@sthlm.exempel.se")
+    assert selectors.user_addresses(karl) == {"karl.andersson@exempel.se", "karl@sthlm.exempel.se"}
+
+
+def test_users_by_emails_finds_login_and_alias_case_insensitively(django_assert_max_num_queries):
+    karl = UserFactory(email="karl.andersson@exempel.se")
+    user_alias_add(user=karl, email="karl@exempel.se")
+    with django_assert_max_num_queries(2):
+        found = selectors.users_by_emails(
+            ["KARL@exempel.se", "Karl.Andersson@Exempel.se", "a@b.se"]
+        )
+    assert found == {"karl@exempel.se": karl, "karl.andersson@exempel.se": karl}
+
+
+def test_users_by_emails_ignores_inactive_users():
+    UserFactory(email="gone@exempel.se", is_active=False)
+    assert selectors.users_by_emails(["gone@exempel.se"]) == {}
+
+
+def test_user_domains_are_exact_and_include_aliases():
+    karl = UserFactory(email="karl.andersson@exempel.se")
+    user_alias_add(user=karl, email="karl@sthlm.exempel.se")
+    UserFactory(email="old@gbg.exempel.se", is_active=False)
+    assert selectors.user_domains() == {"exempel.se", "sthlm.exempel.se"}
+    assert "gbg.exempel.se" not in selectors.user_domains()
+
+
+def test_company_list_searches_name_and_domains():
+    rep = UserFactory()
+    acme = CompanyFactory(name="Acme Sverige AB", email_domains="acme.se")
+    CompanyFactory(name="Nordisk Logistik AB", email_domains="nordisk.se")
+    assert list(selectors.company_list(user=rep, search="acme")) == [acme]
+
+
+def test_company_register_is_hidden_without_view_permission():
+    stranger = UserFactory(sales_rep=False)
+    acme = CompanyFactory()
+    ContactFactory(company=acme)
+    assert not selectors.company_list(user=stranger).exists()
+    assert not selectors.contact_list(user=stranger).exists()
+    with pytest.raises(Http404):
+        selectors.company_get(user=stranger, pk=acme.pk)
+
+
+def test_contact_list_searches_by_email_and_filters_by_company():
+    rep = UserFactory()
+    acme = CompanyFactory()
+    johan = ContactFactory(company=acme, emails=["johan.ek@acme.se"])
+    ContactFactory(emails=["annan@kund.se"])
+    assert list(selectors.contact_list(user=rep, search="johan.ek@")) == [johan]
+    assert list(selectors.contact_list(user=rep, company=acme)) == [johan]
+
+
+def test_contact_get_is_404_for_a_missing_contact():
+    with pytest.raises(Http404):
+        selectors.contact_get(user=UserFactory(), pk=999999)
