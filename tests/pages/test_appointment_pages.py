@@ -314,7 +314,7 @@ def test_calendar_query_count_does_not_grow_with_appointments(
 
 
 def test_list_filters_by_company_and_paginates(rep_client, rep, meeting_type, company):
-    for i in range(30):
+    for _ in range(30):
         AppointmentFactory(organizer=rep, appointment_type=meeting_type, company=company)
     AppointmentFactory(organizer=rep, appointment_type=meeting_type, title="Elsewhere")
     url = reverse("appointments:list")
