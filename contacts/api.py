@@ -32,22 +32,25 @@ class CompanySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "website", "phone", "address", "email_domains"]
 
 
+class EmailListField(serializers.ListField):
+    """Writes a list of addresses; reads the contact's ContactEmail rows (primary first)."""
+
+    child = serializers.EmailField()
+
+    def to_representation(self, data) -> list[str]:
+        rows = data.all() if hasattr(data, "all") else data
+        return [getattr(row, "email", row) for row in rows]
+
+
 class ContactSerializer(serializers.ModelSerializer):
     company = serializers.PrimaryKeyRelatedField(
         queryset=Company.objects.all(), allow_null=True, required=False
     )
-    emails = serializers.ListField(
-        child=serializers.EmailField(), required=False, help_text="The first one is primary."
-    )
+    emails = EmailListField(required=False, help_text="The first one is primary.")
 
     class Meta:
         model = Contact
         fields = ["id", "name", "title", "phone", "company", "emails"]
-
-    def to_representation(self, instance: Contact) -> dict:
-        data = super().to_representation(instance)
-        data["emails"] = [e.email for e in instance.emails.all()]
-        return data
 
     def validate_company(self, company: Company | None) -> Company | None:
         if company is None:
