@@ -348,6 +348,42 @@ def appointment_delete(*, appointment: Appointment, actor) -> None:
     )
 
 
+SYSTEM_FIELDS = frozenset({"locked", "lock_reason", "cancelled_at", "source"})
+
+
+@transaction.atomic
+def appointment_apply_calendar_changes(*, appointment: Appointment, **changes) -> Appointment:
+    """Apply what the calendar says (used by the sync): the calendar event is the source of
+    truth, so the user-facing rules do not apply; validation does. Model fields, the system
+    fields (locked, lock_reason, cancelled_at, source) and the attendee lists are accepted."""
+    unknown = set(changes) - MODEL_FIELDS - ATTENDEE_FIELDS - SYSTEM_FIELDS
+    if unknown:
+        raise ValidationError(_("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    changed = _changed_fields(appointment, changes)
+    _validate_changes(appointment, changes, changed)
+    if not changed:
+        return appointment
+    model_fields = [f for f in changed if f not in ATTENDEE_FIELDS]
+    for field in model_fields:
+        value = changes[field]
+        setattr(appointment, field, normalize_email(value) if field == "room_email" else value)
+    if model_fields:
+        appointment.full_clean()
+        appointment.save(update_fields=[*model_fields, "updated_at"])
+    for field in changed:
+        if field in ATTENDEE_FIELDS:
+            _sync_attendees(appointment, field, list(changes[field]))
+    getattr(appointment, "_prefetched_objects_cache", {}).pop("attendees", None)
+    send_appointment_changed(
+        appointment_id=appointment.pk,
+        action="updated",
+        changed_fields=changed,
+        actor_id=None,
+        origin="calendar",
+    )
+    return appointment
+
+
 @transaction.atomic
 def attendee_set_response(
     *, appointment: Appointment, email: str, response: str

@@ -1,7 +1,8 @@
 """`appointment_changed` is sent after commit by every appointment service that changes data.
 
 kwargs: appointment_id, action ("created" | "updated" | "deleted"), changed_fields (list[str]),
-actor_id (int | None). The calendar sync listens; the services know nothing about calendars.
+actor_id (int | None), origin ("crm" | "calendar"). The calendar sync listens and does not
+push back a change whose origin is "calendar"; the services know nothing about calendars.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ appointment_changed = Signal()
 
 
 def send_appointment_changed(
-    *, appointment_id: int, action: str, changed_fields: list[str], actor_id: int | None
+    *,
+    appointment_id: int,
+    action: str,
+    changed_fields: list[str],
+    actor_id: int | None,
+    origin: str = "crm",
 ) -> None:
     def _send() -> None:
         appointment_changed.send(
@@ -24,6 +30,7 @@ def send_appointment_changed(
             action=action,
             changed_fields=list(changed_fields),
             actor_id=actor_id,
+            origin=origin,
         )
 
     transaction.on_commit(_send)

@@ -115,6 +115,7 @@ def test_create_sends_created_signal_after_commit(
             "action": "created",
             "changed_fields": [],
             "actor_id": organizer.pk,
+            "origin": "crm",
         }
     ]
 
@@ -367,3 +368,29 @@ def test_response_from_an_unknown_address_is_ignored(upcoming):
         )
         is None
     )
+
+
+def test_calendar_changes_bypass_the_lock_and_are_signalled_with_calendar_origin(
+    locked, signals, django_capture_on_commit_callbacks
+):
+    new_start = locked.start + timedelta(hours=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.appointment_apply_calendar_changes(
+            appointment=locked,
+            start=new_start,
+            end=new_start + timedelta(hours=1),
+            location="Flyttat",
+            cancelled_at=new_start,
+        )
+    locked.refresh_from_db()
+    assert (locked.start, locked.location) == (new_start, "Flyttat")
+    assert signals[-1]["origin"] == "calendar"
+    assert signals[-1]["actor_id"] is None
+    assert set(signals[-1]["changed_fields"]) == {"start", "end", "location", "cancelled_at"}
+
+
+def test_calendar_changes_still_validate_times(locked):
+    with pytest.raises(ValidationError):
+        services.appointment_apply_calendar_changes(
+            appointment=locked, end=locked.start - timedelta(hours=1)
+        )
