@@ -7,12 +7,24 @@ map wire JSON to and from them and translate the providers' errors into ``Provid
 from __future__ import annotations
 
 import datetime as dt
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential,
+)
+from tenacity.wait import wait_base
 
 ResponseStatus = Literal["accepted", "declined", "tentative", "needs_action"]
+T = TypeVar("T")
 
 
 # --- errors ----------------------------------------------------------------------------------------
@@ -209,3 +221,52 @@ class CalendarAdapter(ABC):
     def request_count(self) -> int:
         """Provider HTTP requests this adapter made (for sync summaries and benchmarks)."""
         return 0
+
+
+# --- retries (shared by the adapters) --------------------------------------------------------------
+# Seconds: no single wait is longer than this, and a call gives up after RETRY_MAX_ATTEMPTS or
+# RETRY_MAX_SECONDS. Tests lower the cap or swap RETRY_SLEEP so a 429 storm stays fast.
+RETRY_WAIT_CAP: float = 30.0
+RETRY_MAX_ATTEMPTS: int = 5
+RETRY_MAX_SECONDS: float = 60.0
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+RETRY_SLEEP: Callable[[float], None] = _sleep
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Rate limits and transient provider errors; not dead cursors, stale etags or 404s."""
+    if isinstance(exc, RateLimited):
+        return True
+    return type(exc) is ProviderError and not exc.permanent
+
+
+class _WaitRetryAfter(wait_base):
+    """Exponential backoff, but never shorter than the provider's Retry-After."""
+
+    def __init__(self) -> None:
+        self._exponential = wait_exponential(multiplier=0.5, min=0.5, max=RETRY_MAX_SECONDS)
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        wait = self._exponential(retry_state)
+        outcome = retry_state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        if isinstance(exc, RateLimited):
+            wait = max(wait, exc.retry_after)
+        return min(wait, RETRY_WAIT_CAP)
+
+
+def call_with_retries(fn: Callable[[], T]) -> T:
+    """Run one provider call, retrying rate limits and transient errors (tenacity)."""
+    retrying = Retrying(
+        retry=retry_if_exception(is_retryable),
+        wait=_WaitRetryAfter(),
+        stop=stop_after_attempt(RETRY_MAX_ATTEMPTS) | stop_after_delay(RETRY_MAX_SECONDS),
+        sleep=lambda seconds: RETRY_SLEEP(seconds),
+        reraise=True,
+    )
+    return retrying(fn)
