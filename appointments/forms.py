@@ -154,6 +154,11 @@ class AppointmentForm(forms.Form):
                 field.required = False
                 field.widget.attrs["disabled"] = True
 
+    @property
+    def readonly_summary(self) -> list[str]:
+        """Each distinct reason once, for the notice above the form."""
+        return list(dict.fromkeys(self.readonly_reasons.values()))
+
     def __getitem__(self, name):
         bound = super().__getitem__(name)
         bound.readonly_reason = self.readonly_reasons.get(name, "")

@@ -72,6 +72,7 @@ def test_sign_in_page_uses_the_base_layout(client):
     assert response.status_code == 200
     assert b"css/app.css" in response.content
     assert b'name="login"' in response.content
+    assert b"sign up" not in response.content  # users are created by an administrator
 
 
 def test_top_bar_has_nav_gear_and_language_switch(rep_client):
