@@ -1,0 +1,372 @@
+"""The seed's sync rules as small, pure, named functions. No queries, no HTTP.
+
+Who is who (the spec's FAQ):
+- the *rep* is the person whose calendar we read (any of their addresses, or the provider's
+  ``self`` flag);
+- a *user* has an address (login or alias, case-insensitive) on a CRM user;
+- a *colleague* is not a user, but the domain of the address is EXACTLY the domain of some
+  user's address (``gbg.exempel.se`` is not ``exempel.se``);
+- an *external* is everyone else. Rooms and other resources are never participants.
+
+Decisions the spec leaves open, made here on purpose:
+- Conflicts: last writer wins, by the provider's ``updated`` against ``appointment.updated_at``
+  (ties go to the provider, where the invitations live). See ``resolve_conflict``.
+- Deleted recurring events: the spec says recurring appointments deleted *in Google Calendar*
+  are deleted in the CRM. We apply the same to Office365: the rule sits under the spec's shared
+  "Google Calendar or Office365" heading, a deleted series otherwise leaves dozens of cancelled
+  appointments behind, and a rep with both kinds of colleagues gets one predictable behaviour.
+  A deleted single event always stays, marked ``cancelled_at``.
+- All-day recurring events are not imported, for Google and Microsoft alike (spec item 7).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal, Protocol
+
+from ..providers.base import ExternalAttendee, ExternalEvent
+
+Kind = Literal["rep", "user", "colleague", "external"]
+
+
+class SkipReason(StrEnum):
+    NO_PARTICIPANTS = "no_participants"
+    ONLY_INTERNAL = "only_internal"
+    ORGANIZED_BY_COLLEAGUE = "organized_by_colleague"
+    ALL_DAY_RECURRING = "all_day_recurring"
+    OUTSIDE_WINDOW = "outside_window"
+    NO_START = "no_start"
+    CANCELLED_UNKNOWN = "cancelled_unknown"
+    NOT_PRIMARY = "not_primary"
+    MALFORMED = "malformed"
+    DELETED = "deleted"
+
+
+SKIP_LABELS: dict[str, str] = {
+    SkipReason.NO_PARTICIPANTS: "no other participants",
+    SkipReason.ONLY_INTERNAL: "only users and/or colleagues",
+    SkipReason.ORGANIZED_BY_COLLEAGUE: "organized by another user or a colleague",
+    SkipReason.ALL_DAY_RECURRING: "all-day recurring events are not supported",
+    SkipReason.OUTSIDE_WINDOW: "outside today → +3 months",
+    SkipReason.NO_START: "the event has no usable start",
+    SkipReason.CANCELLED_UNKNOWN: "cancelled before it was ever imported",
+    SkipReason.NOT_PRIMARY: "not in the primary calendar",
+    SkipReason.MALFORMED: "the event could not be read",
+    SkipReason.DELETED: "deleted at the provider (recurring)",
+}
+
+RESPONSES = {
+    "accepted": "accepted",
+    "declined": "declined",
+    "tentative": "tentative",
+    "needs_action": "no_answer",
+}
+
+
+def normalize(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def domain_of(email: str) -> str:
+    email = normalize(email)
+    return email.rsplit("@", 1)[1] if "@" in email else ""
+
+
+# --- who is who --------------------------------------------------------------------------------
+def is_rep(attendee: ExternalAttendee, rep_addresses: Iterable[str]) -> bool:
+    return attendee.is_self or normalize(attendee.email) in set(rep_addresses)
+
+
+def classify_attendee(
+    email: str,
+    *,
+    rep_addresses: Iterable[str],
+    user_emails: Iterable[str],
+    user_domains: Iterable[str],
+) -> Kind:
+    email = normalize(email)
+    if email in set(rep_addresses):
+        return "rep"
+    if email in set(user_emails):
+        return "user"
+    if domain_of(email) and domain_of(email) in set(user_domains):
+        return "colleague"
+    return "external"
+
+
+@dataclass
+class Classification:
+    """Every participant of one event (rep excluded from the lists), by kind."""
+
+    organizer: Kind
+    organizer_email: str
+    users: list[str] = field(default_factory=list)
+    colleagues: list[str] = field(default_factory=list)
+    externals: list[str] = field(default_factory=list)
+    responses: dict[str, str] = field(default_factory=dict)  # address -> provider response
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def others(self) -> list[str]:
+        return [*self.users, *self.colleagues, *self.externals]
+
+
+def participants(event: ExternalEvent) -> list[ExternalAttendee]:
+    """Attendees plus the organizer (Graph lists the organizer apart), rooms left out."""
+    people = [a for a in event.attendees if not a.is_resource and normalize(a.email)]
+    rooms = {normalize(r) for r in event.room_emails}
+    people = [a for a in people if normalize(a.email) not in rooms]
+    organizer = normalize(event.organizer_email)
+    if organizer and organizer not in {normalize(a.email) for a in people}:
+        people.append(
+            ExternalAttendee(
+                email=organizer,
+                response="accepted",
+                is_self=event.organizer_is_self,
+                is_organizer=True,
+            )
+        )
+    return people
+
+
+def classify_event(
+    event: ExternalEvent,
+    *,
+    rep_addresses: Iterable[str],
+    user_emails: Iterable[str],
+    user_domains: Iterable[str],
+) -> Classification:
+    reps, users, domains = set(rep_addresses), set(user_emails), set(user_domains)
+    organizer_email = normalize(event.organizer_email)
+    organizer: Kind = "rep" if event.organizer_is_self or not organizer_email else "external"
+    result = Classification(organizer=organizer, organizer_email=organizer_email)
+    for person in participants(event):
+        email = normalize(person.email)
+        kind: Kind = (
+            "rep"
+            if is_rep(person, reps)
+            else classify_attendee(
+                email, rep_addresses=reps, user_emails=users, user_domains=domains
+            )
+        )
+        if email == organizer_email:
+            result.organizer = kind
+        result.responses[email] = person.response
+        result.names[email] = person.name
+        if kind == "user":
+            result.users.append(email)
+        elif kind == "colleague":
+            result.colleagues.append(email)
+        elif kind == "external":
+            result.externals.append(email)
+    return result
+
+
+# --- import ------------------------------------------------------------------------------------
+def sync_window(now: dt.datetime, days: int, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+    """Today (from local midnight) → +``days``."""
+    start = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + dt.timedelta(days=days)
+
+
+def in_window(start: dt.datetime | None, window: tuple[dt.datetime, dt.datetime]) -> bool:
+    return start is not None and window[0] <= start < window[1]
+
+
+def is_all_day_recurring(event: ExternalEvent) -> bool:
+    return event.all_day and (event.is_recurring or bool(event.series_id))
+
+
+def skip_reason(
+    event: ExternalEvent,
+    classification: Classification | None,
+    *,
+    window: tuple[dt.datetime, dt.datetime],
+    known: bool = False,
+) -> SkipReason | None:
+    """Why this event is not imported as a new appointment, or None to import it."""
+    if event.cancelled:
+        return None if known else SkipReason.CANCELLED_UNKNOWN
+    if event.start is None or event.end is None:
+        return SkipReason.NO_START
+    if is_all_day_recurring(event):
+        return SkipReason.ALL_DAY_RECURRING
+    if not in_window(event.start, window):
+        return SkipReason.OUTSIDE_WINDOW
+    if known or classification is None:
+        return None
+    if classification.organizer in ("user", "colleague"):
+        return SkipReason.ORGANIZED_BY_COLLEAGUE
+    if not classification.others:
+        return SkipReason.NO_PARTICIPANTS
+    if not classification.externals:
+        return SkipReason.ONLY_INTERNAL
+    return None
+
+
+def should_import(
+    event: ExternalEvent,
+    classification: Classification,
+    *,
+    window: tuple[dt.datetime, dt.datetime],
+) -> bool:
+    return skip_reason(event, classification, window=window) is None
+
+
+def is_locked_invitation(classification: Classification) -> tuple[bool, str]:
+    """An external (a contact) invited the rep: nobody in the CRM may change it."""
+    if classification.organizer != "external":
+        return False, ""
+    return True, f"Invited by {classification.organizer_email}: only the organizer can change it"
+
+
+class HasCompany(Protocol):
+    company_id: Any
+
+
+def choose_company(matched_contacts: Mapping[str, HasCompany], organizer_email: str) -> Any:
+    """The organizer's contact's company, else the first matched contact's (by attendee order)."""
+    organizer = matched_contacts.get(normalize(organizer_email))
+    if organizer is not None and organizer.company_id:
+        return organizer.company_id
+    for contact in matched_contacts.values():
+        if contact.company_id:
+            return contact.company_id
+    return None
+
+
+def response_for(provider_response: str) -> str:
+    """The provider's answer as an ``appointments.models.Response`` value."""
+    return RESPONSES.get(provider_response, "no_answer")
+
+
+def should_delete_on_provider_delete(event: ExternalEvent) -> bool:
+    """Recurring events deleted at the provider delete their appointments (see module doc)."""
+    return event.is_recurring or bool(event.series_id)
+
+
+def resolve_conflict(
+    provider_updated: dt.datetime | None, crm_updated: dt.datetime | None
+) -> Literal["provider", "crm"]:
+    """Last writer wins; a tie (or a missing timestamp on our side) goes to the provider."""
+    if provider_updated is None or crm_updated is None:
+        return "provider"
+    return "crm" if crm_updated > provider_updated else "provider"
+
+
+def event_hash(event: ExternalEvent) -> str:
+    """A digest of everything we read from an event; equal digests mean "nothing new"."""
+    content = {
+        "title": event.title,
+        "start": event.start.isoformat() if event.start else None,
+        "end": event.end.isoformat() if event.end else None,
+        "all_day": event.all_day,
+        "description": event.description,
+        "location": event.location,
+        "organizer": normalize(event.organizer_email),
+        "attendees": sorted(
+            (normalize(a.email), a.response, a.is_resource) for a in event.attendees
+        ),
+        "cancelled": event.cancelled,
+        "video": event.video_link,
+        "rooms": sorted(normalize(r) for r in event.room_emails),
+    }
+    raw = json.dumps(content, sort_keys=True, default=str).encode()
+    return hashlib.sha256(raw).hexdigest()
+
+
+class HasSyncedHash(Protocol):
+    synced_hash: str
+
+
+def is_echo(link: HasSyncedHash | None, event_hash_value: str) -> bool:
+    """The event is exactly what the sync last wrote or read: nothing to do."""
+    return link is not None and bool(link.synced_hash) and link.synced_hash == event_hash_value
+
+
+# --- export ------------------------------------------------------------------------------------
+class ExportableAppointment(Protocol):
+    pk: Any
+    start: dt.datetime
+    end: dt.datetime
+    locked: bool
+    organizer_id: Any
+    created_at: dt.datetime
+
+
+class ExportConnection(Protocol):
+    user_id: Any
+    is_active: bool
+
+
+def export_skip_reason(
+    appointment: ExportableAppointment,
+    connection: ExportConnection | None,
+    now: dt.datetime,
+    window: tuple[dt.datetime, dt.datetime],
+) -> str | None:
+    if connection is None or not connection.is_active:
+        return "organizer has no active calendar connection"
+    if connection.user_id != appointment.organizer_id:
+        return "only the organizer's calendar gets the event"
+    if appointment.locked:
+        return "locked (a contact's invitation is never pushed back)"
+    if appointment.start < now:
+        return "back-dated or passed"
+    if appointment.start >= window[1]:
+        return "beyond the sync window (pushed when it enters)"
+    return None
+
+
+def should_export(
+    appointment: ExportableAppointment,
+    connection: ExportConnection | None,
+    now: dt.datetime,
+    window: tuple[dt.datetime, dt.datetime],
+) -> bool:
+    return export_skip_reason(appointment, connection, now, window) is None
+
+
+def is_activation_push(
+    appointment: ExportableAppointment, activated_at: dt.datetime | None
+) -> bool:
+    """Created before the rep activated the app: its attendees are never synced (spec item 2)."""
+    return activated_at is not None and appointment.created_at < activated_at
+
+
+class AttendeeRow(Protocol):
+    kind: str
+    email: str
+    user_id: Any
+
+
+def export_attendees(
+    attendees: Sequence[AttendeeRow], *, organizer_id: Any, activation_push: bool
+) -> list[str]:
+    """Invitation addresses: contacts with an e-mail, other users, external addresses."""
+    if activation_push:
+        return []
+    emails: list[str] = []
+    for row in attendees:
+        email = normalize(row.email)
+        if not email or (row.kind == "user" and row.user_id == organizer_id):
+            continue
+        if email not in emails:
+            emails.append(email)
+    return emails
+
+
+def export_description(agenda: str, description: str) -> str:
+    """The agenda first (it is the greeting in the invitation), then the description."""
+    return "\n\n".join(part.strip() for part in (agenda, description) if part and part.strip())
+
+
+def idempotency_key(appointment_id: Any, connection_id: Any) -> str:
+    """Stable per (appointment, connection); valid as a Google event id (base32hex, a-v0-9)."""
+    digest = hashlib.sha256(f"crm:{appointment_id}:{connection_id}".encode()).hexdigest()
+    return "crm" + digest[:40]

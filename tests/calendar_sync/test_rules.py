@@ -1,0 +1,358 @@
+"""Each of the seed's sync rules, by name, and the FAQ's scenarios 1–3 at the rules level."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from calendar_sync.providers.base import ExternalAttendee, ExternalEvent
+from calendar_sync.sync import rules
+from calendar_sync.sync.rules import SkipReason
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+NOW = dt.datetime(2025, 3, 12, 9, 0, tzinfo=STOCKHOLM)
+WINDOW = rules.sync_window(NOW, 92, STOCKHOLM)
+
+# The FAQ's people.
+KARL = ["karl.andersson@exempel.se", "karl@exempel.se", "karl@sthlm.exempel.se"]
+JOHANNA = ["johanna.svennson@exempel.se", "johanna@exempel.se", "johanna@gbg.exempel.se"]
+USER_EMAILS = set(KARL)
+USER_DOMAINS = {"exempel.se", "sthlm.exempel.se"}
+
+
+def att(email: str, **kw) -> ExternalAttendee:
+    return ExternalAttendee(email=email, **kw)
+
+
+def event(*, organizer: str = "karl@exempel.se", attendees=(), **kw) -> ExternalEvent:
+    start = kw.pop("start", NOW + dt.timedelta(days=1))
+    return ExternalEvent(
+        id=kw.pop("id", "ev1"),
+        ical_uid=kw.pop("ical_uid", "uid1"),
+        title=kw.pop("title", "Möte"),
+        start=start,
+        end=kw.pop("end", start + dt.timedelta(hours=1) if start else None),
+        organizer_email=organizer,
+        organizer_is_self=organizer in KARL,
+        attendees=list(attendees),
+        **kw,
+    )
+
+
+def classify(ev: ExternalEvent, *, users=USER_EMAILS, domains=USER_DOMAINS):
+    return rules.classify_event(ev, rep_addresses=KARL, user_emails=users, user_domains=domains)
+
+
+def reason(ev: ExternalEvent, **kw):
+    return rules.skip_reason(ev, classify(ev, **kw), window=WINDOW)
+
+
+# --- is_rep / classify_attendee --------------------------------------------------------------
+def test_is_rep_by_alias_case_insensitive():
+    assert rules.is_rep(att("KARL@sthlm.exempel.se"), KARL)
+
+
+def test_is_rep_by_self_flag():
+    assert rules.is_rep(att("unknown@elsewhere.se", is_self=True), KARL)
+
+
+def test_is_rep_false_for_other_address():
+    assert not rules.is_rep(att("eva@exempel.se"), KARL)
+
+
+@pytest.mark.parametrize(
+    ("email", "kind"),
+    [
+        ("karl@exempel.se", "rep"),
+        ("Eva.Lind@Exempel.se", "user"),
+        ("johanna.svennson@exempel.se", "colleague"),
+        ("johanna@gbg.exempel.se", "external"),  # gbg.exempel.se is not exempel.se
+        ("kund@acme.se", "external"),
+    ],
+)
+def test_classify_attendee(email, kind):
+    got = rules.classify_attendee(
+        email,
+        rep_addresses=KARL,
+        user_emails={"eva.lind@exempel.se", *KARL},
+        user_domains=USER_DOMAINS,
+    )
+    assert got == kind
+
+
+def test_classify_attendee_domain_must_match_exactly():
+    got = rules.classify_attendee(
+        "anna@exempel.se", rep_addresses=[], user_emails=[], user_domains={"gbg.exempel.se"}
+    )
+    assert got == "external"
+
+
+def test_rooms_are_not_participants():
+    ev = event(attendees=[att("karl@exempel.se"), att("rum1@exempel.se", is_resource=True)])
+    assert classify(ev).others == []
+    assert reason(ev) == SkipReason.NO_PARTICIPANTS
+
+
+def test_room_listed_in_room_emails_is_not_a_participant():
+    ev = event(attendees=[att("rum@resource.se")], room_emails=["rum@resource.se"])
+    assert rules.participants(ev)[0].email == "karl@exempel.se"
+    assert reason(ev) == SkipReason.NO_PARTICIPANTS
+
+
+# --- skip_reason -------------------------------------------------------------------------------
+def test_skip_reason_no_participants():
+    assert reason(event()) == SkipReason.NO_PARTICIPANTS
+
+
+def test_skip_reason_only_internal():
+    ev = event(attendees=[att("johanna@exempel.se"), att("eva.lind@exempel.se")])
+    assert reason(ev, users={*KARL, "eva.lind@exempel.se"}) == SkipReason.ONLY_INTERNAL
+
+
+def test_skip_reason_organized_by_colleague():
+    ev = event(organizer="johanna@exempel.se", attendees=[att("karl@exempel.se"), att("k@acme.se")])
+    assert reason(ev) == SkipReason.ORGANIZED_BY_COLLEAGUE
+
+
+def test_skip_reason_organized_by_another_user():
+    ev = event(organizer="eva@exempel.se", attendees=[att("karl@exempel.se"), att("k@acme.se")])
+    assert reason(ev, users={*KARL, "eva@exempel.se"}) == SkipReason.ORGANIZED_BY_COLLEAGUE
+
+
+def test_skip_reason_all_day_recurring():
+    ev = event(attendees=[att("k@acme.se")], all_day=True, is_recurring=True, series_id="s1")
+    assert reason(ev) == SkipReason.ALL_DAY_RECURRING
+
+
+def test_all_day_single_event_is_imported():
+    assert reason(event(attendees=[att("k@acme.se")], all_day=True)) is None
+
+
+def test_timed_recurring_instance_is_imported():
+    assert reason(event(attendees=[att("k@acme.se")], is_recurring=True, series_id="s")) is None
+
+
+@pytest.mark.parametrize("days", [-1, 93, 200])
+def test_skip_reason_outside_window(days):
+    ev = event(attendees=[att("k@acme.se")], start=NOW + dt.timedelta(days=days))
+    assert reason(ev) == SkipReason.OUTSIDE_WINDOW
+
+
+def test_window_starts_at_local_midnight_today():
+    ev = event(attendees=[att("k@acme.se")], start=NOW.replace(hour=0, minute=30))
+    assert reason(ev) is None
+
+
+def test_skip_reason_no_start():
+    ev = event(attendees=[att("k@acme.se")], start=None, end=None)
+    assert reason(ev) == SkipReason.NO_START
+
+
+def test_skip_reason_cancelled_unknown():
+    ev = event(attendees=[att("k@acme.se")], cancelled=True)
+    assert reason(ev) == SkipReason.CANCELLED_UNKNOWN
+
+
+def test_cancelled_known_event_is_not_skipped():
+    ev = event(attendees=[att("k@acme.se")], cancelled=True)
+    assert rules.skip_reason(ev, classify(ev), window=WINDOW, known=True) is None
+
+
+def test_known_event_skips_participant_rules():
+    ev = event()  # no participants, but it is already an appointment (e.g. from the CRM)
+    assert rules.skip_reason(ev, classify(ev), window=WINDOW, known=True) is None
+
+
+def test_every_skip_reason_has_a_label():
+    assert set(rules.SKIP_LABELS) == set(SkipReason)
+
+
+# --- should_import / lock ----------------------------------------------------------------------
+def test_should_import_external_participant():
+    ev = event(attendees=[att("karl@exempel.se"), att("kund@acme.se")])
+    assert rules.should_import(ev, classify(ev), window=WINDOW)
+
+
+def test_should_import_false_for_only_internal():
+    ev = event(attendees=[att("johanna@exempel.se")])
+    assert not rules.should_import(ev, classify(ev), window=WINDOW)
+
+
+def test_is_locked_invitation_when_external_organizes():
+    ev = event(organizer="kund@acme.se", attendees=[att("karl@exempel.se")])
+    locked, why = rules.is_locked_invitation(classify(ev))
+    assert locked
+    assert why == "Invited by kund@acme.se: only the organizer can change it"
+
+
+def test_is_locked_invitation_false_when_rep_organizes():
+    ev = event(attendees=[att("kund@acme.se")])
+    assert rules.is_locked_invitation(classify(ev)) == (False, "")
+
+
+# --- choose_company ---------------------------------------------------------------------------
+def test_choose_company_prefers_organizers_contact():
+    contacts = {"a@x.se": SimpleNamespace(company_id=1), "b@y.se": SimpleNamespace(company_id=2)}
+    assert rules.choose_company(contacts, "B@y.se") == 2
+
+
+def test_choose_company_falls_back_to_first_matched():
+    contacts = {"a@x.se": SimpleNamespace(company_id=None), "b@y.se": SimpleNamespace(company_id=2)}
+    assert rules.choose_company(contacts, "karl@exempel.se") == 2
+
+
+def test_choose_company_none_without_contacts():
+    assert rules.choose_company({}, "x@y.se") is None
+
+
+# --- provider deletes, conflicts, echo -----------------------------------------------------------
+def test_should_delete_on_provider_delete_recurring():
+    assert rules.should_delete_on_provider_delete(event(cancelled=True, series_id="s1"))
+
+
+def test_should_delete_on_provider_delete_single_event_stays():
+    assert not rules.should_delete_on_provider_delete(event(cancelled=True))
+
+
+def test_resolve_conflict_last_writer_wins():
+    t = NOW
+    assert rules.resolve_conflict(t, t + dt.timedelta(seconds=1)) == "crm"
+    assert rules.resolve_conflict(t + dt.timedelta(seconds=1), t) == "provider"
+
+
+def test_resolve_conflict_tie_goes_to_provider():
+    assert rules.resolve_conflict(NOW, NOW) == "provider"
+    assert rules.resolve_conflict(None, NOW) == "provider"
+
+
+def test_event_hash_ignores_etag_and_updated():
+    a = event(attendees=[att("k@acme.se")])
+    b = event(attendees=[att("k@acme.se")], etag="x", updated=NOW)
+    assert rules.event_hash(a) == rules.event_hash(b)
+
+
+def test_event_hash_changes_with_response():
+    a = event(attendees=[att("k@acme.se")])
+    b = event(attendees=[att("k@acme.se", response="declined")])
+    assert rules.event_hash(a) != rules.event_hash(b)
+
+
+def test_is_echo():
+    ev = event()
+    h = rules.event_hash(ev)
+    assert rules.is_echo(SimpleNamespace(synced_hash=h), h)
+    assert not rules.is_echo(SimpleNamespace(synced_hash=""), h)
+    assert not rules.is_echo(None, h)
+    assert not rules.is_echo(SimpleNamespace(synced_hash="other"), h)
+
+
+def test_response_for_maps_needs_action_to_no_answer():
+    assert rules.response_for("needs_action") == "no_answer"
+    assert rules.response_for("declined") == "declined"
+
+
+# --- export ------------------------------------------------------------------------------------
+def appt(**kw):
+    base = {
+        "pk": 7,
+        "start": NOW + dt.timedelta(days=1),
+        "end": NOW + dt.timedelta(days=1, hours=1),
+        "locked": False,
+        "organizer_id": 1,
+        "created_at": NOW,
+    }
+    return SimpleNamespace(**{**base, **kw})
+
+
+CONN = SimpleNamespace(user_id=1, is_active=True)
+
+
+def test_should_export_upcoming_appointment():
+    assert rules.should_export(appt(), CONN, NOW, WINDOW)
+
+
+def test_should_export_never_back_dated():
+    assert not rules.should_export(appt(start=NOW - dt.timedelta(hours=1)), CONN, NOW, WINDOW)
+
+
+def test_should_export_not_beyond_window():
+    assert not rules.should_export(appt(start=NOW + dt.timedelta(days=100)), CONN, NOW, WINDOW)
+
+
+def test_should_export_never_locked():
+    assert not rules.should_export(appt(locked=True), CONN, NOW, WINDOW)
+
+
+def test_should_export_needs_active_connection_of_organizer():
+    assert not rules.should_export(appt(), None, NOW, WINDOW)
+    assert not rules.should_export(appt(), SimpleNamespace(user_id=1, is_active=False), NOW, WINDOW)
+    assert not rules.should_export(appt(organizer_id=2), CONN, NOW, WINDOW)
+
+
+def row(kind, email, user_id=None):
+    return SimpleNamespace(kind=kind, email=email, user_id=user_id)
+
+
+def test_export_attendees():
+    rows = [
+        row("contact", "Kund@Acme.se"),
+        row("contact", ""),  # a contact without e-mail gets no invitation
+        row("user", "eva@exempel.se", 2),
+        row("user", "karl@exempel.se", 1),  # the organizer
+        row("external", "x@y.se"),
+    ]
+    got = rules.export_attendees(rows, organizer_id=1, activation_push=False)
+    assert got == ["kund@acme.se", "eva@exempel.se", "x@y.se"]
+
+
+def test_export_attendees_activation_push_has_none():
+    rows = [row("contact", "kund@acme.se")]
+    assert rules.export_attendees(rows, organizer_id=1, activation_push=True) == []
+
+
+def test_is_activation_push():
+    assert rules.is_activation_push(appt(created_at=NOW - dt.timedelta(days=1)), NOW)
+    assert not rules.is_activation_push(appt(created_at=NOW + dt.timedelta(seconds=1)), NOW)
+    assert not rules.is_activation_push(appt(), None)
+
+
+def test_export_description_agenda_first():
+    assert rules.export_description("Agenda", "Desc") == "Agenda\n\nDesc"
+    assert rules.export_description("", "Desc") == "Desc"
+
+
+def test_idempotency_key_stable_and_google_safe():
+    key = rules.idempotency_key(7, 3)
+    assert key == rules.idempotency_key(7, 3) != rules.idempotency_key(7, 4)
+    assert set(key) <= set("0123456789abcdefghijklmnopqrstuv")
+    assert 5 <= len(key) <= 1024
+
+
+# --- FAQ scenarios (rules level; end to end in test_engine_*.py) --------------------------------
+def test_faq_scenario_1_external_invites_karl_alias_and_colleague_johanna():
+    ev = event(
+        organizer="kund@extern.se",
+        attendees=[att("karl@exempel.se"), att("johanna.svennson@exempel.se")],
+    )
+    c = classify(ev)
+    assert c.organizer == "external"
+    assert c.colleagues == ["johanna.svennson@exempel.se"]
+    assert c.externals == ["kund@extern.se"]
+    assert rules.skip_reason(ev, c, window=WINDOW) is None
+
+
+def test_faq_scenario_2_johanna_gbg_is_external_and_imported():
+    ev = event(attendees=[att("karl@exempel.se"), att("johanna@gbg.exempel.se")])
+    c = classify(ev)
+    assert c.externals == ["johanna@gbg.exempel.se"]
+    assert rules.skip_reason(ev, c, window=WINDOW) is None
+
+
+def test_faq_scenario_3_johanna_gbg_is_colleague_when_a_user_has_that_domain():
+    ev = event(attendees=[att("karl@exempel.se"), att("johanna@gbg.exempel.se")])
+    c = classify(ev, domains={*USER_DOMAINS, "gbg.exempel.se"})
+    assert c.colleagues == ["johanna@gbg.exempel.se"]
+    assert rules.skip_reason(ev, c, window=WINDOW) == SkipReason.ONLY_INTERNAL
