@@ -45,3 +45,4 @@ def test_the_swedish_catalogue_is_complete_and_compiled():
     # An untranslated entry is a msgid (not the header) followed by an empty msgstr.
     untranslated = re.findall(r'\nmsgid "(.+)"\nmsgstr ""\n\n', po)
     assert untranslated == []
+    assert "#, fuzzy" not in po
