@@ -1,0 +1,240 @@
+"""Builds the real google-api-python-client services for one connection.
+
+Every API call goes through ``GoogleClient.execute``: it retries (tenacity, see
+``base.call_with_retries``), translates ``HttpError`` / ``RefreshError`` into the neutral
+``ProviderError`` family and hands a refreshed access token to the ``on_refresh`` saver.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import httplib2
+import requests
+from google.auth.exceptions import RefreshError, TransportError
+from google.oauth2.credentials import Credentials
+from google_auth_httplib2 import AuthorizedHttp
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from ... import conf
+from ..base import (
+    AuthRevoked,
+    EventNotFound,
+    PreconditionFailed,
+    ProviderError,
+    RateLimited,
+    Tokens,
+    TokenSaver,
+    call_with_retries,
+    parse_retry_after,
+)
+
+log = logging.getLogger(__name__)
+
+HTTP_TIMEOUT = 30
+RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
+
+
+class _CountingHttp(httplib2.Http):
+    """httplib2 transport that counts the requests it sends (token refreshes included)."""
+
+    def __init__(self, on_request: Callable[[], None]) -> None:
+        super().__init__(timeout=HTTP_TIMEOUT)
+        self._on_request = on_request
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        self._on_request()
+        return super().request(*args, **kwargs)
+
+
+class _Credentials(Credentials):
+    """google-auth credentials that refresh through the connect flow's ``refresh_tokens`` when
+    one is given (one place for token upkeep), else through google-auth's own token POST.
+    AuthorizedHttp still decides when: expired locally, or a 401 on a token that looked valid."""
+
+    def __init__(self, *args: Any, refresher: Callable[[], Tokens] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._refresher = refresher
+
+    def refresh(self, request: Any) -> None:
+        if self._refresher is None:
+            super().refresh(request)
+            return
+        tokens = self._refresher()
+        self.token = tokens.access_token
+        self.expiry = _naive_utc(tokens.expires_at)
+        if tokens.refresh_token:
+            self._refresh_token = tokens.refresh_token
+
+
+def _naive_utc(value: dt.datetime | None) -> dt.datetime | None:
+    # google-auth compares expiry against a naive UTC "now".
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value else None
+
+
+class GoogleClient:
+    """The calendar v3 and admin directory_v1 services, authorised with the connection's tokens."""
+
+    def __init__(
+        self,
+        *,
+        tokens: Tokens,
+        on_refresh: TokenSaver,
+        client_id: str,
+        client_secret: str,
+        refresher: Callable[[], Tokens] | None = None,
+    ) -> None:
+        self.endpoints = conf.google_endpoints()
+        self.requests_made = 0
+        self._on_refresh = on_refresh
+        self.credentials = _Credentials(
+            token=tokens.access_token or None,
+            refresh_token=tokens.refresh_token or None,
+            token_uri=self.endpoints.token_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            expiry=_naive_utc(tokens.expires_at),
+            refresher=self._counted(refresher) if refresher else None,
+        )
+        # We build the authorised http ourselves (instead of build(credentials=...)) so that
+        # every request, token refreshes included, goes through the counting transport.
+        self._http = AuthorizedHttp(self.credentials, http=_CountingHttp(self._count))
+        self.calendar = build(
+            "calendar",
+            "v3",
+            http=self._http,
+            client_options={"api_endpoint": self.endpoints.calendar_api},
+            static_discovery=True,
+            cache_discovery=False,
+            num_retries=0,
+        )
+        self._directory: Any = None
+
+    @property
+    def directory(self) -> Any:
+        if self._directory is None:
+            self._directory = build(
+                "admin",
+                "directory_v1",
+                http=self._http,
+                client_options={"api_endpoint": self.endpoints.directory_api},
+                static_discovery=True,
+                cache_discovery=False,
+                num_retries=0,
+            )
+        return self._directory
+
+    def _count(self) -> None:
+        self.requests_made += 1
+
+    def _counted(self, refresher: Callable[[], Tokens]) -> Callable[[], Tokens]:
+        def refresh() -> Tokens:
+            self._count()  # the token POST is a provider request too
+            return refresher()
+
+        return refresh
+
+    # -- calls ------------------------------------------------------------------------------------
+    def execute(
+        self,
+        request: Any,
+        *,
+        gone: type[ProviderError] = EventNotFound,
+        headers: dict | None = None,
+    ) -> dict:
+        """Run one API request (retried); ``gone`` is what a 410 means for this call."""
+
+        def once() -> dict:
+            if headers:
+                request.headers.update(headers)
+            token_before = self.credentials.token
+            try:
+                return request.execute(num_retries=0) or {}
+            except HttpError as exc:
+                raise translate_http_error(exc, gone=gone) from exc
+            except RefreshError as exc:
+                raise translate_refresh_error(exc) from exc
+            except (TransportError, httplib2.HttpLib2Error, OSError) as exc:
+                raise ProviderError(f"Google unreachable: {exc}", permanent=False) from exc
+            finally:
+                self._save_if_refreshed(token_before)
+
+        return call_with_retries(once)
+
+    def _save_if_refreshed(self, token_before: str | None) -> None:
+        creds = self.credentials
+        if not creds.token or creds.token == token_before:
+            return
+        expiry = creds.expiry.replace(tzinfo=dt.UTC) if creds.expiry else None
+        self._on_refresh(Tokens(creds.token, creds.refresh_token or "", expiry))
+
+    def revoke(self) -> None:
+        """POST the refresh token (else the access token) to Google's revocation endpoint."""
+        token = self.credentials.refresh_token or self.credentials.token
+        if not token:
+            return
+
+        def once() -> None:
+            self._count()
+            try:
+                resp = requests.post(
+                    self.endpoints.revoke_url, data={"token": token}, timeout=HTTP_TIMEOUT
+                )
+            except requests.RequestException as exc:
+                raise ProviderError(f"Google unreachable: {exc}", permanent=False) from exc
+            # 400 invalid_token: already revoked or expired, which is what we wanted.
+            if resp.status_code >= 500 or resp.status_code == 429:
+                raise _status_error(resp.status_code, resp.text, resp.headers.get("Retry-After"))
+
+        call_with_retries(once)
+
+
+# -- error translation ------------------------------------------------------------------------------
+def _reasons(exc: HttpError) -> set[str]:
+    try:
+        body = json.loads(exc.content.decode("utf-8"))
+        return {e.get("reason", "") for e in body["error"].get("errors", [])}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return set()
+
+
+def translate_http_error(
+    exc: HttpError, *, gone: type[ProviderError] = EventNotFound
+) -> ProviderError:
+    status = int(exc.resp.status)
+    reasons = _reasons(exc)
+    message = f"Google {status} {','.join(sorted(reasons))}: {exc.reason}"
+    if status == 403 and reasons & RATE_LIMIT_REASONS:
+        retry_after = parse_retry_after(exc.resp.get("retry-after"))
+        return RateLimited(message, retry_after=retry_after, status=403)
+    return _status_error(status, message, exc.resp.get("retry-after"), gone=gone)
+
+
+def _status_error(
+    status: int, message: str, retry_after: str | None, *, gone: type[ProviderError] = EventNotFound
+) -> ProviderError:
+    if status == 429:
+        return RateLimited(message, retry_after=parse_retry_after(retry_after), status=429)
+    if status >= 500:
+        return ProviderError(message, permanent=False, status=status)
+    if status == 401:
+        return AuthRevoked(message, status=401)
+    if status == 404:
+        return EventNotFound(message, status=404)
+    if status == 410:
+        return gone(message, status=410)
+    if status == 412:
+        return PreconditionFailed(message, status=412)
+    return ProviderError(message, permanent=True, status=status)
+
+
+def translate_refresh_error(exc: RefreshError) -> ProviderError:
+    """invalid_grant (revoked / expired refresh token) or no refresh token at all: reconnect."""
+    if getattr(exc, "retryable", False):
+        return ProviderError(f"Google token refresh failed: {exc}", permanent=False)
+    return AuthRevoked(f"Google token refresh failed: {exc}", status=400)
