@@ -133,7 +133,10 @@ class AppointmentForm(forms.Form):
         self.fields["company"].queryset = companies
         self.fields["contacts"].queryset = contacts
         self.fields["users"].queryset = (
-            get_user_model().objects.filter(is_active=True).exclude(pk=user.pk).order_by("email")
+            get_user_model()
+            .objects.filter(is_active=True)
+            .exclude(pk=appointment.organizer_id if appointment else user.pk)
+            .order_by("email")
         )
         self.fields["appointment_type"].empty_label = None
         if appointment is not None:  # an inactive type stays selectable on its appointments
