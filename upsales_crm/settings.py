@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "upsales_crm.context_processors.site",
+                "calendar_sync.context_processors.calendar_banner",
             ],
         },
     },
@@ -199,6 +200,30 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rs
 # Fernet keys (comma separated, newest first) for tokens and secrets at rest; rotate by prepending.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 SYNC_WINDOW_DAYS = env.int("SYNC_WINDOW_DAYS", default=92)
+
+# --- social-auth (calendar linking only) ---------------------------------------------------------
+# social-auth never signs anyone in: its backends are deliberately NOT in AUTHENTICATION_BACKENDS
+# (the strategy calls them directly), and the pipeline only links a calendar account to the rep
+# who is already signed in (with TOTP, via allauth). Tokens live encrypted on CalendarConnection.
+SOCIAL_AUTH_AUTHENTICATION_BACKENDS = [
+    "calendar_sync.providers.google.oauth.GoogleCalendarOAuth2",
+    "calendar_sync.providers.microsoft.oauth.MicrosoftCalendarOAuth2",
+]
+SOCIAL_AUTH_STRATEGY = "calendar_sync.pipeline.CalendarLinkStrategy"
+SOCIAL_AUTH_PIPELINE = (
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "calendar_sync.pipeline.link_calendar",
+)
+SOCIAL_AUTH_URL_NAMESPACE = "social"
+SOCIAL_AUTH_GOOGLE_OAUTH2_USE_PKCE = True
+SOCIAL_AUTH_MICROSOFT_GRAPH_USE_PKCE = True
+SOCIAL_AUTH_LOGIN_REDIRECT_URL = "calendar_sync:index"
+SOCIAL_AUTH_LOGIN_ERROR_URL = "calendar_sync:index"
+SOCIAL_AUTH_RAISE_EXCEPTIONS = True  # calendar_sync.views turns them into messages
+SOCIAL_AUTH_REQUESTS_TIMEOUT = 10
+# --- end social-auth ------------------------------------------------------------------------------
 
 # --- Security (production = DEBUG off) ---------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -1,0 +1,251 @@
+"""Changes to the App directory and to reps' calendar connections.
+
+Provider calls (revoke, stopping push) never run inside ``atomic()``; background work is enqueued
+with ``transaction.on_commit``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from importlib import import_module
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import selectors
+from .models import CalendarApp, CalendarConnection, ConnectionState, Provider
+from .providers.base import AuthRevoked, Tokens
+
+log = logging.getLogger(__name__)
+
+OAUTH_MODULES = {
+    Provider.GOOGLE: "calendar_sync.providers.google.oauth",
+    Provider.MICROSOFT: "calendar_sync.providers.microsoft.oauth",
+}
+
+
+class LinkRefused(Exception):
+    """The provider account cannot be linked to this rep; the message is for the rep."""
+
+
+def _oauth(provider: str):  # noqa: ANN202
+    return import_module(OAUTH_MODULES[Provider(provider)])
+
+
+def _sync_task(name: str) -> Callable[[int], object] | None:
+    """``calendar_sync.tasks.<name>`` if the sync engine provides it (it is written separately)."""
+    try:
+        tasks = import_module("calendar_sync.tasks")
+    except ImportError:
+        log.warning("calendar_sync.tasks is missing: %s not run", name)
+        return None
+    func = getattr(tasks, name, None)
+    if func is None:
+        log.warning("calendar_sync.tasks.%s does not exist yet: not run", name)
+    return func
+
+
+# --- App directory ----------------------------------------------------------------------------
+def calendar_app_install(
+    *,
+    provider: str,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    tenant: str | None = None,
+) -> CalendarApp:
+    app, _created = CalendarApp.objects.get_or_create(provider=provider)
+    if client_id is not None:
+        app.client_id = client_id
+    if client_secret is not None:
+        app.client_secret = client_secret
+    if tenant is not None:
+        app.tenant = tenant
+    if not app.installed:
+        app.installed = True
+        app.installed_at = timezone.now()
+    app.save()
+    return app
+
+
+def calendar_app_uninstall(*, app: CalendarApp, actor=None) -> int:  # noqa: ANN001
+    """Hide the app from reps and disconnect its live connections (appointments are kept)."""
+    app.installed = False
+    app.save(update_fields=["installed", "updated_at"])
+    connections = list(selectors.live_connections().filter(provider=app.provider))
+    for connection in connections:
+        connection_disconnect(connection=connection, actor=actor, revoke=True)
+    return len(connections)
+
+
+# --- connections --------------------------------------------------------------------------------
+def connection_link(
+    *,
+    user,  # noqa: ANN001
+    provider: str,
+    account_email: str,
+    account_id: str,
+    tokens: Tokens,
+    scopes: str = "",
+) -> CalendarConnection:
+    """Store a freshly authorised account for ``user`` (called by the OAuth pipeline).
+
+    A rep has one live connection; an account belongs to one rep. Reconnecting the same account
+    (after a revoked grant) refreshes the tokens and makes the connection active again.
+    """
+    if not account_email:
+        raise LinkRefused(_("The provider did not tell us the account's e-mail address."))
+    if selectors.connection_linked_elsewhere(
+        provider=provider, account_email=account_email, account_id=account_id, user=user
+    ):
+        raise LinkRefused(
+            _("%(email)s is already connected by another user.") % {"email": account_email}
+        )
+    current = selectors.connection_for_user(user)
+    if current and (current.provider != provider or current.account_email != account_email):
+        raise LinkRefused(
+            _("Disconnect %(app)s (%(email)s) before connecting another calendar.")
+            % {"app": current.get_provider_display(), "email": current.account_email}
+        )
+    if not tokens.refresh_token and not (current and current.refresh_token):
+        raise LinkRefused(_("The provider did not grant offline access. Please try again."))
+    try:
+        with transaction.atomic():
+            connection = current or CalendarConnection(user=user, provider=provider)
+            connection.account_email = account_email
+            connection.account_id = account_id
+            connection.access_token = tokens.access_token
+            if tokens.refresh_token:
+                connection.refresh_token = tokens.refresh_token
+            connection.token_expires_at = tokens.expires_at
+            connection.scopes = scopes
+            connection.state = ConnectionState.ACTIVE
+            connection.last_error = ""
+            connection.disconnected_at = None
+            connection.save()
+    except IntegrityError as exc:  # a concurrent link won the race
+        raise LinkRefused(_("This calendar is already connected.")) from exc
+    if current and current.activated_at:
+        # A reconnect: the sync picks up again where it stopped.
+        _enqueue_on_commit("connection_activated", connection.pk)
+    return connection
+
+
+def connection_activate(*, connection: CalendarConnection, actor, appointment_type) -> None:  # noqa: ANN001
+    """Save on step 7: the type synced events get; the first import and export start."""
+    if actor is not None and actor.pk != connection.user_id:
+        raise PermissionError("only the rep can activate their calendar")
+    first_time = connection.activated_at is None
+    with transaction.atomic():
+        connection.appointment_type = appointment_type
+        fields = ["appointment_type"]
+        if first_time:
+            connection.activated_at = timezone.now()
+            fields.append("activated_at")
+        connection.save(update_fields=fields)
+        if first_time:
+            _enqueue_on_commit("connection_activated", connection.pk)
+
+
+def _enqueue_on_commit(task_name: str, connection_id: int) -> None:
+    def enqueue() -> None:
+        if _sync_task(task_name) is None:
+            return
+        from django_q.tasks import async_task
+
+        async_task(f"calendar_sync.tasks.{task_name}", connection_id)
+
+    transaction.on_commit(enqueue)
+
+
+def connection_update_tokens(*, connection: CalendarConnection, tokens: Tokens) -> None:
+    """Persist refreshed tokens (Microsoft rotates the refresh token; Google keeps it)."""
+    connection.access_token = tokens.access_token
+    fields = ["access_token", "token_expires_at"]
+    if tokens.refresh_token:
+        connection.refresh_token = tokens.refresh_token
+        fields.append("refresh_token")
+    connection.token_expires_at = tokens.expires_at
+    connection.save(update_fields=fields)
+
+
+def connection_mark_needs_reconnect(*, connection: CalendarConnection, reason: str) -> None:
+    """The grant is gone: stop syncing this connection until the rep reconnects (no retries)."""
+    if connection.state == ConnectionState.DISCONNECTED:
+        return
+    now = timezone.now()
+    connection.state = ConnectionState.NEEDS_RECONNECT
+    connection.last_error = reason[:1000]
+    connection.last_error_at = now
+    connection.sync_started_at = None
+    connection.sync_requested_at = None
+    connection.save(
+        update_fields=[
+            "state",
+            "last_error",
+            "last_error_at",
+            "sync_started_at",
+            "sync_requested_at",
+        ]
+    )
+    log.warning("calendar connection %s needs reconnect", connection.pk)
+
+
+def connection_refresh_tokens(*, connection: CalendarConnection) -> Tokens:
+    """Refresh and persist; on ``invalid_grant`` mark the connection and re-raise AuthRevoked."""
+    try:
+        tokens = _oauth(connection.provider).refresh_tokens(connection)
+    except AuthRevoked as exc:
+        connection_mark_needs_reconnect(
+            connection=connection,
+            reason=_("Access to %(app)s was revoked or has expired (%(detail)s).")
+            % {"app": connection.get_provider_display(), "detail": str(exc)[:200]},
+        )
+        raise
+    connection_update_tokens(connection=connection, tokens=tokens)
+    return tokens
+
+
+def connection_disconnect(
+    *,
+    connection: CalendarConnection,
+    actor,  # noqa: ANN001
+    revoke: bool = True,
+) -> None:
+    """Stop the sync and push, revoke the grant at the provider, forget the tokens.
+
+    Appointments (and their event links) are kept.
+    """
+    if actor is not None and actor.pk != connection.user_id and not actor.is_staff:
+        raise PermissionError("only the rep or an administrator can disconnect")
+    if connection.state == ConnectionState.DISCONNECTED:
+        return
+    with transaction.atomic():
+        connection.state = ConnectionState.DISCONNECTED
+        connection.disconnected_at = timezone.now()
+        connection.sync_started_at = None
+        connection.sync_requested_at = None
+        connection.save(
+            update_fields=["state", "disconnected_at", "sync_started_at", "sync_requested_at"]
+        )
+        transaction.on_commit(lambda: _after_disconnect(connection.pk, revoke=revoke))
+
+
+def _after_disconnect(connection_id: int, *, revoke: bool) -> None:
+    """Outside the transaction: stop push (needs the tokens), revoke, then wipe the tokens."""
+    stop_push = _sync_task("connection_disconnected")
+    if stop_push is not None:
+        try:
+            stop_push(connection_id)
+        except Exception:  # the channel expires by itself; disconnecting must not fail
+            log.exception("stopping push for connection %s failed", connection_id)
+    connection = CalendarConnection.objects.get(pk=connection_id)
+    if revoke:
+        try:
+            _oauth(connection.provider).revoke(connection)
+        except Exception:  # an unreachable provider must not keep the rep connected
+            log.exception("revoking the grant of connection %s failed", connection_id)
+    CalendarConnection.objects.filter(pk=connection_id).update(
+        access_token="", refresh_token="", token_expires_at=None, channel_token=""
+    )

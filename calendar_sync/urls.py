@@ -1,0 +1,44 @@
+"""calendar_sync's URLs, mounted at the site root by upsales_crm/urls.py.
+
+* ``calendar_sync:*`` - Settings → Google Calendar / Office365 (``/settings/calendar/...``).
+* ``social:begin`` / ``social:complete`` - the OAuth flow (``/oauth/login|complete/<backend>/``),
+  our wrappers around social-auth's views; social-auth's other views (disconnect, launch
+  bridges) are deliberately not exposed.
+* Push webhooks, when ``calendar_sync.webhooks`` defines ``urlpatterns``.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from django.urls import include, path
+
+from . import views
+
+settings_patterns = [
+    path("", views.index, name="index"),
+    path("google/", views.app_page, {"provider": "google"}, name="google"),
+    path("office365/", views.app_page, {"provider": "microsoft"}, name="microsoft"),
+    path("<str:provider>/connect/", views.connect, name="connect"),
+    path("<str:provider>/save/", views.save, name="save"),
+    path("<str:provider>/disconnect/", views.disconnect, name="disconnect"),
+]
+
+oauth_patterns = [
+    path("login/<str:backend>/", views.oauth_begin, name="begin"),
+    path("complete/<str:backend>/", views.oauth_complete, name="complete"),
+]
+
+
+def _webhook_patterns() -> list:
+    try:
+        return list(getattr(import_module("calendar_sync.webhooks"), "urlpatterns", []))
+    except ImportError:
+        return []
+
+
+urlpatterns = [
+    path("settings/calendar/", include((settings_patterns, "calendar_sync"))),
+    path("oauth/", include((oauth_patterns, "social"))),
+    *_webhook_patterns(),
+]

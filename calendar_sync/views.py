@@ -1,0 +1,201 @@
+"""Settings → Google Calendar / Office365: activate, connect, choose the type, save, disconnect.
+
+The OAuth begin/complete URLs wrap social-auth's views: only a signed-in rep may use them, only
+for an installed app, and a failed flow comes back as a message instead of an error page.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_GET, require_POST
+from social_core.exceptions import AuthCanceled, SocialAuthBaseException
+from social_django import views as social_views
+
+from . import selectors, services
+from .forms import AppointmentTypeChoiceForm
+from .models import CalendarApp, CalendarConnection, Provider
+
+log = logging.getLogger(__name__)
+
+
+# --- the Settings menu (the pages engineer's menu calls this) --------------------------------------
+def settings_menu_entries(request: HttpRequest) -> list[tuple[str, str, bool]]:
+    """"Google Calendar" and "Office365" for installed apps; otherwise a pointer to ask the admin."""
+    match = getattr(request, "resolver_match", None)
+    here = match.kwargs.get("provider") if match and match.namespace == "calendar_sync" else None
+    apps = selectors.installed_apps()
+    if not apps:
+        return [(_("Calendar"), "calendar_sync:index", bool(match and match.namespace == "calendar_sync"))]
+    return [
+        (app.get_provider_display(), selectors.provider_url_name(app.provider), here == app.provider)
+        for app in apps
+    ]
+
+
+def _installed_app(provider: str) -> CalendarApp:
+    if provider not in Provider.values:
+        raise Http404
+    app = CalendarApp.objects.filter(provider=provider, installed=True).first()
+    if app is None:
+        raise Http404
+    return app
+
+
+def _page_context(request: HttpRequest, app: CalendarApp) -> dict:
+    connection = selectors.connection_for_user(request.user)
+    mine = connection if connection and connection.provider == app.provider else None
+    other = connection if connection and connection.provider != app.provider else None
+    return {
+        "app": app,
+        "provider": app.provider,
+        "backend": selectors.backend_name(app.provider),
+        "connection": mine,
+        "other_connection": other,
+        "skip_reasons": selectors.skip_reasons_summary(mine) if mine else {},
+        "summary": (mine.last_sync_summary or {}) if mine else {},
+    }
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    installed = selectors.installed_apps()
+    if len(installed) == 1 or selectors.connection_for_user(request.user):
+        connection = selectors.connection_for_user(request.user)
+        provider = connection.provider if connection else installed[0].provider
+        if any(a.provider == provider for a in installed):
+            return redirect(selectors.provider_url_name(provider))
+    return render(
+        request,
+        "calendar_sync/index.html",
+        {"installed": installed, "all_apps": Provider.choices},
+    )
+
+
+@login_required
+@require_GET
+def app_page(request: HttpRequest, provider: str) -> HttpResponse:
+    """Step 2 ("Activate"), step 6 (choose the type) or the status page, depending on state."""
+    app = _installed_app(provider)
+    context = _page_context(request, app)
+    connection: CalendarConnection | None = context["connection"]
+    if connection is not None:
+        initial = {"appointment_type": connection.appointment_type_id}
+        context["form"] = AppointmentTypeChoiceForm(initial=initial)
+    return render(request, "calendar_sync/app.html", context)
+
+
+@login_required
+@require_GET
+def connect(request: HttpRequest, provider: str) -> HttpResponse:
+    """Step 3: "Connect to Google Calendar" / "Connect to Office365"."""
+    app = _installed_app(provider)
+    context = _page_context(request, app)
+    if context["connection"] is not None and context["connection"].state == "active":
+        return redirect(selectors.provider_url_name(provider))
+    return render(request, "calendar_sync/connect.html", context)
+
+
+@login_required
+@require_POST
+def save(request: HttpRequest, provider: str) -> HttpResponse:
+    """Step 7: "Save" (also changes the type later)."""
+    app = _installed_app(provider)
+    connection = selectors.connection_for_user(request.user)
+    if connection is None or connection.provider != app.provider:
+        raise Http404
+    form = AppointmentTypeChoiceForm(request.POST)
+    if not form.is_valid():
+        context = _page_context(request, app) | {"form": form}
+        return render(request, "calendar_sync/app.html", context, status=400)
+    first_time = connection.activated_at is None
+    services.connection_activate(
+        connection=connection,
+        actor=request.user,
+        appointment_type=form.cleaned_data["appointment_type"],
+    )
+    if first_time:
+        messages.success(
+            request,
+            _("%(app)s is connected. The first sync has started.")
+            % {"app": app.get_provider_display()},
+        )
+    else:
+        messages.success(request, _("Saved."))
+    return redirect(selectors.provider_url_name(provider))
+
+
+@login_required
+@require_POST
+def disconnect(request: HttpRequest, provider: str) -> HttpResponse:
+    connection = selectors.connection_for_user(request.user)
+    if connection is None or connection.provider != provider:
+        raise Http404
+    services.connection_disconnect(connection=connection, actor=request.user)
+    messages.success(
+        request,
+        _("%(app)s is disconnected. Your appointments are kept.")
+        % {"app": connection.get_provider_display()},
+    )
+    if selectors.app_is_installed(provider):
+        return redirect(selectors.provider_url_name(provider))
+    return redirect("calendar_sync:index")
+
+
+# --- OAuth begin / complete (namespace "social") ----------------------------------------------------
+def _require_rep(request: HttpRequest) -> None:
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+
+
+def _provider_or_404(backend: str) -> str:
+    provider = selectors.BACKEND_PROVIDER.get(backend)
+    if provider is None or not selectors.app_is_installed(provider):
+        raise Http404
+    return provider
+
+
+@never_cache
+@require_POST
+@csrf_protect
+def oauth_begin(request: HttpRequest, backend: str) -> HttpResponse:
+    """A POST (with CSRF) from "Connect to ..." / "Reconnect": off to the provider."""
+    _require_rep(request)
+    _provider_or_404(backend)
+    return social_views.auth(request, backend)
+
+
+@never_cache
+@require_GET
+def oauth_complete(request: HttpRequest, backend: str) -> HttpResponse:
+    """The provider's redirect back: state (+ PKCE) checked, then ``pipeline.link_calendar``."""
+    _require_rep(request)
+    provider = _provider_or_404(backend)
+    try:
+        return social_views.complete(request, backend)
+    except AuthCanceled:
+        messages.info(request, _("You did not allow access, so nothing was connected."))
+    except SocialAuthBaseException as exc:
+        log.warning("calendar OAuth callback refused: %s (%s)", exc.__class__.__name__, backend)
+        messages.error(
+            request,
+            _("The connection could not be completed (%(reason)s). Please try again.")
+            % {"reason": _reason(exc)},
+        )
+    return redirect(selectors.provider_url_name(provider))
+
+
+def _reason(exc: SocialAuthBaseException) -> str:
+    code = getattr(exc, "code", "") or ""
+    if "state" in code or "session" in code:
+        return _("the request expired or did not start in this browser")
+    return str(exc).rstrip(".") or code.replace("_", " ")
