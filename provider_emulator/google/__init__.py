@@ -1,9 +1,13 @@
-"""Placeholder until the google emulator lands: every request answers 404."""
+"""The emulated Google side: OAuth 2.0, Calendar API v3 and Admin Directory calendar resources."""
 
 from __future__ import annotations
 
-from werkzeug.exceptions import NotFound
+from ..state import EmulatorState
+from .app import GoogleApp
 
 
-def create_app(state):  # noqa: ANN001, ANN201
-    return NotFound()
+def create_app(state: EmulatorState) -> GoogleApp:
+    return GoogleApp(state)
+
+
+__all__ = ["create_app", "GoogleApp"]
