@@ -435,33 +435,9 @@ def _windows(
 
 
 # -- factory ----------------------------------------------------------------------------------------
-def connection_token_saver(connection: CalendarConnection) -> TokenSaver:
-    """Persist refreshed tokens on the connection (through the connect flow's service if present)."""
-
-    def save(tokens: Tokens) -> None:
-        service = _service("connection_update_tokens")
-        if service is not None:
-            service(connection=connection, tokens=tokens)
-            return
-        connection.access_token = tokens.access_token
-        connection.refresh_token = tokens.refresh_token or connection.refresh_token
-        connection.token_expires_at = tokens.expires_at
-        connection.save(update_fields=["access_token", "refresh_token", "token_expires_at"])
-
-    return save
-
-
-def _service(name: str) -> Callable[..., Any] | None:
-    from importlib import import_module
-
-    try:
-        return getattr(import_module("calendar_sync.services"), name, None)
-    except ImportError:
-        return None
-
-
 def adapter_for_connection(connection: CalendarConnection) -> GoogleCalendarAdapter:
     from ...models import CalendarApp, Provider
+    from ...services import connection_update_tokens
     from .oauth import refresh_tokens
 
     app = CalendarApp.objects.get(provider=Provider.GOOGLE)
@@ -469,7 +445,7 @@ def adapter_for_connection(connection: CalendarConnection) -> GoogleCalendarAdap
         tokens=Tokens(
             connection.access_token, connection.refresh_token, connection.token_expires_at
         ),
-        on_refresh=connection_token_saver(connection),
+        on_refresh=lambda tokens: connection_update_tokens(connection=connection, tokens=tokens),
         client_id=app.client_id,
         client_secret=app.client_secret,
         account_email=connection.account_email,

@@ -1,0 +1,501 @@
+"""Microsoft Graph v1.0 ↔ the neutral adapter interface.
+
+All calls go through O365's connection (``GraphClient.request`` → ``account.con``). We do not use
+O365's ``Schedule``/``Event`` objects for writes: they cannot send ``transactionId`` (our
+idempotency key), ``singleValueExtendedProperties`` (our crm_id), attendee type ``resource`` or
+``If-Match``, they send ``isOnlineMeeting`` as the string "true", and ``Event.save()`` does not
+read back ``onlineMeeting.joinUrl``. O365 has no API at all for calendarView/delta, places,
+subscriptions or getSchedule. So the wire JSON is built and mapped here, explicitly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..base import (
+    BusyBlock,
+    CalendarAdapter,
+    ChangePage,
+    Channel,
+    CursorExpired,
+    EventDraft,
+    EventNotFound,
+    ExternalAttendee,
+    ExternalEvent,
+    ResponseStatus,
+    Room,
+    Tokens,
+    TokenSaver,
+)
+from .client import GraphClient
+
+if TYPE_CHECKING:
+    from ...models import CalendarConnection
+
+try:  # tzlocal (an O365 dependency) ships the CLDR Windows <-> IANA table
+    from tzlocal.windows_tz import win_tz
+except ImportError:  # pragma: no cover
+    win_tz = {}
+
+CRM_ID_PROP = "String {66f5a359-4659-4830-9070-00047ec6ac6e} Name crm_id"
+EXPAND_CRM_ID = f"singleValueExtendedProperties($filter=id eq '{CRM_ID_PROP}')"
+PAGE_SIZE = 200  # Prefer: odata.maxpagesize for calendarView/delta
+SCHEDULE_BATCH = 20  # schedules per getSchedule call
+SCHEDULE_MAX_DAYS = 62  # getSchedule window limit
+EVENTS_RESOURCE = "me/events"
+RESPONSES: dict[str, ResponseStatus] = {
+    "accepted": "accepted",
+    "organizer": "accepted",
+    "declined": "declined",
+    "tentativelyAccepted": "tentative",
+    "none": "needs_action",
+    "notResponded": "needs_action",
+}
+SHOW_AS = {"busy": "busy", "tentative": "tentative", "oof": "oof", "workingElsewhere": "busy"}
+
+
+class MicrosoftGraphAdapter(CalendarAdapter):
+    provider = "microsoft"
+
+    def __init__(
+        self,
+        *,
+        tokens: Tokens,
+        on_refresh: TokenSaver,
+        client_id: str,
+        client_secret: str,
+        tenant: str = "",
+        account_email: str = "",
+        refresher: Callable[[], Tokens] | None = None,
+    ) -> None:
+        self.client = GraphClient(
+            tokens=tokens,
+            on_refresh=on_refresh,
+            client_id=client_id,
+            client_secret=client_secret,
+            tenant=tenant,
+            refresher=refresher,
+        )
+        self.account_email = account_email.lower()
+
+    def request_count(self) -> int:
+        return self.client.requests_made
+
+    # -- reading ---------------------------------------------------------------------------------
+    def list_changes(
+        self, *, cursor: str | None, window_start: dt.datetime, window_end: dt.datetime
+    ) -> Iterator[ChangePage]:
+        """The cursor is the full ``@odata.deltaLink`` URL, used as Graph hands it out (the window
+        is fixed by the first request and lives in the link's state)."""
+        headers = {"Prefer": f"odata.maxpagesize={PAGE_SIZE}"}
+        url: str = cursor or "me/calendarView/delta"
+        params: dict[str, Any] | None = (
+            None
+            if cursor
+            else {"startDateTime": _iso_utc(window_start), "endDateTime": _iso_utc(window_end)}
+        )
+        while True:
+            body = self.client.request(
+                "get", url, params=params, headers=headers, gone=CursorExpired
+            )
+            events, removed = [], []
+            for item in body.get("value", []):
+                if "@removed" in item:
+                    removed.append(str(item.get("id", "")))
+                else:
+                    events.append(self.to_external(item))
+            next_link = body.get("@odata.nextLink")
+            yield ChangePage(
+                events=events,
+                next_cursor=None if next_link else body.get("@odata.deltaLink"),
+                removed_ids=removed,
+            )
+            if not next_link:
+                return
+            url, params = next_link, None
+
+    def get_event(self, event_id: str) -> ExternalEvent:
+        return self.to_external(self._get(event_id))
+
+    def _get(self, event_id: str) -> dict[str, Any]:
+        return self.client.request(
+            "get", f"me/events/{_quote(event_id)}", params={"$expand": EXPAND_CRM_ID}
+        )
+
+    # -- writing ---------------------------------------------------------------------------------
+    def create_event(self, draft: EventDraft) -> ExternalEvent:
+        body = self._draft_body(draft)
+        if draft.idempotency_key:
+            body["transactionId"] = draft.idempotency_key  # Graph de-duplicates retried POSTs
+        item = self.client.request("post", "me/calendar/events", json=body)
+        return self._read_back(item, draft)
+
+    def update_event(self, event_id: str, draft: EventDraft, *, etag: str = "") -> ExternalEvent:
+        body = self._draft_body(draft)
+        if not draft.add_video:
+            # Never switch a meeting's Teams link off from here: the rep may have added it.
+            body.pop("isOnlineMeeting", None)
+            body.pop("onlineMeetingProvider", None)
+        item = self.client.request(
+            "patch",
+            f"me/events/{_quote(event_id)}",
+            json=body,
+            headers={"If-Match": etag} if etag else None,
+        )
+        return self._read_back(item, draft)
+
+    def _read_back(self, item: dict[str, Any], draft: EventDraft) -> ExternalEvent:
+        # The Teams link is made after the write returns: read the event back for joinUrl.
+        if draft.add_video and not ((item.get("onlineMeeting") or {}).get("joinUrl")):
+            item = self._get(str(item["id"]))
+        event = self.to_external(item)
+        if not event.crm_id:  # writes do not echo extended properties unless expanded
+            event.crm_id = draft.crm_id
+        return event
+
+    def _draft_body(self, draft: EventDraft) -> dict[str, Any]:
+        attendees = [
+            {"emailAddress": {"address": email}, "type": "required"}
+            for email in dict.fromkeys(
+                e.strip().lower() for e in draft.attendee_emails if e.strip()
+            )
+        ]
+        location: dict[str, Any] = {"displayName": draft.location or draft.room_name}
+        if draft.room_email:
+            room = {
+                "address": draft.room_email.lower(),
+                "name": draft.room_name or draft.room_email,
+            }
+            attendees.append({"emailAddress": room, "type": "resource"})
+            location = {
+                "displayName": draft.room_name or draft.location or draft.room_email,
+                "locationEmailAddress": draft.room_email.lower(),
+                "locationType": "conferenceRoom",
+            }
+        body: dict[str, Any] = {
+            "subject": draft.title,
+            "body": {"contentType": "text", "content": draft.description},
+            "start": _dtz(draft.start, draft),
+            "end": _dtz(draft.end, draft, end=True),
+            "isAllDay": draft.all_day,
+            "location": location,
+            "attendees": attendees,
+            "responseRequested": True,
+            "isOnlineMeeting": draft.add_video,
+            "singleValueExtendedProperties": [{"id": CRM_ID_PROP, "value": draft.crm_id}],
+        }
+        if draft.add_video:
+            body["onlineMeetingProvider"] = "teamsForBusiness"
+        return body
+
+    # -- availability and rooms ---------------------------------------------------------------------
+    def free_busy(
+        self, emails: list[str], start: dt.datetime, end: dt.datetime
+    ) -> dict[str, list[BusyBlock]]:
+        result: dict[str, list[BusyBlock]] = {email: [] for email in emails}
+        by_lower = {email.lower(): email for email in emails}
+        for batch in _chunks(list(by_lower), SCHEDULE_BATCH):
+            for window_start, window_end in _windows(start, end, SCHEDULE_MAX_DAYS):
+                body = {
+                    "schedules": batch,
+                    "startTime": {"dateTime": _local_utc(window_start), "timeZone": "UTC"},
+                    "endTime": {"dateTime": _local_utc(window_end), "timeZone": "UTC"},
+                    "availabilityViewInterval": 30,
+                }
+                response = self.client.request("post", "me/calendar/getSchedule", json=body)
+                for schedule in response.get("value", []):
+                    key = by_lower.get(str(schedule.get("scheduleId", "")).lower())
+                    if key is None:
+                        continue
+                    for item in schedule.get("scheduleItems", []) or []:
+                        status = SHOW_AS.get(item.get("status", ""))
+                        block_start = _parse_dtz(item.get("start"))
+                        block_end = _parse_dtz(item.get("end"))
+                        if status and block_start and block_end:
+                            result[key].append(BusyBlock(block_start, block_end, status))
+        return result
+
+    def list_rooms(self) -> list[Room]:
+        rooms: list[Room] = []
+        url = "places/microsoft.graph.room"
+        params: dict[str, Any] | None = {"$top": 100}
+        while url:
+            response = self.client.request("get", url, params=params)
+            for item in response.get("value", []):
+                if item.get("emailAddress"):
+                    rooms.append(
+                        Room(
+                            email=str(item["emailAddress"]).lower(),
+                            name=item.get("displayName") or "",
+                            capacity=int(item.get("capacity") or 0),
+                            building=item.get("building") or "",
+                        )
+                    )
+            url, params = response.get("@odata.nextLink") or "", None
+        return rooms
+
+    # -- push ----------------------------------------------------------------------------------------
+    def watch(self, *, callback_url: str, token: str, ttl_seconds: int) -> Channel:
+        """Graph POSTs ?validationToken=... to ``callback_url`` before it answers: the receiver
+        must echo it as text/plain within 10 s."""
+        expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=ttl_seconds)
+        body = {
+            "changeType": "created,updated,deleted",
+            "notificationUrl": callback_url,
+            "resource": EVENTS_RESOURCE,
+            "expirationDateTime": _iso_utc(expires),
+            "clientState": token,
+        }
+        response = self.client.request("post", "subscriptions", json=body)
+        return _channel(response, token=token, default_expiry=expires)
+
+    def renew_watch(self, channel: Channel, *, callback_url: str, ttl_seconds: int) -> Channel:
+        # A subscription's notificationUrl cannot be changed: PATCH extends it in place.
+        expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=ttl_seconds)
+        try:
+            response = self.client.request(
+                "patch",
+                f"subscriptions/{_quote(channel.id)}",
+                json={"expirationDateTime": _iso_utc(expires)},
+            )
+        except EventNotFound:  # expired or removed meanwhile: subscribe again
+            return self.watch(
+                callback_url=callback_url, token=channel.token, ttl_seconds=ttl_seconds
+            )
+        return _channel(response, token=channel.token, default_expiry=expires, fallback=channel)
+
+    def stop_watch(self, channel: Channel) -> None:
+        try:
+            self.client.request("delete", f"subscriptions/{_quote(channel.id)}")
+        except EventNotFound:
+            pass  # already gone
+
+    def revoke(self) -> None:
+        """Microsoft has no endpoint to revoke one app's delegated grant (revokeSignInSessions
+        signs the user out everywhere). Revocation = forgetting the tokens, which the caller
+        does; the refresh token is useless without our client secret."""
+        self.client.tokens = Tokens("", "", None)
+
+    # -- mapping ------------------------------------------------------------------------------------
+    def to_external(self, item: dict[str, Any]) -> ExternalEvent:
+        all_day = bool(item.get("isAllDay"))
+        tz_name = item.get("originalStartTimeZone") or "UTC"
+        if all_day:
+            start = _parse_all_day(item.get("start"), tz_name)
+            end = _parse_all_day(item.get("end"), item.get("originalEndTimeZone") or tz_name)
+        else:
+            start, end = _parse_dtz(item.get("start")), _parse_dtz(item.get("end"))
+        organizer = ((item.get("organizer") or {}).get("emailAddress") or {}).get("address") or ""
+        attendees = [
+            self._attendee(a, organizer)
+            for a in item.get("attendees", []) or []
+            if (a.get("emailAddress") or {}).get("address")
+        ]
+        online = item.get("onlineMeeting") or {}
+        video_link = online.get("joinUrl") or item.get("onlineMeetingUrl") or ""
+        rooms = [a.email for a in attendees if a.is_resource]
+        for loc in item.get("locations", []) or []:
+            address = (loc.get("locationEmailAddress") or "").lower()
+            if loc.get("locationType") == "conferenceRoom" and address and address not in rooms:
+                rooms.append(address)
+        event_type = item.get("type") or "singleInstance"
+        return ExternalEvent(
+            id=str(item.get("id", "")),
+            ical_uid=item.get("iCalUId") or "",
+            title=item.get("subject") or "",
+            start=start,
+            end=end,
+            all_day=all_day,
+            timezone=_iana(tz_name),
+            description=_text(item.get("body") or {}),
+            location=((item.get("location") or {}).get("displayName")) or "",
+            organizer_email=organizer.lower(),
+            organizer_is_self=bool(item.get("isOrganizer")),
+            attendees=attendees,
+            cancelled=bool(item.get("isCancelled")),
+            updated=_parse_iso(item.get("lastModifiedDateTime")),
+            etag=item.get("@odata.etag") or "",
+            series_id=item.get("seriesMasterId") or "",
+            original_start=_parse_iso(item.get("originalStart")),
+            is_recurring=event_type != "singleInstance",
+            video_link=video_link,
+            video_pending=bool(item.get("isOnlineMeeting")) and not video_link,
+            crm_id=_crm_id(item),
+            room_emails=rooms,
+        )
+
+    def _attendee(self, row: dict[str, Any], organizer: str) -> ExternalAttendee:
+        email = str(row["emailAddress"]["address"]).lower()
+        response = (row.get("status") or {}).get("response") or "none"
+        return ExternalAttendee(
+            email=email,
+            name=row["emailAddress"].get("name") or "",
+            response=RESPONSES.get(response, "needs_action"),
+            is_self=bool(self.account_email) and email == self.account_email,
+            is_organizer=email == organizer.lower(),
+            is_resource=row.get("type") == "resource",
+        )
+
+
+# -- helpers ------------------------------------------------------------------------------------------
+def _quote(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _iso_utc(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _local_utc(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _zone(name: str) -> dt.tzinfo:
+    name = win_tz.get(name, name)
+    if not name or name.upper() in ("UTC", "ETC/UTC", "Z", "GMT"):
+        return dt.UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def _iana(name: str) -> str:
+    return win_tz.get(name, name) if name and name != "tzone://Microsoft/Utc" else "UTC"
+
+
+def _dtz(value: dt.datetime, draft: EventDraft, *, end: bool = False) -> dict[str, str]:
+    """A dateTimeTimeZone in the draft's zone (all-day: that zone's midnights)."""
+    zone_name = draft.timezone or "UTC"
+    zone = _zone(zone_name)
+    local = value.astimezone(zone) if value.tzinfo else value.replace(tzinfo=zone)
+    if draft.all_day:
+        day = local.date()
+        if end:  # all-day ends are the exclusive next midnight
+            start_day = (
+                draft.start.astimezone(zone).date() if draft.start.tzinfo else draft.start.date()
+            )
+            day = max(day, start_day + dt.timedelta(days=1))
+        local = dt.datetime.combine(day, dt.time(0))
+    return {"dateTime": local.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": zone_name}
+
+
+def _parse_iso(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    value = re.sub(r"\.(\d{6})\d+", r".\1", value.strip()).replace("Z", "+00:00")
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+
+
+def _parse_dtz(obj: Any) -> dt.datetime | None:
+    """A dateTimeTimeZone -> aware UTC datetime (None when missing or unreadable)."""
+    if not isinstance(obj, dict) or not obj.get("dateTime"):
+        return None
+    raw = re.sub(r"\.(\d{6})\d+", r".\1", str(obj["dateTime"]).strip()).replace("Z", "+00:00")
+    try:
+        parsed = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=_zone(obj.get("timeZone") or "UTC"))
+    return parsed.astimezone(dt.UTC)
+
+
+def _parse_all_day(obj: Any, tz_name: str) -> dt.datetime | None:
+    """All-day events keep their calendar date whatever zone is asked for: that date's midnight
+    in the event's own zone. (If a server converted the midnight, take the local date back.)"""
+    if not isinstance(obj, dict) or not obj.get("dateTime"):
+        return None
+    zone = _zone(tz_name)
+    raw = str(obj["dateTime"])
+    try:
+        wall = dt.datetime.fromisoformat(re.sub(r"\.\d+", "", raw).replace("Z", ""))
+    except ValueError:
+        return None
+    if wall.time() != dt.time(0):
+        converted = _parse_dtz(obj)
+        if converted is None:
+            return None
+        wall = converted.astimezone(zone).replace(tzinfo=None)
+    return dt.datetime.combine(wall.date(), dt.time(0), zone).astimezone(dt.UTC)
+
+
+def _text(body: dict[str, Any]) -> str:
+    content = str(body.get("content") or "")
+    if body.get("contentType") != "html":
+        return content
+    content = re.sub(r"(?is)<(script|style|head).*?</\1>", "", content)
+    content = re.sub(r"(?i)<br\s*/?>|</p>|</div>", "\n", content)
+    return html.unescape(re.sub(r"<[^>]+>", "", content)).strip()
+
+
+def _crm_id(item: dict[str, Any]) -> str:
+    for prop in item.get("singleValueExtendedProperties", []) or []:
+        if str(prop.get("id", "")).lower() == CRM_ID_PROP.lower():
+            return str(prop.get("value") or "")
+    return ""
+
+
+def _channel(
+    response: dict[str, Any],
+    *,
+    token: str,
+    default_expiry: dt.datetime,
+    fallback: Channel | None = None,
+) -> Channel:
+    return Channel(
+        id=str(response.get("id") or (fallback.id if fallback else "")),
+        resource_id=str(
+            response.get("resource") or (fallback.resource_id if fallback else EVENTS_RESOURCE)
+        ),
+        expires_at=_parse_iso(response.get("expirationDateTime")) or default_expiry,
+        token=response.get("clientState") or token,
+    )
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _windows(
+    start: dt.datetime, end: dt.datetime, days: int
+) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+    step = dt.timedelta(days=days)
+    while start < end:
+        yield start, min(start + step, end)
+        start += step
+
+
+# -- factory ----------------------------------------------------------------------------------------
+def adapter_for_connection(connection: CalendarConnection) -> MicrosoftGraphAdapter:
+    from ...models import CalendarApp, Provider
+    from ...services import connection_update_tokens
+    from .oauth import refresh_tokens
+
+    app = CalendarApp.objects.get(provider=Provider.MICROSOFT)
+    return MicrosoftGraphAdapter(
+        tokens=Tokens(
+            connection.access_token, connection.refresh_token, connection.token_expires_at
+        ),
+        on_refresh=lambda tokens: connection_update_tokens(connection=connection, tokens=tokens),
+        client_id=app.client_id,
+        client_secret=app.client_secret,
+        tenant=app.tenant,
+        account_email=connection.account_email,
+        refresher=lambda: refresh_tokens(connection),
+    )
