@@ -57,7 +57,9 @@ class CalendarAppAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Uninstall the selected apps (disconnects their reps)"))
     def uninstall(self, request: HttpRequest, queryset: QuerySet[CalendarApp]) -> None:
-        total = sum(services.calendar_app_uninstall(app=app, actor=request.user) for app in queryset)
+        total = sum(
+            services.calendar_app_uninstall(app=app, actor=request.user) for app in queryset
+        )
         self.message_user(
             request,
             ngettext(

@@ -19,7 +19,7 @@ import logging
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -80,7 +80,7 @@ class CalendarOAuthMixin:
         return super().auth_complete(*args, **kwargs)  # type: ignore[misc]
 
 
-def _tokens_from(response: dict[str, Any]) -> Tokens:
+def tokens_from_response(response: dict[str, Any]) -> Tokens:
     expires_in = response.get("expires_in")
     expires_at = timezone.now() + dt.timedelta(seconds=int(expires_in)) if expires_in else None
     return Tokens(
@@ -107,7 +107,7 @@ def link_calendar(
         raise PermissionDenied
     provider = BACKEND_PROVIDER[backend.name]
     email = (details.get("email") or "").strip().lower()
-    tokens = _tokens_from(response)
+    tokens = tokens_from_response(response)
     try:
         connection = services.connection_link(
             user=rep,
@@ -120,11 +120,7 @@ def link_calendar(
     except services.LinkRefused as exc:
         messages.error(request, str(exc))
         return redirect(selectors.provider_url_name(provider))
-    try:
-        from contacts.services import user_alias_add
-
-        user_alias_add(user=rep, email=email)
-    except ValidationError:
+    if not services.connection_alias_add(connection=connection):
         messages.warning(
             request,
             _("%(email)s is registered to another user, so it was not added to your addresses.")
@@ -162,15 +158,22 @@ def request_tokens(url: str, data: dict[str, str], *, previous_refresh_token: st
         retry_after = float(resp.headers.get("Retry-After") or 1)
         raise RateLimited("token endpoint rate limited", retry_after=retry_after)
     error = body.get("error") if isinstance(body, dict) else None
-    if error in ("invalid_grant", "unauthorized_client", "interaction_required", "consent_required"):
-        raise AuthRevoked(f"{error}: {body.get('error_description', '')}".strip(), status=resp.status_code)
+    if error in (
+        "invalid_grant",
+        "unauthorized_client",
+        "interaction_required",
+        "consent_required",
+    ):
+        raise AuthRevoked(
+            f"{error}: {body.get('error_description', '')}".strip(), status=resp.status_code
+        )
     if resp.status_code >= 400 or not body.get("access_token"):
         raise ProviderError(
             f"token refresh failed: {error or resp.status_code}",
             permanent=400 <= resp.status_code < 500,
             status=resp.status_code,
         )
-    tokens = _tokens_from(body)
+    tokens = tokens_from_response(body)
     if not tokens.refresh_token:  # Google keeps the refresh token; Microsoft rotates it
         tokens.refresh_token = previous_refresh_token
     return tokens

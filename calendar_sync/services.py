@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from importlib import import_module
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -130,6 +131,19 @@ def connection_link(
         # A reconnect: the sync picks up again where it stopped.
         _enqueue_on_commit("connection_activated", connection.pk)
     return connection
+
+
+def connection_alias_add(*, connection: CalendarConnection) -> bool:
+    """The connected account's address counts as one of the rep's addresses from now on.
+
+    False when the address belongs to another user (the link stays, the alias is not added)."""
+    from contacts.services import user_alias_add
+
+    try:
+        user_alias_add(user=connection.user, email=connection.account_email)
+    except ValidationError:
+        return False
+    return True
 
 
 def connection_activate(*, connection: CalendarConnection, actor, appointment_type) -> None:  # noqa: ANN001

@@ -29,14 +29,24 @@ log = logging.getLogger(__name__)
 
 # --- the Settings menu (the pages engineer's menu calls this) --------------------------------------
 def settings_menu_entries(request: HttpRequest) -> list[tuple[str, str, bool]]:
-    """"Google Calendar" and "Office365" for installed apps; otherwise a pointer to ask the admin."""
+    """ "Google Calendar" and "Office365" for installed apps; otherwise a pointer to ask the admin."""
     match = getattr(request, "resolver_match", None)
     here = match.kwargs.get("provider") if match and match.namespace == "calendar_sync" else None
     apps = selectors.installed_apps()
     if not apps:
-        return [(_("Calendar"), "calendar_sync:index", bool(match and match.namespace == "calendar_sync"))]
+        return [
+            (
+                _("Calendar"),
+                "calendar_sync:index",
+                bool(match and match.namespace == "calendar_sync"),
+            )
+        ]
     return [
-        (app.get_provider_display(), selectors.provider_url_name(app.provider), here == app.provider)
+        (
+            app.get_provider_display(),
+            selectors.provider_url_name(app.provider),
+            here == app.provider,
+        )
         for app in apps
     ]
 

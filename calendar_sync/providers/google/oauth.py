@@ -29,7 +29,6 @@ class GoogleCalendarOAuth2(CalendarOAuthMixin, GoogleOAuth2, BaseOAuth2PKCE):
     provider = Provider.GOOGLE
     REDIRECT_STATE = False
     STATE_PARAMETER = True
-    REVOKE_TOKEN_METHOD = "POST"
 
     def authorization_url(self) -> str:
         return conf.google_endpoints().authorization_url
