@@ -1,0 +1,453 @@
+"""One contract, both adapters: GoogleCalendarAdapter and MicrosoftGraphAdapter against the emulator,
+through the real client libraries (google-api-python-client, O365)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import socket
+import threading
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from calendar_sync.providers import get_adapter
+from calendar_sync.providers.base import (
+    AuthRevoked,
+    CursorExpired,
+    EventDraft,
+    ExternalEvent,
+)
+
+REP = "rep@example.com"
+GUEST = "guest@example.com"
+UTC = dt.UTC
+
+pytestmark = pytest.mark.django_db
+
+
+def _tomorrow(hour: int) -> dt.datetime:
+    day = dt.datetime.now(UTC).date() + dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(hour), UTC)
+
+
+WINDOW = (dt.datetime.now(UTC) - dt.timedelta(days=1), dt.datetime.now(UTC) + dt.timedelta(days=90))
+
+
+class Backdoor:
+    """What a user would do in the provider's own UI (via the emulator's store)."""
+
+    def __init__(self, emulator, provider: str) -> None:
+        self.state, self.provider = emulator.state, provider
+        self.store = emulator.state.stores[provider]
+
+    def account(self, email: str):
+        return self.state.account_find(self.provider, email) or self.state.account_create(
+            provider=self.provider, email=email
+        )
+
+    def create(self, owner: str, title: str, start, end, attendees=(), recurring=False) -> str:
+        acc = self.account(owner)
+        if not recurring:
+            return self.store.demo_create_event(
+                acc, title=title, start=start, end=end, attendees=list(attendees)
+            )
+        if self.provider == "google":
+            cal = self.store.resolve_calendar(acc, "primary")
+            body = {
+                "summary": title,
+                "start": {"dateTime": start.isoformat(), "timeZone": "UTC"},
+                "end": {"dateTime": end.isoformat(), "timeZone": "UTC"},
+                "recurrence": ["RRULE:FREQ=DAILY;COUNT=3"],
+                "attendees": [{"email": a} for a in attendees],
+            }
+            ev = self.store.insert_event(acc, cal, body)
+            self.store.flush()
+            return ev["id"]
+        payload = {
+            "subject": title,
+            "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+            "end": {"dateTime": end.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+            "attendees": [{"emailAddress": {"address": a}, "type": "required"} for a in attendees],
+            "recurrence": {
+                "pattern": {"type": "daily", "interval": 1},
+                "range": {
+                    "type": "numbered",
+                    "startDate": start.date().isoformat(),
+                    "numberOfOccurrences": 3,
+                },
+            },
+        }
+        ev, _ = self.store.create_event(acc, payload)
+        return ev["id"]
+
+    def delete(self, owner: str, event_id: str) -> None:
+        acc = self.account(owner)
+        if self.provider == "google":
+            cal = self.store.resolve_calendar(acc, "primary")
+            self.store.delete_event(acc, cal, event_id)
+            self.store.flush()
+        else:
+            self.store.delete_event(acc, event_id)
+
+    def copy_id(self, attendee: str, event: ExternalEvent) -> str:
+        """The attendee's own id for the event (Google: same id; Graph: a copy per mailbox)."""
+        if self.provider == "google":
+            return event.id
+        return next(
+            e["id"]
+            for e in self.store.events.values()
+            if e["mailbox"] == attendee and e["ical_uid"] == event.ical_uid
+        )
+
+    def respond(self, attendee: str, event: ExternalEvent, response: str) -> None:
+        self.store.demo_respond(self.account(attendee), self.copy_id(attendee, event), response)
+
+    def drop_start(self, owner: str, event_id: str) -> None:
+        """Corrupt a stored event: no start at all (the engine must get start=None, not a crash)."""
+        with self.state.lock:
+            if self.provider == "google":
+                cal = self.store.resolve_calendar(self.account(owner), "primary")
+                ev = self.store.events[cal["id"]][event_id]
+                ev["start"] = {}
+                self.store._save(cal["id"], ev)
+            else:
+                ev = self.store.events[event_id]
+                ev["start"] = None
+                self.store._bump(ev)
+
+
+class Receiver:
+    """A push receiver on a free loopback port; echoes Graph's validationToken."""
+
+    def __init__(self) -> None:
+        self.hits: list[dict] = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                query = parse_qs(urlsplit(self.path).query)
+                receiver.hits.append({"headers": dict(self.headers), "body": body, "query": query})
+                token = query.get("validationToken", [""])[0]
+                payload = token.encode()
+                self.send_response(200 if token else 202)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.url = f"http://127.0.0.1:{port}/hooks/calendar"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, predicate, timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(predicate(h) for h in self.hits):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(params=["google", "microsoft"])
+def provider(request):
+    return request.param
+
+
+@pytest.fixture
+def rep_connection(adapter_connection, provider):
+    return adapter_connection(provider, REP)
+
+
+@pytest.fixture
+def adapter(rep_connection):
+    return get_adapter(rep_connection)
+
+
+@pytest.fixture
+def backdoor(emulator, provider):
+    return Backdoor(emulator, provider)
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def _draft(key: str = "appt-1", **kwargs) -> EventDraft:
+    values = {
+        "crm_id": "4711",
+        "title": "Demo with Nordic AB",
+        "start": _tomorrow(9),
+        "end": _tomorrow(10),
+        "timezone": "Europe/Stockholm",
+        "description": "Agenda: pricing",
+        "attendee_emails": [GUEST],
+        "idempotency_key": key,
+        "video_request_id": f"video-{key}",
+    }
+    values.update(kwargs)
+    return EventDraft(**values)
+
+
+def _full_sync(adapter) -> tuple[list[ExternalEvent], list[str], str]:
+    events, removed, cursor = [], [], None
+    for page in adapter.list_changes(cursor=None, window_start=WINDOW[0], window_end=WINDOW[1]):
+        events += page.events
+        removed += page.removed_ids
+        cursor = page.next_cursor or cursor
+    assert cursor
+    return events, removed, cursor
+
+
+def _incremental(adapter, cursor: str) -> tuple[list[ExternalEvent], list[str], str]:
+    events, removed, next_cursor = [], [], None
+    for page in adapter.list_changes(cursor=cursor, window_start=WINDOW[0], window_end=WINDOW[1]):
+        events += page.events
+        removed += page.removed_ids
+        next_cursor = page.next_cursor or next_cursor
+    assert next_cursor
+    return events, removed, next_cursor
+
+
+class TestAdapterContract:
+    def test_create_is_idempotent_on_the_key(self, adapter, backdoor):
+        first = adapter.create_event(_draft())
+        again = adapter.create_event(_draft())
+        assert again.id == first.id
+        events, _, _ = _full_sync(adapter)
+        assert [e.id for e in events if e.title == "Demo with Nordic AB"] == [first.id]
+
+    def test_create_maps_the_event_back(self, adapter):
+        event = adapter.create_event(_draft())
+        assert event.start == _tomorrow(9) and event.end == _tomorrow(10)
+        assert event.title == "Demo with Nordic AB"
+        assert event.crm_id == "4711"
+        assert event.organizer_email == REP and event.organizer_is_self
+        assert GUEST in [a.email for a in event.attendees]
+        assert event.etag
+
+    def test_get_returns_the_event_with_crm_id(self, adapter):
+        created = adapter.create_event(_draft())
+        fetched = adapter.get_event(created.id)
+        assert fetched.id == created.id
+        assert fetched.crm_id == "4711"
+        assert fetched.description.strip() == "Agenda: pricing"
+        assert not fetched.cancelled
+
+    def test_update_changes_time_and_title(self, adapter):
+        created = adapter.create_event(_draft())
+        updated = adapter.update_event(
+            created.id, _draft(title="Moved", start=_tomorrow(13), end=_tomorrow(14)), etag=created.etag
+        )
+        assert updated.title == "Moved"
+        assert updated.start == _tomorrow(13)
+        assert adapter.get_event(created.id).title == "Moved"
+
+    def test_update_with_a_stale_etag_fails_the_precondition(self, adapter):
+        from calendar_sync.providers.base import PreconditionFailed
+
+        created = adapter.create_event(_draft())
+        adapter.update_event(created.id, _draft(title="First"), etag=created.etag)
+        with pytest.raises(PreconditionFailed):
+            adapter.update_event(created.id, _draft(title="Second"), etag=created.etag)
+
+    def test_get_of_a_missing_event_is_event_not_found(self, adapter):
+        from calendar_sync.providers.base import EventNotFound
+
+        with pytest.raises(EventNotFound):
+            adapter.get_event("doesnotexist0123456789")
+
+    def test_full_then_incremental_sync(self, adapter, backdoor):
+        ours = adapter.create_event(_draft())
+        doomed = backdoor.create(REP, "Lunch", _tomorrow(11), _tomorrow(12), [GUEST])
+        events, _, cursor = _full_sync(adapter)
+        assert {ours.id, doomed} <= {e.id for e in events}
+
+        theirs = backdoor.create(REP, "Call with Customer", _tomorrow(15), _tomorrow(16), [GUEST])
+        adapter.update_event(ours.id, _draft(title="Renamed"))
+        backdoor.delete(REP, doomed)
+
+        events, removed, cursor2 = _incremental(adapter, cursor)
+        by_id = {e.id: e for e in events}
+        assert theirs in by_id and by_id[theirs].title == "Call with Customer"
+        assert by_id[ours.id].title == "Renamed" and by_id[ours.id].crm_id in ("4711", "")
+        gone = {e.id for e in events if e.cancelled} | set(removed)
+        assert doomed in gone
+
+        events, removed, _ = _incremental(adapter, cursor2)
+        assert [e for e in events if not e.cancelled] == [] and removed == []
+
+    def test_dead_cursor_is_cursor_expired(self, adapter, emulator, provider):
+        adapter.create_event(_draft())
+        _, _, cursor = _full_sync(adapter)
+        resp = requests.post(
+            f"{emulator.url}/_emulator/expire-sync-tokens",
+            json={"provider": provider, "email": REP},
+            timeout=5,
+        )
+        assert resp.status_code == 200
+        with pytest.raises(CursorExpired):
+            _incremental(adapter, cursor)
+
+    def test_recurring_series_comes_expanded_with_series_id(self, adapter, backdoor):
+        master = backdoor.create(REP, "Daily standup", _tomorrow(8), _tomorrow(9), [GUEST], recurring=True)
+        events, _, _ = _full_sync(adapter)
+        instances = [e for e in events if e.title == "Daily standup" and not e.cancelled]
+        assert len(instances) == 3
+        assert {e.series_id for e in instances} == {master}
+        assert all(e.is_recurring and e.original_start for e in instances)
+        assert sorted(e.start for e in instances)[0] == _tomorrow(8)
+
+    def test_attendee_responses_are_mapped(self, adapter, backdoor):
+        for who in ("yes@example.com", "no@example.com", "maybe@example.com", "quiet@example.com"):
+            backdoor.account(who)
+        created = adapter.create_event(
+            _draft(
+                attendee_emails=[
+                    "yes@example.com",
+                    "no@example.com",
+                    "maybe@example.com",
+                    "quiet@example.com",
+                ]
+            )
+        )
+        backdoor.respond("yes@example.com", created, "accepted")
+        backdoor.respond("no@example.com", created, "declined")
+        backdoor.respond("maybe@example.com", created, "tentative")
+        responses = {a.email: a.response for a in adapter.get_event(created.id).attendees}
+        assert responses["yes@example.com"] == "accepted"
+        assert responses["no@example.com"] == "declined"
+        assert responses["maybe@example.com"] == "tentative"
+        assert responses["quiet@example.com"] == "needs_action"
+
+    def test_invited_rep_sees_self_and_external_organizer(self, adapter, backdoor):
+        event_id = backdoor.create("customer@example.com", "Their meeting", _tomorrow(9), _tomorrow(10), [REP])
+        events, _, _ = _full_sync(adapter)
+        event = next(e for e in events if e.title == "Their meeting")
+        assert event.organizer_email == "customer@example.com" and not event.organizer_is_self
+        me = next(a for a in event.attendees if a.email == REP)
+        assert me.is_self and me.response == "needs_action"
+        assert event_id  # the organizer's id; the rep's copy id may differ (Graph)
+
+    def test_crm_id_round_trips_through_sync(self, adapter):
+        created = adapter.create_event(_draft(crm_id="crm-42"))
+        assert adapter.get_event(created.id).crm_id == "crm-42"
+
+    def test_video_link_is_written_back(self, adapter):
+        event = adapter.create_event(_draft(add_video=True))
+        if event.video_pending and not event.video_link:
+            event = adapter.get_event(event.id)
+        assert event.video_link.startswith("https://")
+        assert not event.video_pending
+
+    def test_rooms_are_listed_and_a_booked_room_is_busy(self, adapter, emulator, provider):
+        emulator.state.account_create(
+            provider=provider,
+            email="aurora@rooms.example.com",
+            name="Aurora",
+            is_room=True,
+            capacity=8,
+            building="HQ",
+        )
+        rooms = adapter.list_rooms()
+        room = next(r for r in rooms if r.email == "aurora@rooms.example.com")
+        assert room.name == "Aurora" and room.capacity == 8
+
+        event = adapter.create_event(_draft(room_email=room.email, room_name=room.name))
+        assert room.email in event.room_emails
+        assert any(a.is_resource for a in event.attendees if a.email == room.email)
+        busy = adapter.free_busy([room.email], _tomorrow(0), _tomorrow(23))
+        assert any(b.start <= _tomorrow(9) < b.end for b in busy[room.email])
+
+    def test_free_busy_shows_an_event_made_at_the_provider(self, adapter, backdoor):
+        backdoor.create(REP, "Dentist", _tomorrow(14), _tomorrow(15))
+        busy = adapter.free_busy([REP], _tomorrow(0), _tomorrow(23))
+        assert [(b.start, b.end) for b in busy[REP]] == [(_tomorrow(14), _tomorrow(15))]
+
+    def test_watch_delivers_pushes_and_stops(self, adapter, backdoor, receiver, provider):
+        channel = adapter.watch(callback_url=receiver.url, token="s3cret-state", ttl_seconds=3600)
+        assert channel.id and channel.expires_at > dt.datetime.now(UTC)
+        if provider == "microsoft":  # the validation handshake happened during the POST
+            assert any("validationToken" in h["query"] for h in receiver.hits)
+        backdoor.create(REP, "Pushed", _tomorrow(9), _tomorrow(10), [GUEST])
+        if provider == "google":
+            assert receiver.wait_for(
+                lambda h: h["headers"].get("X-Goog-Resource-State") == "exists"
+                and h["headers"].get("X-Goog-Channel-Token") == "s3cret-state"
+            )
+        else:
+            assert receiver.wait_for(lambda h: b"s3cret-state" in h["body"])
+
+        renewed = adapter.renew_watch(channel, callback_url=receiver.url, ttl_seconds=7200)
+        assert renewed.expires_at >= channel.expires_at
+        adapter.stop_watch(renewed)
+        adapter.stop_watch(renewed)  # stopping twice is harmless
+
+    def test_429_storm_is_retried_honouring_retry_after(
+        self, adapter, emulator, provider, adapter_retry_sleeps
+    ):
+        created = adapter.create_event(_draft())
+        requests.post(
+            f"{emulator.url}/_emulator/faults",
+            json={"kind": "429", "count": 3, "provider": provider, "retry_after": 2},
+            timeout=5,
+        ).raise_for_status()
+        before = adapter.request_count()
+        assert adapter.get_event(created.id).id == created.id
+        assert adapter_retry_sleeps == [2, 2, 2]
+        assert adapter.request_count() - before == 4
+
+    def test_500_then_success(self, adapter, emulator, provider, adapter_retry_sleeps):
+        created = adapter.create_event(_draft())
+        requests.post(
+            f"{emulator.url}/_emulator/faults",
+            json={"kind": "500", "count": 1, "provider": provider},
+            timeout=5,
+        ).raise_for_status()
+        assert adapter.get_event(created.id).id == created.id
+        assert len(adapter_retry_sleeps) == 1
+
+    def test_expired_token_is_refreshed_and_saved(self, adapter_connection, provider):
+        connection = adapter_connection(provider, REP, expired=True)
+        old_access = connection.access_token
+        adapter = get_adapter(connection)
+        adapter.list_rooms()
+        connection.refresh_from_db()
+        assert connection.access_token and connection.access_token != old_access
+        assert connection.token_expires_at > dt.datetime.now(UTC)
+
+    def test_revoked_grant_is_auth_revoked(self, adapter_connection, emulator, provider):
+        connection = adapter_connection(provider, REP, expired=True)
+        requests.post(
+            f"{emulator.url}/_emulator/accounts/{provider}/{REP}/revoke", timeout=5
+        ).raise_for_status()
+        with pytest.raises(AuthRevoked):
+            get_adapter(connection).list_rooms()
+
+    def test_event_without_start_maps_to_start_none(self, adapter, backdoor):
+        created = adapter.create_event(_draft())
+        backdoor.drop_start(REP, created.id)
+        event = adapter.get_event(created.id)
+        assert event.start is None and event.id == created.id
+
+    def test_request_count_counts_provider_calls(self, adapter):
+        assert adapter.request_count() == 0
+        adapter.list_rooms()
+        assert adapter.request_count() == 1
