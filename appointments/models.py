@@ -84,6 +84,9 @@ class Appointment(models.Model):
     # the appointment itself stays (the spec: a delete in the calendar does not delete it here).
     cancelled_at = models.DateTimeField(_("cancelled in calendar"), null=True, blank=True)
     video_link = models.URLField(_("video link"), max_length=1000, blank=True)
+    # The organizer ticked "Add Google Meet link" / "Add Teams meeting"; the provider fills
+    # ``video_link`` once the meeting exists.
+    video_requested = models.BooleanField(_("video meeting requested"), default=False)
     room_name = models.CharField(_("room"), max_length=255, blank=True)
     room_email = models.EmailField(_("room e-mail"), blank=True)
     follow_up_of = models.ForeignKey(
