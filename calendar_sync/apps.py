@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class CalendarSyncConfig(AppConfig):
     name = "calendar_sync"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from appointments.signals import appointment_changed
+
+        from .sync.receivers import on_appointment_changed
+
+        appointment_changed.connect(on_appointment_changed, dispatch_uid="calendar_sync_export")

@@ -143,6 +143,8 @@ class EventLink(models.Model):
     skip_detail = models.CharField(max_length=255, blank=True)
     # Hash of what the sync last wrote/read, so our own writes do not echo back.
     synced_hash = models.CharField(max_length=64, blank=True)
+    # The appointment's updated_at this link reflects: a later one is a CRM change to push.
+    crm_updated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

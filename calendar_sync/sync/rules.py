@@ -194,11 +194,14 @@ def skip_reason(
         return None if known else SkipReason.CANCELLED_UNKNOWN
     if event.start is None or event.end is None:
         return SkipReason.NO_START
+    if known:
+        # Already an appointment: it follows the event wherever the organizer moves it.
+        return None
     if is_all_day_recurring(event):
         return SkipReason.ALL_DAY_RECURRING
     if not in_window(event.start, window):
         return SkipReason.OUTSIDE_WINDOW
-    if known or classification is None:
+    if classification is None:
         return None
     if classification.organizer in ("user", "colleague"):
         return SkipReason.ORGANIZED_BY_COLLEAGUE
@@ -301,7 +304,9 @@ class ExportableAppointment(Protocol):
 
 class ExportConnection(Protocol):
     user_id: Any
-    is_active: bool
+
+    @property
+    def is_active(self) -> bool: ...
 
 
 def export_skip_reason(

@@ -1,0 +1,205 @@
+"""Runs a sync of one connection: lease, pull pages, import each in its own transaction, save
+the cursor and the summary with the last page, record errors. No provider module is imported:
+the adapter comes from ``calendar_sync.providers.get_adapter``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from contacts.selectors import user_addresses, user_domains
+
+from .. import providers
+from ..models import CalendarConnection, ConnectionState, SyncRun
+from ..providers.base import AuthRevoked, CalendarAdapter, CursorExpired, ProviderError
+from . import rules
+from .importer import SyncContext, import_page
+from .locking import LEASE, lease
+
+log = logging.getLogger(__name__)
+
+MAX_FOLLOW_UPS = 3  # pushes that arrive during a sync trigger at most this many re-runs
+
+
+def sync_window(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
+    return rules.sync_window(
+        now or timezone.now(), settings.SYNC_WINDOW_DAYS, ZoneInfo(settings.TIME_ZONE)
+    )
+
+
+def get_adapter(connection: CalendarConnection) -> CalendarAdapter:
+    return providers.get_adapter(connection)
+
+
+def build_context(connection: CalendarConnection, now: dt.datetime | None = None) -> SyncContext:
+    now = now or timezone.now()
+    reps = user_addresses(connection.user) | {rules.normalize(connection.account_email)}
+    return SyncContext(
+        connection=connection,
+        rep_addresses=reps,
+        user_domains=user_domains(),
+        window=sync_window(now),
+        now=now,
+    )
+
+
+# --- errors ------------------------------------------------------------------------------------
+def mark_needs_reconnect(connection: CalendarConnection, reason: str) -> None:
+    try:
+        from ..services import connection_mark_needs_reconnect
+    except ImportError:  # the connect flow is not there yet: park the row directly
+        CalendarConnection.objects.filter(pk=connection.pk).update(
+            state=ConnectionState.NEEDS_RECONNECT, last_error=reason, last_error_at=timezone.now()
+        )
+        return
+    connection_mark_needs_reconnect(connection=connection, reason=reason)
+
+
+def record_error(connection: CalendarConnection, exc: BaseException) -> str:
+    """Keep the error for the status page; the next scheduled sync retries (no crash loop)."""
+    message = f"{exc.__class__.__name__}: {exc}"[:1000]
+    if isinstance(exc, AuthRevoked):
+        mark_needs_reconnect(connection, f"Access was revoked or has expired ({exc}).")
+    else:
+        CalendarConnection.objects.filter(pk=connection.pk).update(
+            last_error=message, last_error_at=timezone.now()
+        )
+    log.warning("sync of connection %s failed: %s", connection.pk, message)
+    return message
+
+
+def guarded(connection: CalendarConnection, work: Callable[[], Any]) -> tuple[Any, str]:
+    """Run provider work; provider errors are recorded and returned, never raised."""
+    try:
+        return work(), ""
+    except ProviderError as exc:
+        return None, record_error(connection, exc)
+
+
+# --- import ------------------------------------------------------------------------------------
+def _finish(ctx: SyncContext, run: SyncRun, adapter: CalendarAdapter, cursor: str | None) -> None:
+    """The last page's transaction: cursor, summary and run land with its changes."""
+    now = timezone.now()
+    run.provider_requests = adapter.request_count()
+    summary = {**ctx.summary(), "kind": run.kind, "provider_requests": run.provider_requests}
+    fields: dict[str, Any] = {
+        "last_sync_at": now,
+        "last_sync_summary": summary,
+        "last_error": "",
+        "window_start": ctx.window[0],
+        "window_end": ctx.window[1],
+    }
+    if cursor is not None:
+        fields["sync_cursor"] = cursor
+    CalendarConnection.objects.filter(pk=ctx.connection.pk).update(**fields)
+    _fill_run(ctx, run, now)
+    run.save()
+
+
+def _fill_run(ctx: SyncContext, run: SyncRun, finished: dt.datetime | None = None) -> None:
+    run.fetched = ctx.stats["fetched"]
+    run.created = ctx.stats["created"]
+    run.updated = ctx.stats["updated"] + ctx.stats["cancelled"]
+    run.skipped = dict(ctx.skipped)
+    run.finished_at = finished
+
+
+def _pull(ctx: SyncContext, adapter: CalendarAdapter, run: SyncRun, cursor: str | None) -> None:
+    finished = False
+    pages = adapter.list_changes(
+        cursor=cursor, window_start=ctx.window[0], window_end=ctx.window[1]
+    )
+    for page in pages:  # each page is fetched outside any transaction
+        with transaction.atomic():
+            import_page(ctx, page)
+            if page.next_cursor is not None:
+                _finish(ctx, run, adapter, page.next_cursor)
+                finished = True
+    if not finished:
+        with transaction.atomic():
+            _finish(ctx, run, adapter, None)
+
+
+def import_changes(
+    connection: CalendarConnection, adapter: CalendarAdapter, *, trigger: str, full: bool = False
+) -> SyncRun:
+    """Pull and import; CursorExpired drops the cursor and re-reads the window in full."""
+    ctx = build_context(connection)
+    cursor = None if full else (connection.sync_cursor or None)
+    run = SyncRun.objects.create(
+        connection=connection,
+        kind="incremental" if cursor else "full",
+        trigger=trigger,
+        started_at=ctx.now,
+    )
+    try:
+        try:
+            _pull(ctx, adapter, run, cursor)
+        except CursorExpired:
+            log.info("cursor of connection %s expired: full resync", connection.pk)
+            CalendarConnection.objects.filter(pk=connection.pk).update(sync_cursor="")
+            run.kind = "full"
+            ctx.stats["cursor_expired"] += 1
+            _pull(ctx, adapter, run, None)
+    except ProviderError as exc:
+        run.error = record_error(connection, exc)
+        run.provider_requests = adapter.request_count()
+        _fill_run(ctx, run, timezone.now())
+        run.save()
+    return run
+
+
+def _claim_request(connection_id: int) -> None:
+    CalendarConnection.objects.filter(pk=connection_id).update(sync_requested_at=None)
+
+
+def _requested_again(connection_id: int) -> bool:
+    return CalendarConnection.objects.filter(
+        pk=connection_id, sync_requested_at__isnull=False
+    ).exists()
+
+
+def sync_connection(connection_id: int, *, trigger: str = "schedule", full: bool = False):  # noqa: ANN201
+    """Import the connection's changes; returns the last SyncRun, or None when it is busy or
+    not active. Pushes that arrive while it runs are folded into one follow-up run."""
+    with lease(connection_id) as started:
+        if started is None:
+            return None  # the running sync sees the request flag and runs again
+        run = None
+        for _ in range(MAX_FOLLOW_UPS + 1):
+            connection = CalendarConnection.objects.select_related("user").get(pk=connection_id)
+            if not connection.is_active:
+                return run
+            _claim_request(connection_id)
+            adapter = get_adapter(connection)
+            run = import_changes(connection, adapter, trigger=trigger, full=full)
+            if run.error or not _requested_again(connection_id):
+                break
+            trigger, full = "push", False
+        return run
+
+
+def request_sync(connection_id: int, *, trigger: str = "push") -> bool:
+    """Coalesce pushes: enqueue one sync unless one is already pending. True if enqueued."""
+    from django_q.tasks import async_task
+
+    now = timezone.now()
+    # A request older than the lease counts as lost (a worker died): ask again.
+    claimed = (
+        CalendarConnection.objects.filter(pk=connection_id, state=ConnectionState.ACTIVE)
+        .filter(Q(sync_requested_at__isnull=True) | Q(sync_requested_at__lt=now - LEASE))
+        .update(sync_requested_at=now)
+    )
+    if not claimed:
+        return False
+    async_task("calendar_sync.tasks.sync_connection", connection_id, trigger)
+    return True

@@ -1,0 +1,181 @@
+"""CRM → calendar: an appointment becomes (or updates) an event in its organizer's primary calendar.
+
+Provider calls happen outside any transaction; the EventLink is written after. Writes are
+idempotent: the draft carries a key stable per (appointment, connection), so a retry after a
+crash between the provider write and our commit finds the event instead of creating another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from appointments.models import Appointment
+
+from ..models import CalendarConnection, ConnectionState, EventLink
+from ..providers.base import CalendarAdapter, EventDraft, ExternalEvent, PreconditionFailed
+from . import rules
+from .engine import get_adapter, guarded, request_sync, sync_window
+
+log = logging.getLogger(__name__)
+
+
+def organizer_connection(user_id: int) -> CalendarConnection | None:
+    return CalendarConnection.objects.filter(
+        user_id=user_id, state=ConnectionState.ACTIVE, appointment_type__isnull=False
+    ).first()
+
+
+def build_draft(appointment: Appointment, connection: CalendarConnection) -> EventDraft:
+    tz = ZoneInfo(settings.TIME_ZONE)
+    activation_push = rules.is_activation_push(appointment, connection.activated_at)
+    return EventDraft(
+        crm_id=str(appointment.pk),
+        title=appointment.title,
+        start=appointment.start.astimezone(tz),
+        end=appointment.end.astimezone(tz),
+        all_day=appointment.all_day,
+        timezone=settings.TIME_ZONE,
+        description=rules.export_description(appointment.agenda, appointment.description),
+        location=appointment.location,
+        attendee_emails=rules.export_attendees(
+            list(appointment.attendees.all()),
+            organizer_id=appointment.organizer_id,
+            activation_push=activation_push,
+        ),
+        room_email=appointment.room_email,
+        room_name=appointment.room_name,
+        send_invitations=not activation_push,
+        idempotency_key=rules.idempotency_key(appointment.pk, connection.pk),
+    )
+
+
+def _write(
+    adapter: CalendarAdapter, appointment: Appointment, link: EventLink | None, draft: EventDraft
+) -> ExternalEvent | None:
+    """Create or update; on a stale etag the last writer wins (None: the provider won)."""
+    if link is None:
+        return adapter.create_event(draft)
+    try:
+        return adapter.update_event(link.provider_event_id, draft, etag=link.etag)
+    except PreconditionFailed:
+        current = adapter.get_event(link.provider_event_id)
+        if rules.resolve_conflict(current.updated, appointment.updated_at) == "crm":
+            return adapter.update_event(link.provider_event_id, draft)
+        return None
+
+
+def save_link(
+    connection: CalendarConnection,
+    appointment: Appointment,
+    crm_updated_at: dt.datetime,
+    event: ExternalEvent,
+) -> EventLink:
+    """What we wrote, hashed, so the event does not echo back on the next import."""
+    with transaction.atomic():
+        if event.video_link and event.video_link != appointment.video_link:
+            Appointment.objects.filter(pk=appointment.pk).update(video_link=event.video_link)
+        link, _ = EventLink.objects.update_or_create(
+            connection=connection,
+            provider_event_id=event.id,
+            defaults={
+                "appointment": appointment,
+                "ical_uid": event.ical_uid[:1024],
+                "etag": event.etag[:255],
+                "provider_updated": event.updated,
+                "title": event.title[:255],
+                "start": event.start,
+                "skip_reason": "",
+                "skip_detail": "",
+                "synced_hash": rules.event_hash(event),
+                "crm_updated_at": crm_updated_at,
+            },
+        )
+    return link
+
+
+def export_to(
+    appointment: Appointment,
+    connection: CalendarConnection,
+    *,
+    adapter: CalendarAdapter | None = None,
+    now: dt.datetime | None = None,
+) -> str:
+    """Push one appointment to its organizer's calendar. Returns what happened, in words."""
+    now = now or timezone.now()
+    reason = rules.export_skip_reason(appointment, connection, now, sync_window(now))
+    if reason:
+        return reason
+    if appointment.cancelled_at is not None:
+        return "cancelled in the calendar"
+    link = EventLink.objects.filter(connection=connection, appointment=appointment).first()
+    if link is not None and link.crm_updated_at and appointment.updated_at <= link.crm_updated_at:
+        return "unchanged"  # includes every appointment the import just wrote: no echo
+    draft = build_draft(appointment, connection)
+    adapter = adapter or get_adapter(connection)
+    crm_updated_at = appointment.updated_at
+    event, error = guarded(connection, lambda: _write(adapter, appointment, link, draft))
+    if error:
+        return error
+    if event is None:
+        request_sync(connection.pk, trigger="conflict")
+        return "provider won the conflict"
+    save_link(connection, appointment, crm_updated_at, event)
+    return "updated" if link else "created"
+
+
+def _load(appointment_id: int) -> Appointment | None:
+    return (
+        Appointment.objects.filter(pk=appointment_id)
+        .prefetch_related("attendees")
+        .select_related("organizer")
+        .first()
+    )
+
+
+def export_appointment(appointment_id: int) -> str:
+    """The task body. A deleted appointment leaves its calendar event alone (spec)."""
+    appointment = _load(appointment_id)
+    if appointment is None:
+        return "deleted in the CRM: the calendar event stays"
+    connection = organizer_connection(appointment.organizer_id)
+    if connection is None:
+        return "organizer has no active calendar connection"
+    return export_to(appointment, connection)
+
+
+def appointments_to_push(connection: CalendarConnection, now: dt.datetime):  # noqa: ANN201
+    """The organizer's upcoming appointments in the window that have no event yet."""
+    window = sync_window(now)
+    linked = EventLink.objects.filter(connection=connection, appointment__isnull=False)
+    return (
+        Appointment.objects.filter(
+            organizer_id=connection.user_id,
+            start__gte=now,
+            start__lt=window[1],
+            locked=False,
+            cancelled_at__isnull=True,
+        )
+        .exclude(pk__in=linked.values("appointment_id"))
+        .prefetch_related("attendees")
+    )
+
+
+def export_window(connection: CalendarConnection, *, now: dt.datetime | None = None) -> dict:
+    """Push every upcoming appointment of the window without an event (activation, and daily
+    for appointments that have just entered the window). Appointments created before the
+    activation go without attendees (spec)."""
+    now = now or timezone.now()
+    adapter = get_adapter(connection)
+    outcomes: dict[str, int] = {}
+    for appointment in appointments_to_push(connection, now):
+        outcome = export_to(appointment, connection, adapter=adapter, now=now)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        if connection.state != ConnectionState.ACTIVE:
+            break
+    return outcomes

@@ -1,0 +1,480 @@
+"""Calendar → CRM: one page of provider changes becomes appointments, in a constant number of
+queries per page (look-ups for the whole page at once, then bulk writes).
+
+Each event gets exactly one outcome: created, updated, unchanged (echo), cancelled, deleted, or
+skipped with a reason. Every event leaves an EventLink behind, so the status page can count
+skips by reason and the next sync knows the event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+
+from appointments.models import Appointment, Attendee, AttendeeKind, Source
+from contacts.selectors import contacts_by_emails, users_by_emails
+
+from ..models import CalendarConnection, EventLink
+from ..providers.base import ChangePage, ExternalEvent
+from . import rules
+from .rules import SkipReason
+
+log = logging.getLogger(__name__)
+
+LINK_UPDATE_FIELDS = [
+    "appointment",
+    "ical_uid",
+    "series_id",
+    "original_start",
+    "etag",
+    "provider_updated",
+    "title",
+    "start",
+    "skip_reason",
+    "skip_detail",
+    "synced_hash",
+    "crm_updated_at",
+    "updated_at",
+]
+APPOINTMENT_SYNC_FIELDS = [
+    "title",
+    "start",
+    "end",
+    "all_day",
+    "location",
+    "description",
+    "video_link",
+    "room_name",
+    "room_email",
+    "cancelled_at",
+    "updated_at",
+]
+
+
+@dataclass
+class SyncContext:
+    """What stays the same for every page of one sync run."""
+
+    connection: CalendarConnection
+    rep_addresses: set[str]
+    user_domains: set[str]
+    window: tuple[dt.datetime, dt.datetime]
+    now: dt.datetime
+    stats: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> dict[str, Any]:
+        return {**dict(self.stats), "skipped": dict(self.skipped)}
+
+
+@dataclass
+class PageData:
+    """Everything the page needs from the database, read up front in a few queries."""
+
+    users: dict[str, Any]
+    contacts: dict[str, Any]
+    links: dict[str, EventLink]
+    merge: dict[tuple[str, str], int]
+    appointments: dict[int, Appointment]
+    attendees: dict[int, list[Attendee]]
+    series_links: dict[str, list[EventLink]]
+
+
+@dataclass
+class PagePlan:
+    links: dict[str, EventLink] = field(default_factory=dict)
+    new: list[tuple[ExternalEvent, Appointment, list[Attendee]]] = field(default_factory=list)
+    updated: dict[int, Appointment] = field(default_factory=dict)
+    desired_attendees: dict[int, list[Attendee]] = field(default_factory=dict)
+    cancel: set[int] = field(default_factory=set)
+    delete: set[int] = field(default_factory=set)
+
+
+def _utc_key(value: dt.datetime | None) -> str:
+    return value.astimezone(dt.UTC).isoformat() if value else ""
+
+
+def merge_key(ical_uid: str, original_start: dt.datetime | None) -> tuple[str, str]:
+    """One meeting across calendars: the iCalUID, plus the original start for an instance."""
+    return ical_uid, _utc_key(original_start)
+
+
+# --- reading ---------------------------------------------------------------------------------
+def _page_addresses(events: list[ExternalEvent]) -> set[str]:
+    found: set[str] = set()
+    for ev in events:
+        found.add(rules.normalize(ev.organizer_email))
+        found.update(rules.normalize(a.email) for a in ev.attendees)
+    found.discard("")
+    return found
+
+
+def load_page_data(ctx: SyncContext, page: ChangePage) -> PageData:
+    events = page.events
+    addresses = _page_addresses(events)
+    ids = [ev.id for ev in events] + list(page.removed_ids)
+    links = {
+        link.provider_event_id: link
+        for link in EventLink.objects.filter(connection=ctx.connection, provider_event_id__in=ids)
+    }
+    uids = {ev.ical_uid for ev in events if ev.ical_uid}
+    merge: dict[tuple[str, str], int] = {}
+    if uids:
+        rows = (
+            EventLink.objects.filter(ical_uid__in=uids, appointment__isnull=False)
+            .exclude(connection=ctx.connection)
+            .values_list("ical_uid", "original_start", "appointment_id")
+        )
+        merge = {merge_key(uid, start): appt_id for uid, start, appt_id in rows}
+    cancelled_ids = [ev.id for ev in events if ev.cancelled] + list(page.removed_ids)
+    series_links: dict[str, list[EventLink]] = {}
+    if cancelled_ids:
+        for link in EventLink.objects.filter(
+            connection=ctx.connection, series_id__in=cancelled_ids, appointment__isnull=False
+        ):
+            series_links.setdefault(link.series_id, []).append(link)
+    appointment_ids = {link.appointment_id for link in links.values() if link.appointment_id}
+    appointment_ids |= set(merge.values())
+    appointment_ids |= {int(ev.crm_id) for ev in events if ev.crm_id.isdigit()}
+    appointments: dict[int, Appointment] = {}
+    attendees: dict[int, list[Attendee]] = {}
+    if appointment_ids:
+        appointments = {a.pk: a for a in Appointment.objects.filter(pk__in=appointment_ids)}
+        for row in Attendee.objects.filter(appointment_id__in=appointment_ids):
+            attendees.setdefault(row.appointment_id, []).append(row)
+    return PageData(
+        users=users_by_emails(addresses),
+        contacts=contacts_by_emails(addresses),
+        links=links,
+        merge=merge,
+        appointments=appointments,
+        attendees=attendees,
+        series_links=series_links,
+    )
+
+
+# --- planning (no queries) ---------------------------------------------------------------------
+def _room(ev: ExternalEvent) -> tuple[str, str]:
+    for a in ev.attendees:
+        if a.is_resource:
+            return a.name[:255], rules.normalize(a.email)
+    if ev.room_emails:
+        return "", rules.normalize(ev.room_emails[0])
+    return "", ""
+
+
+def _clip(value: str, size: int) -> str:
+    return (value or "")[:size]
+
+
+def desired_attendees(
+    ctx: SyncContext,
+    ev: ExternalEvent,
+    cls: rules.Classification,
+    data: PageData,
+    organizer_id: int,
+) -> tuple[list[Attendee], dict[str, Any]]:
+    """Attendee rows for the event (organizer left out, colleagues not shown), and the matched
+    contacts by address in attendee order."""
+    rows: list[Attendee] = []
+    seen: set[tuple[str, Any]] = set()
+    matched: dict[str, Any] = {}
+    rep = ctx.connection.user
+    for person in rules.participants(ev):
+        email = rules.normalize(person.email)
+        response = rules.response_for(person.response)
+        name = _clip(person.name, 200)
+        user = rep if rules.is_rep(person, ctx.rep_addresses) else data.users.get(email)
+        if user is not None:
+            key: tuple[str, Any] = ("user", user.pk)
+            row = Attendee(kind=AttendeeKind.USER, user=user, email=email, name=name)
+            if user.pk == organizer_id:
+                continue
+        elif email in cls.colleagues:
+            continue
+        elif (contact := data.contacts.get(email)) is not None:
+            matched.setdefault(email, contact)
+            key = ("contact", contact.pk)
+            row = Attendee(kind=AttendeeKind.CONTACT, contact=contact, email=email, name=name)
+        else:
+            key = ("external", email)
+            row = Attendee(kind=AttendeeKind.EXTERNAL, email=email, name=name)
+        if key in seen:
+            continue
+        seen.add(key)
+        row.response = response
+        rows.append(row)
+    return rows, matched
+
+
+def _apply_event(appointment: Appointment, ev: ExternalEvent) -> None:
+    assert ev.start is not None and ev.end is not None
+    appointment.title = _clip(ev.title, 255) or "(no title)"
+    appointment.start = ev.start
+    appointment.end = max(ev.end, ev.start)
+    appointment.all_day = ev.all_day
+    appointment.location = _clip(ev.location, 255)
+    appointment.description = ev.description or ""
+    appointment.video_link = _clip(ev.video_link, 1000)
+    appointment.room_name, appointment.room_email = _room(ev)
+    appointment.cancelled_at = None
+
+
+def _new_appointment(ctx: SyncContext, ev: ExternalEvent, cls: rules.Classification) -> Appointment:
+    conn = ctx.connection
+    locked, lock_reason = rules.is_locked_invitation(cls)
+    appointment = Appointment(
+        appointment_type_id=conn.appointment_type_id or 0,  # active connections have one
+        organizer_id=conn.user_id,
+        source=conn.provider,
+        locked=locked,
+        lock_reason=_clip(lock_reason, 255),
+    )
+    _apply_event(appointment, ev)
+    return appointment
+
+
+def _link(ctx: SyncContext, ev: ExternalEvent, existing: EventLink | None) -> EventLink:
+    link = existing or EventLink(connection=ctx.connection, provider_event_id=ev.id)
+    link.ical_uid = _clip(ev.ical_uid, 1024)
+    link.series_id = _clip(ev.series_id, 1024)
+    link.original_start = ev.original_start
+    link.etag = _clip(ev.etag, 255)
+    link.provider_updated = ev.updated
+    link.title = _clip(ev.title, 255)
+    link.start = ev.start
+    link.skip_reason = ""
+    link.skip_detail = ""
+    link.synced_hash = rules.event_hash(ev)
+    return link
+
+
+class PagePlanner:
+    def __init__(self, ctx: SyncContext, data: PageData) -> None:
+        self.ctx, self.data, self.plan = ctx, data, PagePlan()
+
+    def target(self, ev: ExternalEvent, link: EventLink | None) -> Appointment | None:
+        """The appointment this event already is: its link, the CRM id we wrote, or the same
+        meeting imported through another rep's calendar."""
+        appts = self.data.appointments
+        if link is not None and link.appointment_id in appts:
+            return appts[link.appointment_id]
+        if ev.crm_id.isdigit() and int(ev.crm_id) in appts:
+            return appts[int(ev.crm_id)]
+        appt_id = self.data.merge.get(merge_key(ev.ical_uid, ev.original_start))
+        return appts.get(appt_id) if appt_id else None
+
+    def skip(
+        self,
+        ev: ExternalEvent,
+        link: EventLink | None,
+        reason: SkipReason,
+        detail: str = "",
+        appointment: Appointment | None = None,
+    ) -> None:
+        row = _link(self.ctx, ev, link)
+        row.appointment = appointment
+        row.skip_reason, row.skip_detail = reason.value, _clip(detail, 255)
+        self.plan.links[ev.id] = row
+        self.ctx.skipped[reason.value] += 1
+
+    def event(self, ev: ExternalEvent) -> None:
+        ctx, link = self.ctx, self.data.links.get(ev.id)
+        # Skipped events are always looked at again: the window moves and people change.
+        if link is not None and link.appointment_id and rules.is_echo(link, rules.event_hash(ev)):
+            ctx.stats["unchanged"] += 1
+            return
+        appointment = self.target(ev, link)
+        if ev.cancelled:
+            return self.cancelled(ev, link, appointment)
+        cls = rules.classify_event(
+            ev,
+            rep_addresses=ctx.rep_addresses,
+            user_emails=self.data.users.keys(),
+            user_domains=ctx.user_domains,
+        )
+        reason = rules.skip_reason(ev, cls, window=ctx.window, known=appointment is not None)
+        if reason is not None:
+            return self.skip(ev, link, reason, appointment=appointment)
+        if appointment is None:
+            return self.create(ev, link, cls)
+        self.update(ev, link, cls, appointment)
+
+    def create(self, ev: ExternalEvent, link: EventLink | None, cls: rules.Classification) -> None:
+        appointment = _new_appointment(self.ctx, ev, cls)
+        rows, matched = desired_attendees(self.ctx, ev, cls, self.data, self.ctx.connection.user_id)
+        appointment.company_id = rules.choose_company(matched, cls.organizer_email)
+        self.plan.links[ev.id] = _link(self.ctx, ev, link)
+        self.plan.new.append((ev, appointment, rows))
+        self.ctx.stats["created"] += 1
+
+    def update(
+        self,
+        ev: ExternalEvent,
+        link: EventLink | None,
+        cls: rules.Classification,
+        appointment: Appointment,
+    ) -> None:
+        row = _link(self.ctx, ev, link)
+        row.appointment = appointment
+        self.plan.links[ev.id] = row
+        crm_changed_since = link is None or (
+            link.crm_updated_at is None or appointment.updated_at > link.crm_updated_at
+        )
+        if (
+            crm_changed_since
+            and rules.resolve_conflict(ev.updated, appointment.updated_at) == "crm"
+        ):
+            # The CRM's later change wins; its export (already queued) overwrites the event.
+            self.ctx.stats["conflicts_crm_won"] += 1
+            return
+        rows, matched = desired_attendees(self.ctx, ev, cls, self.data, appointment.organizer_id)
+        _apply_event(appointment, ev)
+        if appointment.company_id is None:
+            appointment.company_id = rules.choose_company(matched, cls.organizer_email)
+        self.plan.updated[appointment.pk] = appointment
+        self.plan.desired_attendees[appointment.pk] = rows
+        self.ctx.stats["updated"] += 1
+
+    def cancelled(
+        self, ev: ExternalEvent, link: EventLink | None, appointment: Appointment | None
+    ) -> None:
+        series = self.data.series_links.get(ev.id, [])
+        if appointment is None and not series:
+            return self.skip(ev, link, SkipReason.CANCELLED_UNKNOWN)
+        if series or rules.should_delete_on_provider_delete(ev):
+            ids = {lk.appointment_id for lk in series if lk.appointment_id}
+            ids |= {appointment.pk} if appointment else set()
+            self.plan.delete |= ids
+            self.ctx.stats["deleted"] += len(ids)
+            return self.skip(ev, link, SkipReason.DELETED)
+        row = _link(self.ctx, ev, link)
+        row.appointment = appointment
+        self.plan.links[ev.id] = row
+        if appointment is not None and appointment.cancelled_at is None:
+            self.plan.cancel.add(appointment.pk)
+            self.ctx.stats["cancelled"] += 1
+
+    def removed(self, event_id: str) -> None:
+        """A deletion without a body (Graph ``@removed``): what we know comes from the link."""
+        link = self.data.links.get(event_id)
+        if link is None or not link.appointment_id:
+            return
+        stub = ExternalEvent(
+            id=event_id,
+            ical_uid=link.ical_uid,
+            title=link.title,
+            start=link.start,
+            end=link.start,
+            cancelled=True,
+            series_id=link.series_id,
+            original_start=link.original_start,
+        )
+        self.cancelled(stub, link, self.data.appointments.get(link.appointment_id))
+
+
+# --- writing ---------------------------------------------------------------------------------
+def _attendee_key(row: Attendee) -> tuple[str, Any]:
+    if row.kind == AttendeeKind.USER:
+        return ("user", row.user_id)
+    if row.kind == AttendeeKind.CONTACT:
+        return ("contact", row.contact_id)
+    return ("external", row.email)
+
+
+def _reconcile_attendees(plan: PagePlan, data: PageData) -> None:
+    """Add, re-answer and (for calendar-born appointments) remove attendees; a decline keeps
+    the participant. CRM-born appointments keep attendees the calendar does not have (e.g. a
+    contact without e-mail, or ones never pushed because the app was installed later)."""
+    create: list[Attendee] = []
+    changed: list[Attendee] = []
+    remove: list[int] = []
+    for appt_id, desired in plan.desired_attendees.items():
+        appointment = plan.updated[appt_id]
+        current = {_attendee_key(r): r for r in data.attendees.get(appt_id, [])}
+        wanted = {_attendee_key(r): r for r in desired}
+        for key, row in wanted.items():
+            existing = current.get(key)
+            if existing is None:
+                row.appointment_id = appt_id
+                create.append(row)
+            elif existing.response != row.response:
+                existing.response = row.response
+                changed.append(existing)
+        if appointment.source != Source.CRM:
+            remove += [r.pk for k, r in current.items() if k not in wanted and r.email]
+    if remove:
+        Attendee.objects.filter(pk__in=remove).delete()
+    if changed:
+        Attendee.objects.bulk_update(changed, ["response"])
+    if create:
+        Attendee.objects.bulk_create(create)
+
+
+def write_plan(ctx: SyncContext, plan: PagePlan, data: PageData) -> None:
+    now = timezone.now()
+    if plan.new:
+        created = Appointment.objects.bulk_create([appt for _, appt, _ in plan.new])
+        rows: list[Attendee] = []
+        for (ev, _, attendees), appt in zip(plan.new, created, strict=True):
+            for row in attendees:
+                row.appointment_id = appt.pk
+            rows += attendees
+            plan.links[ev.id].appointment = appt
+            plan.links[ev.id].crm_updated_at = appt.updated_at
+        Attendee.objects.bulk_create(rows)
+    if plan.updated:
+        for appt in plan.updated.values():
+            appt.updated_at = now
+        Appointment.objects.bulk_update(
+            list(plan.updated.values()), [*APPOINTMENT_SYNC_FIELDS, "company"]
+        )
+        _reconcile_attendees(plan, data)
+    if plan.cancel:
+        Appointment.objects.filter(pk__in=plan.cancel, cancelled_at__isnull=True).update(
+            cancelled_at=now, updated_at=now
+        )
+    if plan.delete:
+        Appointment.objects.filter(pk__in=plan.delete).delete()
+    if plan.links:
+        for link in plan.links.values():
+            if link.appointment_id in plan.delete:
+                link.appointment = None
+            elif link.appointment_id in plan.updated or link.appointment_id in plan.cancel:
+                link.crm_updated_at = now
+        EventLink.objects.bulk_create(
+            list(plan.links.values()),
+            update_conflicts=True,
+            unique_fields=["connection", "provider_event_id"],
+            update_fields=LINK_UPDATE_FIELDS,
+        )
+
+
+def _record_malformed(planner: PagePlanner, ev: ExternalEvent, exc: Exception) -> None:
+    try:
+        planner.skip(ev, planner.data.links.get(ev.id), SkipReason.MALFORMED, str(exc))
+    except Exception:  # too broken even to describe: count it and move on
+        planner.ctx.skipped[SkipReason.MALFORMED.value] += 1
+
+
+def import_page(ctx: SyncContext, page: ChangePage) -> None:
+    """Call inside a transaction: the page's writes land together (or not at all)."""
+    ctx.stats["fetched"] += len(page.events)
+    data = load_page_data(ctx, page)
+    planner = PagePlanner(ctx, data)
+    for ev in page.events:
+        try:
+            planner.event(ev)
+        except Exception as exc:  # a malformed event must not sink the rest of the page
+            log.warning("skipping malformed event %s: %s", ev.id, exc, exc_info=True)
+            planner.plan.links.pop(ev.id, None)
+            planner.plan.new = [entry for entry in planner.plan.new if entry[0] is not ev]
+            _record_malformed(planner, ev, exc)
+    for event_id in page.removed_ids:
+        planner.removed(event_id)
+    write_plan(ctx, planner.plan, data)

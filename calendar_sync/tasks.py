@@ -1,0 +1,97 @@
+"""django-q2 entry points: thin, they take ids and call the sync engine.
+
+Schedules (registered by migration ``0003_sync_schedules``): ``sync_all`` every 10 minutes (the
+polling backstop behind push), ``renew_channels`` hourly, ``export_window_entries`` daily.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import partial
+
+from django_q.tasks import async_task
+
+from .models import CalendarConnection, ConnectionState
+from .sync import engine, exporter, push
+
+log = logging.getLogger(__name__)
+
+
+def _active(connection_id: int) -> CalendarConnection | None:
+    connection = CalendarConnection.objects.select_related("user").filter(pk=connection_id).first()
+    return connection if connection is not None and connection.is_active else None
+
+
+def _active_ids() -> list[int]:
+    return list(
+        CalendarConnection.objects.filter(
+            state=ConnectionState.ACTIVE, appointment_type__isnull=False
+        ).values_list("pk", flat=True)
+    )
+
+
+def connection_activated(connection_id: int) -> dict:
+    """First import, push of the window's existing appointments (without attendees), push on."""
+    run = engine.sync_connection(connection_id, trigger="activation", full=True)
+    connection = _active(connection_id)
+    if connection is None:
+        return {"import": getattr(run, "pk", None), "state": "not active"}
+    exported, error = engine.guarded(connection, lambda: exporter.export_window(connection))
+    _, push_error = engine.guarded(connection, lambda: push.start_push(connection))
+    return {"import": getattr(run, "pk", None), "exported": exported, "errors": [error, push_error]}
+
+
+def connection_disconnected(connection_id: int) -> None:
+    """Stop the channel (the connection is already disconnected; its tokens are still there)."""
+    connection = CalendarConnection.objects.filter(pk=connection_id).first()
+    if connection is not None:
+        engine.guarded(connection, lambda: push.stop_push(connection))
+
+
+def sync_connection(
+    connection_id: int, trigger: str = "schedule", full: bool = False
+) -> int | None:
+    run = engine.sync_connection(connection_id, trigger=trigger, full=full)
+    return run.pk if run is not None else None
+
+
+def sync_all() -> int:
+    """The polling backstop: one coalesced sync per active connection."""
+    return sum(engine.request_sync(pk, trigger="schedule") for pk in _active_ids())
+
+
+def renew_channels() -> int:
+    renewed = 0
+    for connection in push.due_for_renewal():
+        _, error = engine.guarded(connection, lambda c=connection: push.renew_push(c))
+        renewed += not error
+    return renewed
+
+
+def renew_channel(connection_id: int, recreate: bool = False) -> None:
+    connection = _active(connection_id)
+    if connection is not None:
+        work: Callable[[CalendarConnection], object] = (
+            push.start_push if recreate else push.renew_push
+        )
+        engine.guarded(connection, partial(work, connection))
+
+
+def export_window_entries() -> int:
+    """Daily: the window moved. Push appointments that entered it, and re-read the window
+    (incremental feeds do not return unchanged events that have just come into range)."""
+    for pk in _active_ids():
+        async_task("calendar_sync.tasks.refresh_window", pk)
+    return len(_active_ids())
+
+
+def refresh_window(connection_id: int) -> None:
+    engine.sync_connection(connection_id, trigger="daily", full=True)
+    connection = _active(connection_id)
+    if connection is not None:
+        engine.guarded(connection, lambda: exporter.export_window(connection))
+
+
+def export_appointment(appointment_id: int) -> str:
+    return exporter.export_appointment(appointment_id)
