@@ -322,7 +322,9 @@ class MicrosoftGraphAdapter(CalendarAdapter):
             updated=_parse_iso(item.get("lastModifiedDateTime")),
             etag=item.get("@odata.etag") or "",
             series_id=item.get("seriesMasterId") or "",
-            original_start=_parse_iso(item.get("originalStart")),
+            # An untouched occurrence starts when it was scheduled to.
+            original_start=_parse_iso(item.get("originalStart"))
+            or (start if event_type == "occurrence" else None),
             is_recurring=event_type != "singleInstance",
             video_link=video_link,
             video_pending=bool(item.get("isOnlineMeeting")) and not video_link,

@@ -276,6 +276,8 @@ def translate_response(
     message = f"Graph {resp.status_code} {code}".strip()
     if gone is not EventNotFound and code.lower() in SYNC_STATE_CODES:
         return gone(message, status=resp.status_code)
+    if resp.status_code == 409 and code == "ErrorIrresolvableConflict":  # changeKey mismatch
+        return PreconditionFailed(message, status=409)
     return _status_error(resp.status_code, message, resp.headers, gone=gone)
 
 
