@@ -46,7 +46,8 @@ class CalendarLinkStrategy(DjangoStrategy):
         # Not django.contrib.auth.authenticate(): the pipeline's result is never a login.
         kwargs.pop("request", None)
         kwargs.update(strategy=self, storage=self.storage, backend=backend)
-        return backend.authenticate(*args, **kwargs)
+        # DjangoStrategy.clean_authenticate_args() expects the request first, as Django passes it.
+        return backend.authenticate(self.request, *args, **kwargs)
 
 
 class CalendarOAuthMixin:
