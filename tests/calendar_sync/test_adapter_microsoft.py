@@ -1,0 +1,109 @@
+"""Graph-specific behaviour of MicrosoftGraphAdapter against the emulator (the shared contract is
+in test_adapter_contract.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from calendar_sync.providers import get_adapter
+from calendar_sync.providers.base import EventDraft
+
+pytestmark = pytest.mark.django_db
+REP, GUEST = "rep@example.com", "guest@example.com"
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+WINDOW = (
+    dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
+    dt.datetime.now(dt.UTC) + dt.timedelta(days=30),
+)
+
+
+def _tomorrow(hour: int) -> dt.datetime:
+    day = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(hour), dt.UTC)
+
+
+def _draft(**kwargs) -> EventDraft:
+    values = {
+        "crm_id": "7",
+        "title": "Demo",
+        "start": _tomorrow(9),
+        "end": _tomorrow(10),
+        "attendee_emails": [GUEST],
+        "idempotency_key": "appointment-7",
+    }
+    values.update(kwargs)
+    return EventDraft(**values)
+
+
+@pytest.fixture
+def adapter(adapter_connection):
+    return get_adapter(adapter_connection("microsoft", REP))
+
+
+def _sync(adapter, cursor=None):
+    events, removed, next_cursor = [], [], None
+    for page in adapter.list_changes(cursor=cursor, window_start=WINDOW[0], window_end=WINDOW[1]):
+        events += page.events
+        removed += page.removed_ids
+        next_cursor = page.next_cursor or next_cursor
+    return events, removed, next_cursor
+
+
+def test_cursor_is_the_full_delta_link(adapter, emulator):
+    adapter.create_event(_draft())
+    _, _, cursor = _sync(adapter)
+    assert cursor.startswith(f"{emulator.url}/microsoft/v1.0/")
+    assert "delta" in cursor
+
+
+def test_deleted_event_comes_back_as_removed_id(adapter, emulator):
+    event = adapter.create_event(_draft())
+    _, _, cursor = _sync(adapter)
+    store = emulator.state.stores["microsoft"]
+    store.delete_event(emulator.state.account_find("microsoft", REP), event.id)
+    events, removed, _ = _sync(adapter, cursor)
+    assert event.id in removed or any(e.id == event.id and e.cancelled for e in events)
+
+
+def test_all_day_event_is_midnight_in_its_zone(adapter):
+    day = (dt.datetime.now(STOCKHOLM) + dt.timedelta(days=2)).date()
+    start = dt.datetime.combine(day, dt.time(0), STOCKHOLM)
+    event = adapter.create_event(
+        _draft(
+            all_day=True, start=start, end=start + dt.timedelta(days=1), timezone="Europe/Stockholm"
+        )
+    )
+    fetched = adapter.get_event(event.id)
+    assert fetched.all_day
+    assert fetched.start == start and fetched.end == start + dt.timedelta(days=1)
+
+
+def test_refresh_rotates_and_saves_the_refresh_token(adapter_connection):
+    connection = adapter_connection("microsoft", REP, expired=True)
+    old_refresh = connection.refresh_token
+    get_adapter(connection).list_rooms()
+    connection.refresh_from_db()
+    assert connection.refresh_token and connection.refresh_token != old_refresh
+
+
+def test_teams_link_is_read_back_after_create(adapter):
+    event = adapter.create_event(_draft(add_video=True))
+    assert event.video_link.startswith("https://teams.microsoft.com/")
+    assert not event.video_pending
+
+
+def test_room_is_a_resource_attendee_and_the_location(adapter, emulator):
+    emulator.state.account_create(
+        provider="microsoft", email="aurora@rooms.example.com", is_room=True
+    )
+    event = adapter.create_event(_draft(room_email="aurora@rooms.example.com", room_name="Aurora"))
+    assert event.room_emails == ["aurora@rooms.example.com"]
+    assert event.location == "Aurora"
+
+
+def test_revoke_makes_no_request(adapter):
+    adapter.revoke()
+    assert adapter.request_count() == 0
