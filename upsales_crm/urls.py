@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("upsales_crm.api_urls")),
+    path("webhooks/calendar/", include("calendar_sync.webhook_urls")),
     path("settings/profile/", views.settings_profile, name="settings_profile"),
     path("settings/api-token/", views.settings_api_token, name="settings_api_token"),
     path("", include("appointments.urls")),

@@ -1,0 +1,190 @@
+"""Push receivers: Google channels and Graph subscriptions, forged/duplicate/malformed input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from appointments.models import Appointment
+from calendar_sync.models import CalendarConnection
+from calendar_sync.sync import push
+
+pytestmark = pytest.mark.django_db
+
+GOOGLE_URL = "/webhooks/calendar/google/"
+GRAPH_URL = "/webhooks/calendar/microsoft/"
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def tomorrow(hour: int = 10) -> dt.datetime:
+    day = dt.datetime.now(STOCKHOLM).date() + dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(hour), STOCKHOLM)
+
+
+@pytest.fixture
+def channel_conn(sync_user, sync_type):
+    def make(provider: str, **kw):
+        user = sync_user(f"rep.{provider}@exempel.se")
+        return CalendarConnection.objects.create(
+            user=user,
+            provider=provider,
+            account_email=user.email,
+            appointment_type=sync_type,
+            channel_id=f"chan-{provider}",
+            channel_token="s3cret-token",
+            **kw,
+        )
+
+    return make
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """Record tasks instead of running them."""
+    calls: list[tuple] = []
+    monkeypatch.setattr(
+        "django_q.tasks.async_task", lambda name, *args, **kw: calls.append((name, *args))
+    )
+    return calls
+
+
+def google_headers(channel="chan-google", token="s3cret-token", state="exists"):
+    return {
+        "X-Goog-Channel-ID": channel,
+        "X-Goog-Channel-Token": token,
+        "X-Goog-Resource-State": state,
+        "X-Goog-Resource-ID": "res-1",
+    }
+
+
+def test_google_push_enqueues_one_sync(client, channel_conn, enqueued):
+    conn = channel_conn("google")
+    resp = client.post(GOOGLE_URL, headers=google_headers())
+    assert resp.status_code == 204
+    assert enqueued == [("calendar_sync.tasks.sync_connection", conn.pk, "push")]
+    conn.refresh_from_db()
+    assert conn.sync_requested_at is not None
+
+
+def test_google_duplicate_pushes_coalesce_into_one_sync(client, channel_conn, enqueued):
+    channel_conn("google")
+    for _ in range(3):
+        assert client.post(GOOGLE_URL, headers=google_headers()).status_code == 204
+    assert len(enqueued) == 1
+
+
+def test_google_sync_state_only_acknowledges(client, channel_conn, enqueued):
+    channel_conn("google")
+    assert client.post(GOOGLE_URL, headers=google_headers(state="sync")).status_code == 204
+    assert enqueued == []
+
+
+def test_google_forged_token_is_403_without_work(client, channel_conn, enqueued):
+    conn = channel_conn("google")
+    assert client.post(GOOGLE_URL, headers=google_headers(token="guess")).status_code == 403
+    assert client.post(GOOGLE_URL, headers=google_headers(token="")).status_code == 403
+    assert enqueued == []
+    conn.refresh_from_db()
+    assert conn.sync_requested_at is None
+
+
+def test_google_unknown_channel_is_404(client, channel_conn, enqueued):
+    channel_conn("google")
+    assert client.post(GOOGLE_URL, headers=google_headers(channel="nope")).status_code == 404
+    assert client.post(GOOGLE_URL).status_code == 404
+    assert enqueued == []
+
+
+def test_google_webhook_needs_no_login_or_csrf(channel_conn, enqueued):
+    from django.test import Client
+
+    channel_conn("google")
+    resp = Client(enforce_csrf_checks=True).post(GOOGLE_URL, headers=google_headers())
+    assert resp.status_code == 204
+
+
+def test_graph_validation_handshake_echoes_token_as_text(client):
+    resp = client.post(GRAPH_URL + "?validationToken=Validation%3A+Testing+client+%3Cb%3E")
+    assert resp.status_code == 200
+    assert resp["Content-Type"].startswith("text/plain")
+    assert resp.content.decode() == "Validation: Testing client <b>"
+
+
+def graph_body(**item):
+    base = {
+        "subscriptionId": "chan-microsoft",
+        "clientState": "s3cret-token",
+        "changeType": "updated",
+    }
+    return json.dumps({"value": [{**base, **item}]})
+
+
+def test_graph_notification_enqueues_one_sync(client, channel_conn, enqueued):
+    conn = channel_conn("microsoft")
+    for _ in range(2):
+        resp = client.post(GRAPH_URL, graph_body(), content_type="application/json")
+        assert resp.status_code == 202
+    assert enqueued == [("calendar_sync.tasks.sync_connection", conn.pk, "push")]
+
+
+def test_graph_forged_client_state_is_403(client, channel_conn, enqueued):
+    channel_conn("microsoft")
+    resp = client.post(GRAPH_URL, graph_body(clientState="x"), content_type="application/json")
+    assert resp.status_code == 403
+    assert enqueued == []
+
+
+def test_graph_unknown_subscription_is_404(client, channel_conn, enqueued):
+    resp = client.post(GRAPH_URL, graph_body(subscriptionId="x"), content_type="application/json")
+    assert resp.status_code == 404
+
+
+def test_graph_malformed_json_is_400_with_a_message(client, caplog):
+    resp = client.post(GRAPH_URL, "{not json", content_type="application/json")
+    assert resp.status_code == 400
+    assert "Malformed notification body" in resp.json()["error"]
+    assert "malformed graph notification" in caplog.text
+    resp = client.post(GRAPH_URL, json.dumps({"value": "x"}), content_type="application/json")
+    assert resp.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("event", "task"),
+    [
+        ("reauthorizationRequired", ("calendar_sync.tasks.renew_channel", False)),
+        ("subscriptionRemoved", ("calendar_sync.tasks.renew_channel", True)),
+        ("missed", ("calendar_sync.tasks.sync_connection", "missed", True)),
+    ],
+)
+def test_graph_lifecycle_events(client, channel_conn, enqueued, event, task):
+    conn = channel_conn("microsoft")
+    resp = client.post(GRAPH_URL, graph_body(lifecycleEvent=event), content_type="application/json")
+    assert resp.status_code == 202
+    assert enqueued == [(task[0], conn.pk, *task[1:])]
+
+
+# --- end to end: the emulator pushes to a live server, q2 runs inline ------------------------------
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("provider", ["google", "microsoft"])
+def test_push_makes_the_appointment_visible(provider, live_server, settings, sync_user,
+                                            sync_connect, sync_actor, emulator):  # fmt: skip
+    settings.PUBLIC_BASE_URL = live_server.url
+    karl = sync_user("karl.andersson@exempel.se", sales_rep=False)  # the flush drops groups
+    conn = sync_connect(provider, karl)
+    push.start_push(conn)  # Graph validates the endpoint right here
+    conn.refresh_from_db()
+    assert conn.channel_id and conn.channel_expires_at > timezone.now()
+    sync_actor(provider, "kund@extern.se").create(
+        title="Demo", start=tomorrow(), end=tomorrow(11), attendees=[karl.email]
+    )
+    deadline = time.monotonic() + 10
+    while not Appointment.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    appointment = Appointment.objects.get()
+    assert appointment.title == "Demo"
+    assert appointment.locked
