@@ -464,3 +464,29 @@ def test_secondary_calendar_organizer_is_the_calendar(google_calendar, google_ac
     assert ev["organizer"] == {"email": personal["id"], "displayName": "Personal", "self": True}
     assert ev["creator"]["email"] == ALICE
     assert service.events().list(calendarId="primary").execute()["items"] == []
+
+
+def test_store_survives_save_and_load(emulator, google_calendar, google_accounts):
+    service = google_calendar(ALICE)
+    ev = (
+        service.events()
+        .insert(calendarId="primary", body=_event("Persisted", attendees=[{"email": BOB}]))
+        .execute()
+    )
+    token = service.events().list(calendarId="primary").execute()["nextSyncToken"]
+    data = json.loads(json.dumps(emulator.state.to_dict(), default=str))
+    emulator.state.reset()
+    emulator.state.load(data)
+    again = google_calendar(ALICE)
+    assert (
+        again.events().get(calendarId="primary", eventId=ev["id"]).execute()["summary"]
+        == "Persisted"
+    )
+    assert again.events().list(calendarId="primary", syncToken=token).execute()["items"] == []
+    assert (
+        google_calendar(BOB)
+        .events()
+        .get(calendarId="primary", eventId=ev["id"])
+        .execute()["iCalUID"]
+        == ev["iCalUID"]
+    )
