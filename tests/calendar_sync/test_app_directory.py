@@ -10,13 +10,12 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from calendar_sync.models import CalendarApp, CalendarConnection, ConnectionState
-from tests.calendar_sync.test_connect import (  # noqa: F401 - fixtures
-    calendar_apps,
-    connect,
-    rep,
-    rep_client,
-)
+from tests.calendar_sync import test_connect as flow
 from tests.factories import UserFactory
+
+# Shared fixtures of the connect tests.
+calendar_apps, rep, rep_client = flow.calendar_apps, flow.rep, flow.rep_client
+connect = flow.connect
 
 
 @pytest.fixture

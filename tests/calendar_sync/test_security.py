@@ -11,14 +11,13 @@ from django.db import connection as db_connection
 
 from calendar_sync import crypto, services
 from calendar_sync.models import CalendarApp, CalendarConnection
-from tests.calendar_sync.test_connect import (  # noqa: F401 - fixtures
-    calendar_apps,
-    connect,
-    rep,
-    rep_client,
-)
+from tests.calendar_sync import test_connect as flow
 from tests.factories import UserFactory
 from upsales_crm.logging import RedactSecretsFilter
+
+# Shared fixtures of the connect tests.
+calendar_apps, rep, rep_client = flow.calendar_apps, flow.rep, flow.rep_client
+connect = flow.connect
 
 ACCESS = "ya29.a0-plaintext-access-token-0123456789"
 REFRESH = "1//0-plaintext-refresh-token-abcdefghij"
@@ -121,7 +120,7 @@ def test_redact_filter_hides_tokens_in_log_lines(caplog):
 
 
 @pytest.mark.parametrize("provider", ["google", "microsoft"])
-def test_connect_and_refresh_log_no_token(provider, calendar_apps, rep_client, rep, caplog):  # noqa: F811
+def test_connect_and_refresh_log_no_token(provider, calendar_apps, rep_client, rep, caplog):
     caplog.handler.addFilter(RedactSecretsFilter())
     with caplog.at_level(logging.DEBUG):
         connect(rep_client, provider)
