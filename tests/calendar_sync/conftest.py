@@ -122,6 +122,7 @@ def sync_connect(db, emulator, provider_settings, sync_type):
 
     from django.utils import timezone
 
+    from calendar_sync.conf import GOOGLE_SCOPES, MICROSOFT_SCOPES
     from calendar_sync.models import CalendarApp, CalendarConnection
 
     def make(provider: str, user, *, aliases=(), activated_at=None, email=None):
@@ -140,13 +141,27 @@ def sync_connect(db, emulator, provider_settings, sync_type):
             provider=provider,
             defaults={"installed": True, "client_id": client_id, "client_secret": client_secret},
         )
-        token = state.token_mint(provider=provider, email=email, lifetime=4 * 3600)
+        code = state.code_issue(
+            provider=provider,
+            client_id=client_id,
+            account=state.account_find(provider, email),
+            scopes=list(GOOGLE_SCOPES if provider == "google" else MICROSOFT_SCOPES),
+            redirect_uri=ADAPTER_REDIRECT_URI,
+        )
+        _, body = state.code_exchange(
+            provider=provider,
+            client_id=client_id,
+            client_secret=client_secret,
+            code=code,
+            redirect_uri=ADAPTER_REDIRECT_URI,
+        )
         return CalendarConnection.objects.create(
             user=user,
             provider=provider,
             account_email=email,
-            access_token=token.token,
-            token_expires_at=timezone.now() + dt.timedelta(hours=4),
+            access_token=body["access_token"],
+            refresh_token=body.get("refresh_token", ""),
+            token_expires_at=timezone.now() + dt.timedelta(seconds=int(body["expires_in"])),
             appointment_type=sync_type,
             activated_at=activated_at or timezone.now(),
         )

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from appointments.models import Appointment, AttendeeKind
-from calendar_sync.models import EventLink
+from calendar_sync.models import EventLink, SyncRun
 from calendar_sync.sync import engine
 from tests.factories import CompanyFactory, ContactFactory
 
@@ -88,3 +88,175 @@ def test_faq_scenario_3_johanna_gbg_is_a_colleague_when_a_user_has_the_domain(
     assert not Appointment.objects.exists()
     assert EventLink.objects.get().skip_reason == "only_internal"
     assert run.skipped == {"only_internal": 1}
+
+
+def test_same_meeting_in_two_reps_calendars_is_one_appointment(
+    provider, karl_conn, sync_user, sync_connect, sync_actor
+):
+    eva = sync_user("eva.lind@exempel.se")
+    eva_conn = sync_connect(provider, eva)
+    sync_actor(provider, "kund@extern.se").create(
+        title="Upphandling", start=at(4), end=at(4, 11), attendees=[KARL[0], eva.email]
+    )
+    sync(karl_conn)
+    sync(eva_conn)
+    appointment = Appointment.objects.get()
+    assert appointment.organizer == karl_conn.user
+    users = {a.user for a in appointment.attendees.all() if a.kind == AttendeeKind.USER}
+    assert users == {eva}
+    links = EventLink.objects.filter(appointment=appointment)
+    assert {link.connection_id for link in links} == {karl_conn.pk, eva_conn.pk}
+
+
+def test_provider_update_flows_in_and_decline_keeps_the_participant(
+    provider, karl_conn, karl_cal, sync_actor
+):
+    contact = ContactFactory(name="Kund", emails=["kund@extern.se"])
+    kund = sync_actor(provider, "kund@extern.se")  # has a calendar to receive the invitation
+    created = karl_cal.create(
+        title="Möte", start=at(5), end=at(5, 11), attendees=[contact.primary_email]
+    )
+    sync(karl_conn)
+    kund_copy = kund.events()[0]
+    kund.respond(kund_copy["id"], "declined")
+    karl_cal.update(created["id"], title="Möte (flyttat)", start=at(6), end=at(6, 12),
+                    location="Sveavägen 1")  # fmt: skip
+    run = sync(karl_conn)
+    appointment = Appointment.objects.get()
+    assert run.updated == 1 and run.created == 0
+    assert appointment.title == "Möte (flyttat)"
+    assert appointment.start == at(6)
+    assert appointment.location == "Sveavägen 1"
+    attendee = appointment.attendees.get()
+    assert attendee.contact == contact
+    assert attendee.response == "declined"
+
+
+def test_unchanged_incremental_sync_writes_nothing(provider, karl_conn, karl_cal):
+    karl_cal.create(title="Möte", start=at(5), end=at(5, 11), attendees=["kund@extern.se"])
+    first = sync(karl_conn)
+    assert first.kind == "full" and first.created == 1
+    karl_conn.refresh_from_db()
+    assert karl_conn.sync_cursor and karl_conn.last_sync_at
+    assert karl_conn.last_sync_summary["created"] == 1
+    before = Appointment.objects.get().updated_at
+    second = sync(karl_conn)
+    assert second.kind == "incremental"
+    assert (second.fetched, second.created, second.updated) == (0, 0, 0)
+    assert second.provider_requests == 1
+    assert Appointment.objects.get().updated_at == before
+
+
+def test_cancelled_event_stays_with_cancelled_at(provider, karl_conn, karl_cal):
+    created = karl_cal.create(title="Möte", start=at(5), end=at(5, 11), attendees=["k@extern.se"])
+    sync(karl_conn)
+    karl_cal.delete(created["id"])
+    sync(karl_conn)
+    appointment = Appointment.objects.get()
+    assert appointment.cancelled_at is not None
+
+
+def test_recurring_event_deleted_at_the_provider_deletes_its_appointments(
+    provider, karl_conn, karl_cal
+):
+    series = karl_cal.create(title="Veckomöte", start=at(2), end=at(2, 11),
+                             attendees=["k@extern.se"], recurrence_count=3)  # fmt: skip
+    sync(karl_conn)
+    assert Appointment.objects.count() == 3
+    links = EventLink.objects.filter(appointment__isnull=False)
+    assert len({link.series_id for link in links}) == 1 and links[0].series_id
+    karl_cal.delete(series["id"])
+    sync(karl_conn)
+    assert not Appointment.objects.exists()
+
+
+def test_all_day_recurring_event_is_not_imported(provider, karl_conn, karl_cal):
+    karl_cal.create(title="Mässa", start=at(2), end=at(3), all_day=True,
+                    attendees=["k@extern.se"], recurrence_count=2)  # fmt: skip
+    run = sync(karl_conn)
+    assert not Appointment.objects.exists()
+    assert run.skipped == {"all_day_recurring": 2}
+
+
+def test_event_outside_the_window_is_skipped(provider, karl_conn, karl_cal):
+    karl_cal.create(title="Sent", start=at(120), end=at(120, 11), attendees=["k@extern.se"])
+    karl_cal.create(title="Snart", start=at(1), end=at(1, 11), attendees=["k@extern.se"])
+    sync(karl_conn)
+    assert list(Appointment.objects.values_list("title", flat=True)) == ["Snart"]
+    skipped = EventLink.objects.exclude(skip_reason="")
+    assert all(link.skip_reason == "outside_window" for link in skipped)
+
+
+def test_expired_cursor_resyncs_without_duplicates(provider, karl_conn, karl_cal, emulator):
+    karl_cal.create(title="A", start=at(2), end=at(2, 11), attendees=["k@extern.se"])
+    sync(karl_conn)
+    karl_cal.create(title="B", start=at(3), end=at(3, 11), attendees=["k@extern.se"])
+    store = emulator.state.stores[provider]
+    store.expire_sync_state(emulator.state.account_find(provider, KARL[0]))
+    run = sync(karl_conn)
+    assert run.kind == "full"
+    assert sorted(Appointment.objects.values_list("title", flat=True)) == ["A", "B"]
+    assert EventLink.objects.count() == 2
+    karl_conn.refresh_from_db()
+    assert karl_conn.sync_cursor
+
+
+def test_rate_limit_storm_is_retried_and_lands(
+    provider, karl_conn, karl_cal, emulator, adapter_retry_sleeps
+):
+    from provider_emulator.faults import Fault
+
+    karl_cal.create(title="A", start=at(2), end=at(2, 11), attendees=["k@extern.se"])
+    emulator.state.faults.add(Fault(kind="429", count=3, provider=provider, retry_after=2))
+    run = sync(karl_conn)
+    assert run.created == 1
+    assert adapter_retry_sleeps  # it waited instead of failing
+
+
+def test_persistent_rate_limit_records_the_error_and_does_not_raise(
+    provider, karl_conn, karl_cal, emulator, adapter_retry_sleeps
+):
+    from provider_emulator.faults import Fault
+
+    karl_cal.create(title="A", start=at(2), end=at(2, 11), attendees=["k@extern.se"])
+    emulator.state.faults.add(Fault(kind="429", count=100, provider=provider))
+    run = engine.sync_connection(karl_conn.pk, trigger="test")
+    assert run.error
+    karl_conn.refresh_from_db()
+    assert karl_conn.last_error and karl_conn.sync_started_at is None
+    emulator.state.faults.clear()
+    assert sync(karl_conn).created == 1
+
+
+def test_revoked_grant_parks_the_connection(provider, karl_conn, karl_cal, emulator):
+    emulator.state.revoke_account(provider, KARL[0])
+    run = engine.sync_connection(karl_conn.pk, trigger="test")
+    karl_conn.refresh_from_db()
+    assert run.error
+    assert karl_conn.state == "needs_reconnect"
+    assert engine.sync_connection(karl_conn.pk, trigger="test") is None  # stopped
+
+
+def test_locked_invitation_cannot_be_changed_in_the_crm(provider, karl_conn, sync_actor):
+    from django.core.exceptions import PermissionDenied
+
+    from appointments.services import appointment_update
+
+    sync_actor(provider, "kund@extern.se").create(
+        title="Inbjudan", start=at(2), end=at(2, 11), attendees=[KARL[0]]
+    )
+    sync(karl_conn)
+    appointment = Appointment.objects.get()
+    with pytest.raises(PermissionDenied):
+        appointment_update(appointment=appointment, actor=karl_conn.user, start=at(3))
+    with pytest.raises(PermissionDenied):
+        appointment_update(appointment=appointment, actor=karl_conn.user, location="Hemma")
+
+
+def test_sync_run_records_counts_by_reason(provider, karl_conn, karl_cal):
+    karl_cal.create(title="Ensam", start=at(2), end=at(2, 11), attendees=[])
+    karl_cal.create(title="Kund", start=at(2), end=at(2, 11), attendees=["k@extern.se"])
+    run = sync(karl_conn)
+    assert (run.fetched, run.created) == (2, 1)
+    assert run.skipped == {"no_participants": 1}
+    assert SyncRun.objects.filter(connection=karl_conn).count() == 1
