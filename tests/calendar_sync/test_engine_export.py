@@ -1,0 +1,233 @@
+"""CRM → calendar over the emulator, through the real adapters, for Google and Microsoft."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from appointments.models import Appointment
+from appointments.services import appointment_create, appointment_delete, appointment_update
+from calendar_sync import tasks
+from calendar_sync.models import EventLink
+from calendar_sync.sync import engine, exporter, rules
+from tests.factories import ContactFactory
+
+from .conftest import PROVIDERS
+
+pytestmark = [pytest.mark.django_db, pytest.mark.parametrize("provider", PROVIDERS)]
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def at(days: int, hour: int = 10) -> dt.datetime:
+    day = dt.datetime.now(STOCKHOLM).date() + dt.timedelta(days=days)
+    return dt.datetime.combine(day, dt.time(hour), STOCKHOLM)
+
+
+@pytest.fixture
+def karl(sync_user):
+    return sync_user("karl.andersson@exempel.se", first_name="Karl")
+
+
+@pytest.fixture
+def eva(sync_user):
+    return sync_user("eva.lind@exempel.se", first_name="Eva")
+
+
+@pytest.fixture
+def conn(provider, karl, sync_connect):
+    return sync_connect(provider, karl, activated_at=timezone.now() - dt.timedelta(days=1))
+
+
+@pytest.fixture
+def cal(provider, conn, sync_actor):
+    return sync_actor(provider, conn.account_email)
+
+
+@pytest.fixture
+def contact():
+    return ContactFactory(name="Kund Kundsson", emails=["kund@extern.se"])
+
+
+@pytest.fixture
+def book(karl, sync_type, django_capture_on_commit_callbacks):
+    """Book through the CRM service; the signal's export task runs inline (Q sync)."""
+
+    def make(**kw):
+        fields = {
+            "organizer": karl,
+            "title": "Demo",
+            "appointment_type": sync_type,
+            "start": at(2),
+            "end": at(2, 11),
+            **kw,
+        }
+        with django_capture_on_commit_callbacks(execute=True):
+            return appointment_create(**fields)
+
+    return make
+
+
+def attendee_emails(provider: str, event: dict) -> set[str]:
+    if provider == "google":
+        return {a["email"] for a in event.get("attendees", []) if not a.get("organizer")}
+    return {a["emailAddress"]["address"] for a in event.get("attendees", [])}
+
+
+def title_of(provider: str, event: dict) -> str:
+    return event["summary" if provider == "google" else "subject"]
+
+
+def body_of(provider: str, event: dict) -> str:
+    return event.get("description", "") if provider == "google" else event["body"]["content"]
+
+
+def test_crm_appointment_becomes_an_event_with_invitations(provider, conn, cal, book, contact, eva):
+    appointment = book(
+        agenda="Välkomna!",
+        description="Genomgång av offerten",
+        location="Sveavägen 44",
+        contacts=[contact],
+        users=[eva],
+        external_emails=["extra@annan.se"],
+    )
+    [event] = cal.events()
+    assert title_of(provider, event) == "Demo"
+    assert attendee_emails(provider, event) == {"kund@extern.se", "eva.lind@exempel.se",
+                                                "extra@annan.se"}  # fmt: skip
+    body = body_of(provider, event)
+    assert body.index("Välkomna!") < body.index("Genomgång av offerten")
+    link = EventLink.objects.get(appointment=appointment)
+    assert link.connection == conn and link.synced_hash
+
+
+def test_export_does_not_echo_back_and_is_not_re_exported(provider, conn, cal, book, contact):
+    appointment = book(contacts=[contact])
+    before = Appointment.objects.get().updated_at
+    run = engine.sync_connection(conn.pk, trigger="test", full=True)
+    assert run.created == 0 and run.updated == 0
+    assert Appointment.objects.get().updated_at == before
+    assert exporter.export_appointment(appointment.pk) == "unchanged"
+    assert len(cal.events()) == 1
+
+
+def test_crm_change_updates_the_event(provider, conn, cal, book, karl):
+    appointment = book()
+    appointment_update(appointment=appointment, actor=karl, title="Demo v2")
+    assert exporter.export_appointment(appointment.pk) == "updated"
+    [event] = cal.events()
+    assert title_of(provider, event) == "Demo v2"
+
+
+def test_rep_change_in_the_calendar_flows_back(provider, conn, cal, book):
+    appointment = book()
+    [event] = cal.events()
+    cal.update(event["id"], title="Ändrat i kalendern")
+    engine.sync_connection(conn.pk, trigger="test")
+    appointment.refresh_from_db()
+    assert appointment.title == "Ändrat i kalendern"
+    assert exporter.export_appointment(appointment.pk) == "unchanged"  # no echo either way
+
+
+def test_conflict_last_writer_wins(provider, conn, cal, book, karl):
+    appointment = book()
+    [event] = cal.events()
+    cal.update(event["id"], title="Kalendern först")
+    # The CRM writes later (its export is not run yet): the import must not overwrite it.
+    Appointment.objects.filter(pk=appointment.pk).update(
+        title="CRM sist", updated_at=timezone.now() + dt.timedelta(seconds=5)
+    )
+    run = engine.sync_connection(conn.pk, trigger="test")
+    appointment.refresh_from_db()
+    assert appointment.title == "CRM sist"
+    assert conn.sync_runs.first().pk == run.pk
+    assert exporter.export_appointment(appointment.pk) == "updated"
+    assert title_of(provider, cal.events()[0]) == "CRM sist"
+
+
+def test_back_dated_appointment_is_never_pushed(provider, conn, cal, book):
+    appointment = book(start=at(-2), end=at(-2, 11))
+    assert not cal.events()
+    assert exporter.export_appointment(appointment.pk) == "back-dated or passed"
+
+
+def test_organizer_without_connection_pushes_nothing(provider, conn, cal, book, eva):
+    appointment = book(organizer=eva)
+    assert (
+        exporter.export_appointment(appointment.pk) == "organizer has no active calendar connection"
+    )
+    assert not cal.events()
+
+
+def test_delete_in_the_crm_keeps_the_calendar_event(provider, conn, cal, book, karl):
+    appointment = book()
+    appointment_delete(appointment=appointment, actor=karl)
+    assert len(cal.events()) == 1
+
+
+def test_locked_appointment_is_never_pushed(provider, conn, cal, karl, sync_type):
+    appointment = Appointment.objects.create(
+        organizer=karl, title="Inbjudan", appointment_type=sync_type, start=at(2),
+        end=at(2, 11), locked=True, lock_reason="Invited by k@x.se",
+    )  # fmt: skip
+    assert "locked" in exporter.export_appointment(appointment.pk)
+    assert not cal.events()
+
+
+def test_appointment_beyond_the_window_is_pushed_when_it_enters(
+    provider, conn, cal, book, settings
+):
+    appointment = book(start=at(100), end=at(100, 11))
+    assert not cal.events()
+    settings.SYNC_WINDOW_DAYS = 120  # time passes: the window now reaches it
+    tasks.export_window_entries()
+    assert EventLink.objects.filter(appointment=appointment).exists()
+    assert len(cal.events()) == 1
+
+
+def test_activation_pushes_existing_appointments_without_attendees(
+    provider, karl, sync_type, sync_connect, sync_actor, contact
+):
+    appointment = Appointment.objects.create(
+        organizer=karl, title="Före appen", appointment_type=sync_type, start=at(3), end=at(3, 11)
+    )
+    appointment.attendees.create(kind="contact", contact=contact, email="kund@extern.se")
+    conn = sync_connect(provider, karl, activated_at=timezone.now() + dt.timedelta(seconds=1))
+    tasks.connection_activated(conn.pk)
+    [event] = sync_actor(provider, conn.account_email).events()
+    assert title_of(provider, event) == "Före appen"
+    assert attendee_emails(provider, event) == set()
+
+
+def test_crash_between_provider_write_and_commit_leaves_no_duplicate(
+    provider, conn, cal, karl, sync_type, monkeypatch
+):
+    appointment = Appointment.objects.create(
+        organizer=karl, title="Krasch", appointment_type=sync_type, start=at(2), end=at(2, 11)
+    )
+    real_save_link = exporter.save_link
+    calls = {"n": 0}
+
+    def crash_once(*args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("database went away")
+        return real_save_link(*args, **kw)
+
+    monkeypatch.setattr(exporter, "save_link", crash_once)
+    with pytest.raises(RuntimeError):
+        exporter.export_appointment(appointment.pk)
+    assert len(cal.events()) == 1  # written at the provider, not recorded here
+    assert exporter.export_appointment(appointment.pk) == "created"  # the retry
+    assert len(cal.events()) == 1
+    assert EventLink.objects.filter(appointment=appointment).count() == 1
+
+
+def test_idempotency_key_is_stable_per_appointment_and_connection(provider, conn, book):
+    appointment = book()
+    draft = exporter.build_draft(appointment, conn)
+    assert draft.idempotency_key == rules.idempotency_key(appointment.pk, conn.pk)
+    assert draft.crm_id == str(appointment.pk)
