@@ -95,3 +95,10 @@ def refresh_window(connection_id: int) -> None:
 
 def export_appointment(appointment_id: int) -> str:
     return exporter.export_appointment(appointment_id)
+
+
+def refresh_rooms() -> dict:
+    """Hourly (schedule from migration ``0004_room_cache``) and on demand: the room lists."""
+    from .rooms import rooms_refresh_all
+
+    return rooms_refresh_all()

@@ -52,6 +52,9 @@ def build_draft(appointment: Appointment, connection: CalendarConnection) -> Eve
         room_name=appointment.room_name,
         send_invitations=not activation_push,
         idempotency_key=rules.idempotency_key(appointment.pk, connection.pk),
+        add_video=appointment.video_requested,
+        # The same id on every retry: Google never makes a second meeting for it.
+        video_request_id=rules.video_request_id(appointment.pk, connection.pk),
     )
 
 
@@ -60,14 +63,23 @@ def _write(
 ) -> ExternalEvent | None:
     """Create or update; on a stale etag the last writer wins (None: the provider won)."""
     if link is None:
-        return adapter.create_event(draft)
+        return _with_video(adapter, adapter.create_event(draft))
     try:
-        return adapter.update_event(link.provider_event_id, draft, etag=link.etag)
+        event = adapter.update_event(link.provider_event_id, draft, etag=link.etag)
     except PreconditionFailed:
         current = adapter.get_event(link.provider_event_id)
         if rules.resolve_conflict(current.updated, appointment.updated_at) == "crm":
-            return adapter.update_event(link.provider_event_id, draft)
+            return _with_video(adapter, adapter.update_event(link.provider_event_id, draft))
         return None
+    return _with_video(adapter, event)
+
+
+def _with_video(adapter: CalendarAdapter, event: ExternalEvent) -> ExternalEvent:
+    """Google answers a Meet request with ``pending``: read the event once more for the link
+    (a link still pending then arrives with the next import)."""
+    if event.video_pending and not event.video_link:
+        return adapter.get_event(event.id)
+    return event
 
 
 def save_link(

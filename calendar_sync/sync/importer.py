@@ -109,7 +109,8 @@ def _page_addresses(events: list[ExternalEvent]) -> set[str]:
     found: set[str] = set()
     for ev in events:
         found.add(rules.normalize(ev.organizer_email))
-        found.update(rules.normalize(a.email) for a in ev.attendees)
+        # getattr: a malformed attendee is the per-event planner's to report, not ours
+        found.update(rules.normalize(getattr(a, "email", "")) for a in ev.attendees or [])
     found.discard("")
     return found
 
@@ -250,8 +251,15 @@ def _link(ctx: SyncContext, ev: ExternalEvent, existing: EventLink | None) -> Ev
     link.start = ev.start
     link.skip_reason = ""
     link.skip_detail = ""
-    link.synced_hash = rules.event_hash(ev)
+    link.synced_hash = _hash_or_blank(ev)
     return link
+
+
+def _hash_or_blank(ev: ExternalEvent) -> str:
+    try:
+        return rules.event_hash(ev)
+    except (AttributeError, TypeError):  # malformed: no hash, so it is looked at again
+        return ""
 
 
 class PagePlanner:

@@ -375,3 +375,9 @@ def idempotency_key(appointment_id: Any, connection_id: Any) -> str:
     """Stable per (appointment, connection); valid as a Google event id (base32hex, a-v0-9)."""
     digest = hashlib.sha256(f"crm:{appointment_id}:{connection_id}".encode()).hexdigest()
     return "crm" + digest[:40]
+
+
+def video_request_id(appointment_id: Any, connection_id: Any) -> str:
+    """Google's conferenceData.createRequest.requestId: stable per (appointment, connection),
+    so a retried create or update never makes a second meeting."""
+    return f"crm-video-{appointment_id}-{connection_id}"

@@ -1,0 +1,244 @@
+"""Tasks, schedules, the lease, the command, and the engine's page import in isolation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.db import connection as db
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from appointments.models import Appointment
+from calendar_sync import tasks
+from calendar_sync.models import CalendarConnection, EventLink
+from calendar_sync.providers.base import ChangePage, ExternalAttendee, ExternalEvent
+from calendar_sync.sync import engine, locking, push
+
+pytestmark = pytest.mark.django_db
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def at(days: int, hour: int = 10) -> dt.datetime:
+    day = dt.datetime.now(STOCKHOLM).date() + dt.timedelta(days=days)
+    return dt.datetime.combine(day, dt.time(hour), STOCKHOLM)
+
+
+@pytest.fixture
+def rep_conn(sync_user, sync_type):
+    user = sync_user("karl.andersson@exempel.se")
+    return CalendarConnection.objects.create(
+        user=user, provider="google", account_email=user.email, appointment_type=sync_type
+    )
+
+
+class FakeAdapter:
+    """Just enough adapter for the engine: fixed pages, counted requests."""
+
+    provider = "google"
+
+    def __init__(self, pages: list[ChangePage]) -> None:
+        self.pages, self.requests = pages, 0
+
+    def list_changes(self, *, cursor, window_start, window_end) -> Iterator[ChangePage]:
+        for page in self.pages:
+            self.requests += 1
+            yield page
+
+    def request_count(self) -> int:
+        return self.requests
+
+
+def event(n: int, **kw) -> ExternalEvent:
+    return ExternalEvent(
+        id=f"ev{n}",
+        ical_uid=f"uid{n}@x",
+        title=f"Möte {n}",
+        start=at(2),
+        end=at(2, 11),
+        organizer_email="karl.andersson@exempel.se",
+        organizer_is_self=True,
+        attendees=[
+            ExternalAttendee("karl.andersson@exempel.se", is_self=True, response="accepted"),
+            ExternalAttendee(f"kund{n}@extern.se"),
+            ExternalAttendee(f"kund{n}@extern.se".replace("kund", "chef")),
+        ],
+        **kw,
+    )
+
+
+def run_fake(monkeypatch, conn, pages):
+    adapter = FakeAdapter(pages)
+    monkeypatch.setattr(engine, "get_adapter", lambda c: adapter)
+    return engine.sync_connection(conn.pk, trigger="test")
+
+
+# --- schedules & tasks -------------------------------------------------------------------------
+def test_schedules_are_registered_by_migration():
+    from django_q.models import Schedule
+
+    funcs = set(Schedule.objects.values_list("func", flat=True))
+    assert {
+        "calendar_sync.tasks.sync_all",
+        "calendar_sync.tasks.renew_channels",
+        "calendar_sync.tasks.export_window_entries",
+    } <= funcs
+    assert Schedule.objects.get(func="calendar_sync.tasks.sync_all").minutes == 10
+
+
+def test_sync_all_enqueues_one_coalesced_sync_per_active_connection(rep_conn, monkeypatch):
+    calls = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: calls.append(a))
+    assert tasks.sync_all() == 1
+    assert tasks.sync_all() == 0  # still pending: not enqueued twice
+    assert calls == [("calendar_sync.tasks.sync_connection", rep_conn.pk, "schedule")]
+
+
+def test_lease_allows_one_sync_at_a_time(rep_conn):
+    first = locking.acquire_lease(rep_conn.pk)
+    assert first is not None
+    assert locking.acquire_lease(rep_conn.pk) is None
+    assert engine.sync_connection(rep_conn.pk) is None  # busy: no second sync
+    later = first + locking.LEASE + dt.timedelta(seconds=1)
+    assert locking.acquire_lease(rep_conn.pk, now=later) is not None  # a dead worker's lease
+    locking.release_lease(rep_conn.pk, later)
+    rep_conn.refresh_from_db()
+    assert rep_conn.sync_started_at is None
+
+
+def test_push_during_a_sync_runs_one_follow_up(rep_conn, monkeypatch):
+    pages_seen = []
+
+    class Adapter(FakeAdapter):
+        def list_changes(self, **kw):
+            pages_seen.append(1)
+            if len(pages_seen) == 1:  # a push arrives while the first run is going
+                CalendarConnection.objects.filter(pk=rep_conn.pk).update(
+                    sync_requested_at=timezone.now()
+                )
+            yield ChangePage(events=[], next_cursor="c")
+
+    monkeypatch.setattr(engine, "get_adapter", lambda c: Adapter([]))
+    engine.sync_connection(rep_conn.pk)
+    assert len(pages_seen) == 2
+
+
+# --- page import ---------------------------------------------------------------------------------
+def test_malformed_event_is_skipped_and_the_rest_of_the_page_lands(rep_conn, monkeypatch):
+    bad = event(2)
+    bad.attendees = [None]  # type: ignore[list-item]
+    run = run_fake(monkeypatch, rep_conn, [ChangePage(events=[event(1), bad, event(3)],
+                                                      next_cursor="c1")])  # fmt: skip
+    assert run.created == 2
+    assert run.skipped == {"malformed": 1}
+    assert EventLink.objects.get(provider_event_id="ev2").skip_reason == "malformed"
+    rep_conn.refresh_from_db()
+    assert rep_conn.sync_cursor == "c1"
+
+
+def test_event_without_start_is_skipped(rep_conn, monkeypatch):
+    run = run_fake(monkeypatch, rep_conn, [ChangePage([event(1), event(2)], "c")])
+    assert run.created == 2
+    broken = event(3)
+    broken.start = None
+    run = run_fake(monkeypatch, rep_conn, [ChangePage([broken], "c2")])
+    assert run.skipped == {"no_start": 1}
+
+
+def test_cursor_is_saved_only_with_the_last_page(rep_conn, monkeypatch):
+    seen = []
+
+    class Adapter(FakeAdapter):
+        def list_changes(self, **kw):
+            yield ChangePage([event(1)], None)
+            seen.append(CalendarConnection.objects.get(pk=rep_conn.pk).sync_cursor)
+            yield ChangePage([event(2)], "final")
+
+    monkeypatch.setattr(engine, "get_adapter", lambda c: Adapter([]))
+    engine.sync_connection(rep_conn.pk)
+    assert seen == [""]
+    rep_conn.refresh_from_db()
+    assert rep_conn.sync_cursor == "final"
+    assert rep_conn.last_sync_summary["created"] == 2
+
+
+def _queries_for(conn, monkeypatch, size: int, offset: int) -> int:
+    page = ChangePage([event(offset + i) for i in range(size)], "c")
+    adapter = FakeAdapter([page])
+    monkeypatch.setattr(engine, "get_adapter", lambda c: adapter)
+    with CaptureQueriesContext(db) as ctx:
+        engine.sync_connection(conn.pk)
+    return len(ctx.captured_queries)
+
+
+def test_queries_per_page_do_not_grow_with_events(rep_conn, monkeypatch):
+    small = _queries_for(rep_conn, monkeypatch, 3, 0)
+    large = _queries_for(rep_conn, monkeypatch, 12, 100)
+    assert small == large
+    assert Appointment.objects.count() == 15
+
+
+# --- channels, disconnect, activation ----------------------------------------------------------------
+@pytest.fixture
+def google_conn(sync_user, sync_connect):
+    return sync_connect("google", sync_user("karl.andersson@exempel.se"))
+
+
+def test_renew_channels_renews_at_half_life(google_conn, emulator):
+    push.start_push(google_conn)
+    google_conn.refresh_from_db()
+    first = google_conn.channel_id
+    assert tasks.renew_channels() == 0  # fresh
+    CalendarConnection.objects.filter(pk=google_conn.pk).update(
+        channel_expires_at=timezone.now() + dt.timedelta(days=3)
+    )
+    assert tasks.renew_channels() == 1
+    google_conn.refresh_from_db()
+    assert google_conn.channel_expires_at > timezone.now() + dt.timedelta(days=6)
+    assert google_conn.channel_id and google_conn.channel_id != "" and first
+
+
+def test_connection_disconnected_stops_the_channel(google_conn):
+    push.start_push(google_conn)
+    tasks.connection_disconnected(google_conn.pk)
+    google_conn.refresh_from_db()
+    assert google_conn.channel_id == ""
+
+
+def test_export_task_enqueued_on_commit(rep_conn, sync_type, monkeypatch,
+                                        django_capture_on_commit_callbacks):  # fmt: skip
+    from appointments.services import appointment_create
+
+    calls = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: calls.append(a))
+    with django_capture_on_commit_callbacks(execute=True):
+        appt = appointment_create(
+            organizer=rep_conn.user, title="X", appointment_type=sync_type, start=at(2),
+            end=at(2, 11),
+        )  # fmt: skip
+    assert calls == [("calendar_sync.tasks.export_appointment", appt.pk)]
+
+
+# --- command ------------------------------------------------------------------------------------
+def test_sync_calendars_command_prints_a_summary(rep_conn, monkeypatch):
+    alone = event(2)
+    alone.attendees = []
+    adapter = FakeAdapter([ChangePage([event(1), alone], "c")])
+    monkeypatch.setattr(engine, "get_adapter", lambda c: adapter)
+    out = StringIO()
+    call_command("sync_calendars", "--user", rep_conn.user.email, "--full", stdout=out,
+                 stderr=StringIO())  # fmt: skip
+    text = out.getvalue()
+    assert "fetched: 2" in text and "created: 1" in text
+    assert "no_participants: 1" in text and "provider requests: 1" in text
+
+
+def test_sync_calendars_command_unknown_user(rep_conn):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("sync_calendars", "--user", "nobody@x.se")
