@@ -72,6 +72,28 @@ class CalendarAppAdmin(admin.ModelAdmin):
         )
 
 
+# Everything an admin may see of a connection: no token field is listed.
+CONNECTION_FIELDS = (
+    "user",
+    "provider",
+    "account_email",
+    "state",
+    "appointment_type",
+    "connected_at",
+    "activated_at",
+    "disconnected_at",
+    "token_expires_at",
+    "scopes",
+    "last_sync_at",
+    "last_sync_summary",
+    "last_error",
+    "last_error_at",
+    "window_start",
+    "window_end",
+    "channel_expires_at",
+)
+
+
 @admin.register(CalendarConnection)
 class CalendarConnectionAdmin(admin.ModelAdmin):
     """Read-only overview; tokens are never shown (they are not in any field list)."""
@@ -88,26 +110,8 @@ class CalendarConnectionAdmin(admin.ModelAdmin):
     list_filter = ["state", "provider"]
     search_fields = ["user__email", "user__username", "account_email"]
     list_select_related = ["user", "appointment_type"]
-    fields = [
-        "user",
-        "provider",
-        "account_email",
-        "state",
-        "appointment_type",
-        "connected_at",
-        "activated_at",
-        "disconnected_at",
-        "token_expires_at",
-        "scopes",
-        "last_sync_at",
-        "last_sync_summary",
-        "last_error",
-        "last_error_at",
-        "window_start",
-        "window_end",
-        "channel_expires_at",
-    ]
-    readonly_fields = fields
+    fields = CONNECTION_FIELDS
+    readonly_fields = CONNECTION_FIELDS
     actions = ["disconnect"]
 
     @admin.display(description=_("last error"))

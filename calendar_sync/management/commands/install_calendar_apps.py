@@ -33,7 +33,7 @@ DEMO_CLIENTS = {
     },
 }
 
-DEMO_ACCOUNTS = [
+DEMO_ACCOUNTS: list[dict[str, object]] = [
     # The seeded rep Karl, with his aliases from the FAQ, and two-step verification on.
     {
         "provider": "google",
@@ -49,7 +49,7 @@ DEMO_ACCOUNTS = [
     {"provider": "google", "email": "johan.ek@acme.se", "name": "Johan Ek"},
     {"provider": "microsoft", "email": "anna.berg@nordisklogistik.se", "name": "Anna Berg"},
 ]
-DEMO_ROOMS = [
+DEMO_ROOMS: list[dict[str, object]] = [
     {"email": "stora.rummet@exempel.se", "name": "Stora rummet", "capacity": 10, "building": "HQ"},
     {"email": "lilla.rummet@exempel.se", "name": "Lilla rummet", "capacity": 4, "building": "HQ"},
 ]
@@ -97,9 +97,11 @@ def install_demo(base_url: str, *, accounts: bool = True) -> list[str]:
     if accounts:
         for account in DEMO_ACCOUNTS:
             emulator_post("/_emulator/accounts", account)
-        for provider in Provider.values:
+        for provider_name in Provider.values:
             for room in DEMO_ROOMS:
-                emulator_post("/_emulator/accounts", {"provider": provider, "room": True, **room})
+                emulator_post(
+                    "/_emulator/accounts", {"provider": provider_name, "room": True, **room}
+                )
         done.append(f"{len(DEMO_ACCOUNTS)} demo accounts and {len(DEMO_ROOMS)} rooms per provider")
     return done
 
