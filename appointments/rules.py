@@ -25,7 +25,9 @@ PROTECTED_FIELDS = (
     | frozenset({"agenda", "company", "description"})
 )
 # Not in the spec's list, but still the organizer's alone.
-ORGANIZER_ONLY_FIELDS = PROTECTED_FIELDS | frozenset({"title", "appointment_type", "video_link"})
+ORGANIZER_ONLY_FIELDS = PROTECTED_FIELDS | frozenset(
+    {"title", "appointment_type", "video_link", "video_requested"}
+)
 OUTCOME_FIELD = "outcome"
 EDITABLE_FIELDS = ORGANIZER_ONLY_FIELDS | frozenset({OUTCOME_FIELD})
 

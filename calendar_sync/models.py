@@ -187,3 +187,26 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection_id} {self.kind} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class Room(models.Model):
+    """A bookable meeting room as the provider lists it (Google Directory calendar resources,
+    Graph places), cached per provider; refreshed on a schedule and when empty or stale."""
+
+    provider = models.CharField(_("provider"), max_length=20, choices=Provider.choices)
+    email = models.EmailField(_("e-mail"))
+    name = models.CharField(_("name"), max_length=255)
+    capacity = models.PositiveIntegerField(_("capacity"), default=0)
+    building = models.CharField(_("building"), max_length=255, blank=True)
+    refreshed_at = models.DateTimeField(_("refreshed at"))
+
+    class Meta:
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
+        ordering = ["provider", "building", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "email"], name="room_unique_per_provider")
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email

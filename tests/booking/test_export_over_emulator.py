@@ -1,0 +1,212 @@
+"""Booking from the CRM, end to end over the emulator through the real client libraries, for
+Google and Microsoft: agenda in the invitation, invitations sent, Meet/Teams link, room."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import requests
+
+from appointments import services
+from appointments.models import Appointment
+from calendar_sync import rooms as room_services
+from calendar_sync.models import EventLink
+from calendar_sync.sync import engine, exporter
+from tests.factories import ContactFactory
+
+from .conftest import ROOMS, at
+
+pytestmark = pytest.mark.django_db
+
+
+def book(karl, sync_type, day, capture, **kw):
+    """Create through the service; the export runs on commit (q2 sync=True)."""
+    defaults = {
+        "organizer": karl,
+        "title": "Offertgenomgång",
+        "appointment_type": sync_type,
+        "start": at(day, 10),
+        "end": at(day, 11),
+    }
+    with capture(execute=True):
+        appointment = services.appointment_create(**{**defaults, **kw})
+    appointment.refresh_from_db()
+    return appointment
+
+
+def provider_events(karl_cal) -> list[dict]:
+    return [e for e in karl_cal.events() if not str(e.get("status", "")) == "cancelled"]
+
+
+def body_text(provider: str, event: dict) -> str:
+    from calendar_sync.providers.microsoft.adapter import _text  # Graph answers in HTML
+
+    return event.get("description", "") if provider == "google" else _text(event["body"])
+
+
+def outbox(emulator) -> list[dict]:
+    return requests.get(f"{emulator.url}/_emulator/outbox", timeout=10).json()["messages"]
+
+
+def test_agenda_comes_first_in_the_invitation_then_the_description(
+    provider,
+    karl,
+    karl_conn,
+    karl_cal,
+    sync_type,
+    day,
+    emulator,
+    django_capture_on_commit_callbacks,
+):
+    contact = ContactFactory(name="Anna Berg", emails=["anna.berg@acme.se"])
+    book(
+        karl, sync_type, day, django_capture_on_commit_callbacks,
+        agenda="Hej Anna! Vi går igenom offerten.", description="Intern anteckning",
+        contacts=[contact],
+    )  # fmt: skip
+    [event] = provider_events(karl_cal)
+    assert body_text(provider, event).startswith("Hej Anna! Vi går igenom offerten.")
+    assert "Intern anteckning" in body_text(provider, event)
+    [mail] = [m for m in outbox(emulator) if m["to"] == "anna.berg@acme.se"]
+    assert "Hej Anna! Vi går igenom offerten." in mail["body"]
+
+
+def test_invitations_go_to_participants_with_an_email_only(
+    provider,
+    karl,
+    karl_conn,
+    karl_cal,
+    sync_type,
+    day,
+    emulator,
+    django_capture_on_commit_callbacks,
+):
+    with_email = ContactFactory(name="Anna Berg", emails=["anna.berg@acme.se"])
+    without_email = ContactFactory(name="Utan Mejl", emails=[])
+    book(
+        karl, sync_type, day, django_capture_on_commit_callbacks,
+        contacts=[with_email, without_email], external_emails=["gast@extern.se"],
+    )  # fmt: skip
+    invited = sorted(m["to"] for m in outbox(emulator) if m["kind"] == "invitation")
+    assert invited == ["anna.berg@acme.se", "gast@extern.se"]
+    appointment = Appointment.objects.get()
+    assert appointment.attendees.count() == 3  # the contact without e-mail stays on it
+
+
+def test_video_link_is_written_back(
+    provider, karl, karl_conn, karl_cal, sync_type, day, django_capture_on_commit_callbacks
+):
+    appointment = book(
+        karl, sync_type, day, django_capture_on_commit_callbacks, video_requested=True
+    )
+    host = "meet.google.com" if provider == "google" else "teams.microsoft.com"
+    assert host in appointment.video_link
+    [event] = provider_events(karl_cal)
+    if provider == "google":
+        assert event["hangoutLink"] == appointment.video_link
+    else:
+        assert event["onlineMeeting"]["joinUrl"] == appointment.video_link
+
+
+def test_a_retried_create_after_a_crash_makes_no_second_event_or_meeting(
+    provider, karl, karl_conn, karl_cal, sync_type, day, django_capture_on_commit_callbacks
+):
+    appointment = book(
+        karl, sync_type, day, django_capture_on_commit_callbacks, video_requested=True
+    )
+    first_link = appointment.video_link
+    # The crash: the provider has the event, we never stored the link to it.
+    EventLink.objects.all().delete()
+    Appointment.objects.filter(pk=appointment.pk).update(video_link="")
+    assert exporter.export_appointment(appointment.pk) == "created"
+    appointment.refresh_from_db()
+    assert appointment.video_link == first_link
+    assert len(provider_events(karl_cal)) == 1
+
+
+def test_a_video_link_requested_later_is_added_to_the_event(
+    provider, karl, karl_conn, karl_cal, sync_type, day, django_capture_on_commit_callbacks
+):
+    appointment = book(karl, sync_type, day, django_capture_on_commit_callbacks)
+    assert appointment.video_link == ""
+    with django_capture_on_commit_callbacks(execute=True):
+        services.appointment_update(appointment=appointment, actor=karl, video_requested=True)
+    appointment.refresh_from_db()
+    assert appointment.video_link.startswith("https://")
+    assert len(provider_events(karl_cal)) == 1
+
+
+def test_the_chosen_room_is_booked_as_a_resource_and_is_busy_afterwards(
+    provider, karl, karl_conn, karl_cal, rooms, sync_type, day, django_capture_on_commit_callbacks
+):
+    stora, lilla = ROOMS[0][0], ROOMS[1][0]
+    before = room_services.room_availability(actor=karl, start=at(day, 10), end=at(day, 11))
+    assert {r.email: r.free for r in before.rooms} == {stora: True, lilla: True}
+    book(
+        karl, sync_type, day, django_capture_on_commit_callbacks,
+        room_email=stora, room_name="Stora rummet",
+    )  # fmt: skip
+    [event] = provider_events(karl_cal)
+    if provider == "google":
+        resources = [a["email"] for a in event["attendees"] if a.get("resource")]
+    else:
+        resources = [
+            a["emailAddress"]["address"] for a in event["attendees"] if a["type"] == "resource"
+        ]
+    assert resources == [stora]
+    after = room_services.room_availability(actor=karl, start=at(day, 10), end=at(day, 11))
+    assert {r.email: r.free for r in after.rooms} == {stora: False, lilla: True}
+    later = room_services.room_availability(actor=karl, start=at(day, 11), end=at(day, 12))
+    assert {r.email: r.free for r in later.rooms} == {stora: True, lilla: True}
+
+
+def test_an_event_made_in_the_calendar_with_a_video_link_is_imported_with_it(
+    provider, karl, karl_conn, emulator, sync_actor, day
+):
+    kund = sync_actor(provider, "kund@extern.se")
+    start, end = at(day, 14), at(day, 15)
+    if provider == "google":
+        body = kund._body(title="Demo", start=start, end=end, attendees=[karl.email])
+        body["conferenceData"] = {
+            "createRequest": {"requestId": "r1", "conferenceSolutionKey": {"type": "hangoutsMeet"}}
+        }
+        kund._check(kund.http.post(kund.base, params={"conferenceDataVersion": 1}, json=body))
+    else:
+        body = kund._body(title="Demo", start=start, end=end, attendees=[karl.email])
+        body.update(isOnlineMeeting=True, onlineMeetingProvider="teamsForBusiness")
+        kund._check(kund.http.post(kund.base, json=body))
+    run = engine.sync_connection(karl_conn.pk, trigger="test")
+    assert run is not None and not run.error
+    appointment = Appointment.objects.get()
+    assert appointment.video_link.startswith("https://")
+
+
+def test_the_room_list_is_cached_and_refreshed(provider, karl, karl_conn, rooms, emulator):
+    from calendar_sync.models import Room
+    from calendar_sync.tasks import refresh_rooms
+
+    choices = room_services.room_availability(actor=karl)
+    assert [r.name for r in choices.rooms] == ["Lilla rummet", "Stora rummet"]
+    assert {r.capacity for r in choices.rooms} == {4, 12}
+    emulator.state.account_create(
+        provider=provider, email="rum.nya@exempel.se", name="Nya rummet", is_room=True
+    )
+    assert Room.objects.count() == 2  # from the cache until the refresh
+    assert refresh_rooms() == {provider: 3}
+    assert Room.objects.filter(provider=provider).count() == 3
+    _ = dt
+
+
+def test_a_sync_after_booking_keeps_agenda_and_description_apart(
+    provider, karl, karl_conn, karl_cal, sync_type, day, django_capture_on_commit_callbacks
+):
+    appointment = book(
+        karl, sync_type, day, django_capture_on_commit_callbacks,
+        agenda="Välkommen!", description="Anteckning", video_requested=True,
+    )  # fmt: skip
+    run = engine.sync_connection(karl_conn.pk, trigger="test", full=True)
+    assert run is not None and not run.error
+    appointment.refresh_from_db()
+    assert (appointment.agenda, appointment.description) == ("Välkommen!", "Anteckning")
+    assert appointment.video_link.startswith("https://")
