@@ -18,7 +18,7 @@ from ..http import graph_error, graph_fault_response, json_response, read_json, 
 from ..state import Account, EmulatorState
 from .auth import AuthEndpoints
 from .store import MAX_SUBSCRIPTION_MINUTES, GraphError, GraphStore
-from .timeutil import UTC, BadTimeZone, parse_dtz, parse_query_datetime, zone
+from .timeutil import BadTimeZone, fmt_utc, parse_dtz, parse_query_datetime, zone
 
 _CAL = "/v1.0/me/calendars/<calendar_id>"
 
@@ -496,7 +496,7 @@ class GraphApp:
             "notificationUrl": sub["notification_url"],
             "notificationQueryOptions": None,
             "lifecycleNotificationUrl": sub.get("lifecycle_url"),
-            "expirationDateTime": sub["expiration"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "expirationDateTime": fmt_utc(sub["expiration"]),
             "creatorId": sub.get("creator_id"),
             "includeResourceData": False,
             "latestSupportedTlsVersion": sub.get("tls", "v1_2"),

@@ -173,8 +173,8 @@ def _ms_rewriting_session(emulator_url: str):
     class RewriteToEmulator(HTTPAdapter):
         def send(self, request, **kwargs):
             parts = urlsplit(request.url)
-            request.url = (
-                f"{emulator_url}/microsoft{parts.path}" + (f"?{parts.query}" if parts.query else "")
+            request.url = f"{emulator_url}/microsoft{parts.path}" + (
+                f"?{parts.query}" if parts.query else ""
             )
             return super().send(request, **kwargs)
 
@@ -250,7 +250,9 @@ class MsBrowser:
             )
         assert "Permissions requested" in resp.text, resp.text
         return self.session.post(
-            action, data={"ctx": ctx, "step": "consent", "decision": decision}, allow_redirects=False
+            action,
+            data={"ctx": ctx, "step": "consent", "decision": decision},
+            allow_redirects=False,
         )
 
 
@@ -315,7 +317,8 @@ def ms_o365(emulator, ms_accounts, ms_client):
             **kwargs,
         )
         auth_uri, flow = account.con.get_authorization_url(
-            requested_scopes=account.protocol.get_scopes_for(MS_SCOPES), redirect_uri=MS_REDIRECT_URI
+            requested_scopes=account.protocol.get_scopes_for(MS_SCOPES),
+            redirect_uri=MS_REDIRECT_URI,
         )
         redirect = MsBrowser().sign_in(auth_uri, email)
         assert redirect.status_code == 302, redirect.text

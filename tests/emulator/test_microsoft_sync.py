@@ -298,3 +298,33 @@ def test_places_rooms(emulator, ms_o365):
     assert aurora["building"] == "HQ" and aurora["bookingType"] == "standard"
     assert aurora["@odata.type"] == "#microsoft.graph.room"
     assert "isWheelChairAccessible" in aurora
+
+
+def test_store_survives_save_and_load(emulator, ms_o365):
+    import json
+
+    account = ms_o365("rita.rep@contoso.com")
+    con, base = account.con, account.protocol.service_url
+    master = con.post(
+        base + "me/events",
+        data={
+            **_ev("Series", 2),
+            "recurrence": {
+                "pattern": {"type": "daily", "interval": 1},
+                "range": {"type": "numbered", "startDate": "2026-11-02", "numberOfOccurrences": 3},
+            },
+        },
+    ).json()
+    first = con.get(base + f"me/events/{master['id']}/instances", params=WINDOW).json()["value"][0]
+    con.patch(base + f"me/events/{first['id']}", data={"subject": "Changed"})
+    _items, delta_link, _ = _delta_round(con, base + "me/calendarView/delta", WINDOW, 10)
+    before = con.get(base + "me/calendarView", params=WINDOW).json()["value"]
+
+    state = emulator.state
+    saved = json.loads(json.dumps(state.to_dict(), default=str))
+    state.load(saved)
+    after = con.get(base + "me/calendarView", params=WINDOW).json()["value"]
+    assert [(e["id"], e["subject"], e["start"]) for e in after] == [
+        (e["id"], e["subject"], e["start"]) for e in before
+    ]
+    assert con.get(delta_link).json()["value"] == []
