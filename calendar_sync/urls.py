@@ -4,12 +4,10 @@
 * ``social:begin`` / ``social:complete`` - the OAuth flow (``/oauth/login|complete/<backend>/``),
   our wrappers around social-auth's views; social-auth's other views (disconnect, launch
   bridges) are deliberately not exposed.
-* Push webhooks, when ``calendar_sync.webhooks`` defines ``urlpatterns``.
+(Push webhooks are mounted separately: calendar_sync/webhook_urls.py.)
 """
 
 from __future__ import annotations
-
-from importlib import import_module
 
 from django.urls import include, path
 
@@ -30,15 +28,7 @@ oauth_patterns = [
 ]
 
 
-def _webhook_patterns() -> list:
-    try:
-        return list(getattr(import_module("calendar_sync.webhooks"), "urlpatterns", []))
-    except ImportError:
-        return []
-
-
 urlpatterns = [
     path("settings/calendar/", include((settings_patterns, "calendar_sync"))),
     path("oauth/", include((oauth_patterns, "social"))),
-    *_webhook_patterns(),
 ]
