@@ -64,7 +64,7 @@ def sync_all() -> int:
 def renew_channels() -> int:
     renewed = 0
     for connection in push.due_for_renewal():
-        _, error = engine.guarded(connection, lambda c=connection: push.renew_push(c))
+        _, error = engine.guarded(connection, partial(push.renew_push, connection))
         renewed += not error
     return renewed
 
