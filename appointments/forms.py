@@ -3,6 +3,8 @@ the reason; a POST that still changes one gets the reason as the field's error."
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django import forms
@@ -31,6 +33,14 @@ RULE_FIELD = {
     "contacts": "contacts",
     "users": "users",
     "external_emails": "external_emails",
+    "video_requested": "video_requested",
+    "room": "room_email",
+    # Confirming a busy time goes with the time itself.
+    "book_anyway": "start",
+}
+VIDEO_LABELS = {
+    "google": _("Add Google Meet link"),
+    "microsoft": _("Add Teams meeting"),
 }
 DATE_TIME_FIELDS = ("date", "start_time", "end_time", "all_day")
 
@@ -44,6 +54,37 @@ class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
 class ContactMultipleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj) -> str:
         return f"{obj.name} ({obj.company.name})" if obj.company_id else obj.name
+
+
+class PeopleSelect(forms.SelectMultiple):
+    """Options carry the invitation address (``data-email``, blank for a contact without one)
+    and, for users, whether they have an active calendar (``data-calendar``), for the live
+    invitation preview and the availability view."""
+
+    def __init__(self, *args, with_calendar: frozenset[int] = frozenset(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.with_calendar = with_calendar
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        obj = getattr(value, "instance", None)
+        if obj is not None:
+            email = getattr(obj, "primary_email", None)
+            option["attrs"]["data-email"] = obj.email if email is None else email
+            option["attrs"]["data-name"] = getattr(obj, "name", "") or str(label)
+            if obj.pk in self.with_calendar and email is None:
+                option["attrs"]["data-calendar"] = "1"
+        return option
+
+
+@dataclass(frozen=True)
+class BookingOptions:
+    """What the organizer's calendar offers the form (None of it without an active app)."""
+
+    provider: str
+    rooms: tuple[tuple[str, str], ...] = ()  # (e-mail, label)
+    room_names: dict[str, str] = dataclasses.field(default_factory=dict)
+    users_with_calendar: frozenset[int] = frozenset()
 
 
 def local_bounds(day: date, start_time: time | None, end_time: time | None, all_day: bool):
@@ -76,6 +117,8 @@ def initial_from_appointment(appointment: Appointment) -> dict:
         "contacts": [a.contact for a in attendees if a.kind == AttendeeKind.CONTACT],
         "users": [a.user for a in attendees if a.kind == AttendeeKind.USER],
         "external_emails": [a.email for a in attendees if a.kind == AttendeeKind.EXTERNAL],
+        "video_requested": appointment.video_requested,
+        "room": appointment.room_email,
     }
 
 
@@ -116,6 +159,13 @@ class AppointmentForm(forms.Form):
         required=False,
         help_text=_("E-mail addresses, separated by commas or new lines."),
     )
+    room = forms.ChoiceField(label=_("Room"), required=False)
+    video_requested = forms.BooleanField(label=_("Add a video meeting"), required=False)
+    book_anyway = forms.BooleanField(
+        label=_("Book anyway"),
+        required=False,
+        help_text=_("The chosen time is busy in the calendar. Tick to book it anyway."),
+    )
 
     def __init__(
         self,
@@ -125,11 +175,13 @@ class AppointmentForm(forms.Form):
         contacts,
         appointment: Appointment | None = None,
         show_agenda: bool = False,
+        booking: BookingOptions | None = None,
         now: datetime | None = None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.appointment = appointment
+        self.booking = booking
         self.fields["company"].queryset = companies
         self.fields["contacts"].queryset = contacts
         self.fields["users"].queryset = (
@@ -145,9 +197,28 @@ class AppointmentForm(forms.Form):
             )
         if not show_agenda:
             del self.fields["agenda"]
+        self._setup_booking(booking, appointment)
         self.readonly_reasons: dict[str, str] = {}
         if appointment is not None:
             self._lock_fields(appointment, user, now or timezone.now())
+
+    def _setup_booking(self, booking: BookingOptions | None, appointment) -> None:
+        with_calendar = booking.users_with_calendar if booking else frozenset()
+        self.fields["contacts"].widget = PeopleSelect()
+        self.fields["users"].widget = PeopleSelect(with_calendar=with_calendar)
+        if booking is None:
+            for name in ("room", "video_requested", "book_anyway"):
+                del self.fields[name]
+            return
+        self.fields["video_requested"].label = VIDEO_LABELS.get(
+            booking.provider, self.fields["video_requested"].label
+        )
+        rooms = list(booking.rooms)
+        current = appointment.room_email if appointment else ""
+        if current and current not in dict(rooms):
+            rooms.append((current, appointment.room_name or current))
+        self.fields["room"].choices = [("", _("No room")), *rooms]
+        self._room_names = {**booking.room_names, current: getattr(appointment, "room_name", "")}
 
     def _lock_fields(self, appointment: Appointment, user, now: datetime) -> None:
         for name, field in self.fields.items():
@@ -220,7 +291,23 @@ class AppointmentForm(forms.Form):
         data["contacts"] = list(data.get("contacts") or [])
         data["users"] = list(data.get("users") or [])
         data["external_emails"] = list(data.get("external_emails") or [])
+        data.pop("book_anyway", None)
+        if "room" in data:
+            room = data.pop("room") or ""
+            data["room_email"] = room
+            data["room_name"] = self._room_names.get(room, "") if room else ""
         return data
+
+    def overlap_check_needed(self) -> bool:
+        """A new or moved, timed appointment of an organizer with a calendar, not confirmed."""
+        data = self.cleaned_data
+        return (
+            "book_anyway" in self.fields
+            and not data.get("book_anyway")
+            and not data.get("all_day")
+            and "book_anyway" not in self.readonly_reasons
+            and self.times_changed()
+        )
 
 
 def _differs(value, initial) -> bool:

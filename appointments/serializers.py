@@ -3,6 +3,7 @@ that the viewset hands to the services)."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -29,6 +30,10 @@ class ParticipantSerializer(serializers.Serializer):
 class RoomSerializer(serializers.Serializer):
     name = serializers.CharField()
     email = serializers.EmailField()
+
+
+class RoomWriteSerializer(serializers.Serializer):
+    email = serializers.EmailField(help_text="A room e-mail from GET /api/v1/rooms/.")
 
 
 class AppointmentSerializer(serializers.ModelSerializer):
@@ -61,6 +66,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "source",
             "locked",
             "lock_reason",
+            "video_requested",
             "video_link",
             "room",
             "outcome",
@@ -121,6 +127,16 @@ class AppointmentWriteSerializer(serializers.Serializer):
         child=serializers.EmailField(), required=False, default=list
     )
     outcome = serializers.ChoiceField(choices=Outcome.choices, required=False)
+    video_requested = serializers.BooleanField(
+        required=False,
+        help_text="Add a Google Meet / Teams meeting (by the organizer's calendar); the link "
+        "appears in video_link once the provider has made it.",
+    )
+    room = RoomWriteSerializer(
+        required=False,
+        allow_null=True,
+        help_text="Book a room (added to the event as a resource); null removes it.",
+    )
 
     @property
     def _user(self):
@@ -151,10 +167,24 @@ class AppointmentWriteSerializer(serializers.Serializer):
             )
         return list({u.pk: u for u in found.values()}.values())
 
+    def validate_room(self, room: dict | None) -> dict:
+        if not room:
+            return {"room_email": "", "room_name": ""}
+        from calendar_sync.rooms import room_resolve
+
+        try:
+            found = room_resolve(organizer=self._user, email=room["email"])
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["room"]) from exc
+        assert found is not None
+        return {"room_email": found.email, "room_name": found.name}
+
     def to_service_kwargs(self) -> dict:
         data = dict(self.validated_data)
         if "external_attendees" in data:
             data["external_emails"] = data.pop("external_attendees")
+        if "room" in data:
+            data.update(data.pop("room"))
         return data
 
 

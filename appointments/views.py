@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from importlib import import_module
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -23,6 +24,7 @@ from appointments import rules, selectors, services
 from appointments.forms import (
     AppointmentFilterForm,
     AppointmentForm,
+    BookingOptions,
     FollowUpForm,
     OutcomeForm,
     initial_from_appointment,
@@ -249,6 +251,32 @@ def appointment_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # --- create / edit -------------------------------------------------------------------------------
 
 
+def _booking_options(organizer) -> BookingOptions | None:
+    """Rooms (from the cache), the video option and who has a calendar; no provider call
+    unless the room cache is empty."""
+    if not has_active_calendar(organizer):
+        return None
+    from calendar_sync.availability import users_with_calendar
+    from calendar_sync.rooms import rooms_for_user
+
+    connection, rooms, _error = rooms_for_user(user=organizer)
+    if connection is None:
+        return None
+    User = get_user_model()  # noqa: N806
+    with_calendar = users_with_calendar(User.objects.filter(is_active=True).values("pk"))
+    return BookingOptions(
+        provider=connection.provider,
+        rooms=tuple((r.email, _room_label(r)) for r in rooms),
+        room_names={r.email: r.name for r in rooms},
+        users_with_calendar=frozenset(with_calendar),
+    )
+
+
+def _room_label(room) -> str:
+    details = [d for d in (room.building, _("%(n)s seats") % {"n": room.capacity}) if d]
+    return f"{room.name} ({', '.join(details)})" if room.capacity else room.name
+
+
 def _form(request: HttpRequest, *, organizer, appointment=None, initial=None) -> AppointmentForm:
     return AppointmentForm(
         request.POST or None,
@@ -257,8 +285,41 @@ def _form(request: HttpRequest, *, organizer, appointment=None, initial=None) ->
         contacts=contact_selectors.contact_list(user=request.user),
         appointment=appointment,
         show_agenda=has_active_calendar(organizer),
+        booking=_booking_options(organizer),
         initial=initial,
     )
+
+
+def _busy_time_confirmed(
+    request: HttpRequest, form: AppointmentForm, organizer, appointment=None
+) -> bool:
+    """Saving over a busy block needs "Book anyway" (re-checked here against the provider).
+    A provider error is shown as a warning and never blocks booking."""
+    if not form.overlap_check_needed():
+        return True
+    from calendar_sync.availability import busy_conflicts
+
+    start, end = form.start_end()
+    users = [organizer.pk, *(u.pk for u in form.cleaned_data.get("users") or [])]
+    ignore = (appointment.start, appointment.end) if appointment else None
+    conflicts, errors = busy_conflicts(
+        actor=request.user, user_ids=users, start=start, end=end, ignore=ignore
+    )
+    for error in errors:
+        messages.warning(request, error)
+    if not conflicts:
+        return True
+    busy = "; ".join(
+        f"{c.person.name} {timezone.localtime(c.block.start):%H:%M}–"
+        f"{timezone.localtime(c.block.end):%H:%M}"
+        for c in conflicts
+    )
+    form.add_error(
+        "book_anyway",
+        _("The chosen time is busy in the calendar (%(busy)s). Tick “Book anyway” to book it.")
+        % {"busy": busy},
+    )
+    return False
 
 
 def _prefill(request: HttpRequest) -> dict:
@@ -299,7 +360,11 @@ def _save_failed(request: HttpRequest, form: AppointmentForm, message: str) -> N
 @require_http_methods(["GET", "POST"])
 def appointment_create(request: HttpRequest) -> HttpResponse:
     form = _form(request, organizer=request.user, initial=_prefill(request))
-    if request.method == "POST" and form.is_valid():
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _busy_time_confirmed(request, form, request.user)
+    ):
         try:
             appointment = services.appointment_create(organizer=request.user, **form.changes())
         except AppointmentPermissionDenied as err:
@@ -309,7 +374,7 @@ def appointment_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The appointment was created."))
             return redirect(appointment.get_absolute_url())
-    return render(request, "appointments/form.html", {"form": form})
+    return render(request, "appointments/form.html", {"form": form, "organizer": request.user})
 
 
 @login_required
@@ -323,7 +388,9 @@ def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         initial=initial_from_appointment(appointment),
     )
     if request.method == "POST":
-        if form.is_valid():
+        if form.is_valid() and _busy_time_confirmed(
+            request, form, appointment.organizer, appointment
+        ):
             try:
                 services.appointment_update(
                     appointment=appointment, actor=request.user, **form.changes()
@@ -340,5 +407,5 @@ def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 form.readonly_reasons[f] for f in form.errors if f in form.readonly_reasons
             ):
                 messages.error(request, reason)
-    context = {"form": form, "appointment": appointment}
+    context = {"form": form, "appointment": appointment, "organizer": appointment.organizer}
     return render(request, "appointments/form.html", context, status=400 if form.errors else 200)

@@ -1,4 +1,5 @@
-"""The REST API under /api/v1/: companies, contacts, appointment types and appointments."""
+"""The REST API under /api/v1/: companies, contacts, appointment types and appointments,
+calendar availability and rooms."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from appointments.api import AppointmentTypeViewSet, AppointmentViewSet
+from calendar_sync.api import AvailabilityView, RoomListView
 from contacts.api import CompanyViewSet, ContactViewSet
 
 router = DefaultRouter()
@@ -18,5 +20,7 @@ router.register("appointments", AppointmentViewSet, basename="api-appointment")
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("availability/", AvailabilityView.as_view(), name="api-availability"),
+    path("rooms/", RoomListView.as_view(), name="api-rooms"),
     *router.urls,
 ]

@@ -1,0 +1,166 @@
+"""Availability ("Tillgänglighet") over the emulator for both providers: busy blocks read live,
+including meetings that are not in the CRM, suggested free slots, who may see whom, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+
+from calendar_sync import availability
+from calendar_sync.providers.base import BusyBlock
+
+from .conftest import KARL, at
+
+pytestmark = pytest.mark.django_db
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+FAULT_ENDPOINT = {"google": "freebusy", "microsoft": "getSchedule"}
+
+
+def week_of(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    monday = day - dt.timedelta(days=day.weekday())
+    return at(monday, 0), at(monday + dt.timedelta(days=5), 0)
+
+
+def fail_free_busy(emulator, provider: str, kind: str = "500") -> None:
+    fault = {"kind": kind, "count": 50, "provider": provider, "endpoint": FAULT_ENDPOINT[provider]}
+    requests.post(f"{emulator.url}/_emulator/faults", json=fault, timeout=10).raise_for_status()
+
+
+def test_a_meeting_made_directly_in_the_calendar_shows_as_busy(
+    provider, karl, karl_conn, karl_cal, day
+):
+    karl_cal.create(title="Tandläkare", start=at(day, 10), end=at(day, 11, 30), attendees=[])
+    start, end = week_of(day)
+    result = availability.availability_get(
+        actor=karl, user_ids=[karl.pk], start=start, end=end, duration=dt.timedelta(hours=1)
+    )
+    [person] = result.people
+    assert person.error == ""
+    assert [(b.start, b.end) for b in person.busy] == [(at(day, 10), at(day, 11, 30))]
+
+
+def test_suggestions_skip_the_busy_block_and_stay_in_working_hours(
+    provider, karl, karl_conn, karl_cal, day
+):
+    karl_cal.create(title="Upptagen", start=at(day, 8), end=at(day, 9, 15), attendees=[])
+    result = availability.availability_get(
+        actor=karl,
+        user_ids=[karl.pk],
+        start=at(day, 0),
+        end=at(day + dt.timedelta(days=1), 0),
+        duration=dt.timedelta(hours=1),
+    )
+    assert result.suggestions[0] == (at(day, 9, 30), at(day, 10, 30))
+    assert all(s.astimezone(STOCKHOLM).hour >= 8 for s, _ in result.suggestions)
+    assert all(e <= at(day, 18) for _, e in result.suggestions)
+
+
+def test_the_api_returns_busy_blocks_and_suggestions(
+    provider, karl, karl_conn, karl_cal, day, client
+):
+    karl_cal.create(title="Privat", start=at(day, 13), end=at(day, 14), attendees=[])
+    client.force_login(karl)
+    start, end = week_of(day)
+    resp = client.get(
+        "/api/v1/availability/",
+        {"users": KARL, "start": start.isoformat(), "end": end.isoformat(), "duration": 30},
+    )
+    assert resp.status_code == 200, resp.content
+    [person] = resp.json()["people"]
+    assert person["user"] == KARL
+    assert [(b["start"], b["end"]) for b in person["busy"]] == [
+        (at(day, 13).isoformat(), at(day, 14).isoformat())
+    ]
+    assert resp.json()["duration"] == 30
+    assert resp.json()["suggestions"]
+
+
+def test_a_provider_error_gives_a_clear_message_not_a_failure(
+    provider, karl, karl_conn, day, client, emulator, adapter_retry_sleeps
+):
+    fail_free_busy(emulator, provider)
+    client.force_login(karl)
+    start, end = week_of(day)
+    resp = client.get("/api/v1/availability/", {"start": start.isoformat(), "end": end.isoformat()})
+    assert resp.status_code == 200
+    [person] = resp.json()["people"]
+    label = "Google Calendar" if provider == "google" else "Office365"
+    assert person["error"] == (
+        f"Could not read the availability of Karl Andersson from {label} right now. "
+        "You can still book; try again in a moment."
+    )
+
+
+def test_a_revoked_grant_asks_for_a_reconnect(provider, karl, karl_conn, day, emulator):
+    emulator.state.revoke_account(provider, KARL)
+    start, end = week_of(day)
+    result = availability.availability_get(actor=karl, user_ids=[karl.pk], start=start, end=end)
+    assert "has to be reconnected" in result.people[0].error
+
+
+def test_a_user_without_a_calendar_is_reported(provider, karl, karl_conn, sync_user, day):
+    eva = sync_user("eva.lind@exempel.se", first_name="Eva", last_name="Lind")
+    team = Group.objects.create(name="Team Syd")
+    team.user_set.add(karl, eva)
+    start, end = week_of(day)
+    result = availability.availability_get(
+        actor=karl, user_ids=[karl.pk, eva.pk], start=start, end=end
+    )
+    assert [p.error for p in result.people] == ["", "Eva Lind has no active calendar app."]
+
+
+def test_only_yourself_team_mates_or_staff_are_visible(provider, karl, karl_conn, sync_user, day):
+    eva = sync_user("eva.lind@exempel.se")
+    boss = sync_user("chef@exempel.se", is_staff=True)
+    start, end = week_of(day)
+    with pytest.raises(PermissionDenied):
+        availability.availability_get(actor=eva, user_ids=[karl.pk], start=start, end=end)
+    assert availability.availability_get(actor=boss, user_ids=[karl.pk], start=start, end=end)
+    team = Group.objects.create(name="Team Nord")
+    team.user_set.add(karl, eva)
+    assert availability.availability_get(actor=eva, user_ids=[karl.pk], start=start, end=end)
+
+
+def test_the_api_refuses_a_user_you_may_not_see(provider, karl, karl_conn, sync_user, client, day):
+    eva = sync_user("eva.lind@exempel.se")
+    client.force_login(eva)
+    resp = client.get("/api/v1/availability/", {"users": KARL})
+    assert resp.status_code == 403
+    assert "may not see the availability" in resp.json()["detail"]
+
+
+def test_the_api_validates_its_parameters(provider, karl, karl_conn, client):
+    client.force_login(karl)
+    assert client.get("/api/v1/availability/", {"start": "tomorrow"}).status_code == 400
+    assert client.get("/api/v1/availability/", {"users": "nobody@x.se"}).status_code == 400
+    assert client.get("/api/v1/availability/", {"duration": "0"}).status_code == 400
+
+
+# --- the slot arithmetic, without a provider -----------------------------------------------------
+def test_suggest_slots_skips_weekends_and_past_the_end_of_the_day():
+    friday = dt.date(2026, 12, 4)
+    busy = [BusyBlock(at(friday, 8), at(friday, 17, 30))]
+    slots = availability.suggest_slots(
+        busy,
+        start=at(friday, 0),
+        end=at(friday + dt.timedelta(days=4), 0),
+        duration=dt.timedelta(hours=1),
+        tz=STOCKHOLM,
+        limit=2,
+    )
+    monday = friday + dt.timedelta(days=3)
+    assert slots == [(at(monday, 8), at(monday, 9)), (at(monday, 9), at(monday, 10))]
+
+
+def test_subtract_cuts_the_appointments_own_time_out_of_a_merged_block():
+    day = dt.date(2026, 12, 1)
+    blocks = [BusyBlock(at(day, 10), at(day, 12))]
+    assert availability.subtract(blocks, at(day, 10), at(day, 11)) == [
+        BusyBlock(at(day, 11), at(day, 12))
+    ]
