@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -411,3 +412,27 @@ def attendee_set_response(
         attendee.response = response
         attendee.save(update_fields=["response"])
     return attendee
+
+
+SALES_REPS_GROUP = "Sales reps"
+SALES_REPS_PERMISSIONS = [
+    ("contacts", "company", ("view", "add", "change")),
+    ("contacts", "contact", ("view", "add", "change")),
+    ("appointments", "appointment", ("view", "add", "change")),
+]
+
+
+def sales_reps_group_ensure() -> Group:
+    """The "Sales reps" role (created by a migration): recreated with its permissions if gone."""
+    group, _ = Group.objects.get_or_create(name=SALES_REPS_GROUP)
+    codenames = [
+        (app_label, f"{action}_{model}")
+        for app_label, model, actions in SALES_REPS_PERMISSIONS
+        for action in actions
+    ]
+    perms = Permission.objects.filter(
+        content_type__app_label__in={a for a, _ in codenames},
+        codename__in={c for _, c in codenames},
+    )
+    group.permissions.add(*perms)
+    return group

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentType, Attendee, AttendeeKind
+from appointments.services import sales_reps_group_ensure
 from contacts.models import Company, Contact, ContactEmail
 
 
@@ -29,7 +29,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     def sales_rep(self, create, extracted, **kwargs):
         # Reps by default; pass sales_rep=False for a user without CRM permissions.
         if create and extracted is not False:
-            self.groups.add(Group.objects.get(name="Sales reps"))
+            self.groups.add(sales_reps_group_ensure())
         if create:
             self.save()
 

@@ -130,7 +130,7 @@ class Command(BaseCommand):
 
     def _users(self) -> dict:
         User = get_user_model()
-        reps, _ = Group.objects.get_or_create(name="Sales reps")
+        reps = services.sales_reps_group_ensure()
         team, _ = Group.objects.get_or_create(name="Stockholm")
         result = {}
         for email, first, last, superuser, aliases in USERS:
