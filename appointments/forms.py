@@ -149,10 +149,13 @@ class AppointmentForm(forms.Form):
         label=_("Company"), queryset=Company.objects.none(), required=False
     )
     contacts = ContactMultipleChoiceField(
-        label=_("Contacts"), queryset=Contact.objects.none(), required=False
+        label=_("Contacts"), queryset=Contact.objects.none(), required=False, widget=PeopleSelect
     )
     users = UserMultipleChoiceField(
-        label=_("Participating users"), queryset=get_user_model().objects.none(), required=False
+        label=_("Participating users"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        widget=PeopleSelect,
     )
     external_emails = EmailListField(
         label=_("External attendees"),
@@ -203,9 +206,9 @@ class AppointmentForm(forms.Form):
             self._lock_fields(appointment, user, now or timezone.now())
 
     def _setup_booking(self, booking: BookingOptions | None, appointment) -> None:
-        with_calendar = booking.users_with_calendar if booking else frozenset()
-        self.fields["contacts"].widget = PeopleSelect()
-        self.fields["users"].widget = PeopleSelect(with_calendar=with_calendar)
+        self.fields["users"].widget.with_calendar = (
+            booking.users_with_calendar if booking else frozenset()
+        )
         if booking is None:
             for name in ("room", "video_requested", "book_anyway"):
                 del self.fields[name]

@@ -263,7 +263,9 @@ def _booking_options(organizer) -> BookingOptions | None:
     if connection is None:
         return None
     User = get_user_model()  # noqa: N806
-    with_calendar = users_with_calendar(User.objects.filter(is_active=True).values("pk"))
+    with_calendar = users_with_calendar(
+        User.objects.filter(is_active=True).values_list("pk", flat=True)
+    )
     return BookingOptions(
         provider=connection.provider,
         rooms=tuple((r.email, _room_label(r)) for r in rooms),

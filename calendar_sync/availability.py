@@ -269,7 +269,8 @@ def busy_conflicts(
     for user in users:
         if not can_see_availability(actor, user):
             continue
-        person = person_busy(user, start, end)
+        # A wider window, so a block is reported whole, not cut at the chosen times.
+        person = person_busy(user, start - dt.timedelta(hours=12), end + dt.timedelta(hours=12))
         if person.error:
             errors.append(person.error)
         blocks = subtract(person.busy, *ignore) if ignore else person.busy

@@ -146,12 +146,8 @@ def room_resolve(*, organizer, email: str) -> Room | None:  # noqa: ANN001
     email = (email or "").strip().lower()
     if not email:
         return None
-    connection = active_connection(organizer)
-    room = (
-        Room.objects.filter(provider=connection.provider, email=email).first()
-        if connection
-        else None
-    )
+    _connection, rooms, _error = rooms_for_user(user=organizer)  # fills an empty cache
+    room = next((r for r in rooms if r.email == email), None)
     if room is None:
         raise ValidationError({"room": _("No such room: %(email)s") % {"email": email}})
     return room

@@ -1,0 +1,229 @@
+"""The appointment form and the appointments API with a calendar: video option by provider,
+room picker, live invitation data, "Book anyway" re-checked server-side, provider errors that do
+not block booking; the video/room fields in the API and the OpenAPI schema."""
+
+from __future__ import annotations
+
+import pytest
+
+from appointments.models import Appointment
+from calendar_sync.rooms import room_availability
+from tests.factories import ContactFactory, UserFactory
+
+from .conftest import ROOMS, at
+from .test_availability import fail_free_busy
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rep_client(client, karl):
+    client.force_login(karl)
+    return client
+
+
+def post_data(sync_type, day, **extra) -> dict:
+    return {
+        "title": "Offertgenomgång",
+        "appointment_type": sync_type.pk,
+        "date": day.isoformat(),
+        "start_time": "10:00",
+        "end_time": "11:00",
+        **extra,
+    }
+
+
+def test_without_an_active_calendar_there_is_no_video_room_or_availability(db, client):
+    user = UserFactory()
+    client.force_login(user)
+    html = client.get("/appointments/new/").content.decode()
+    assert 'name="video_requested"' not in html
+    assert 'name="room"' not in html
+    assert 'id="availability-people"' not in html
+    assert 'name="agenda"' not in html
+
+
+def test_the_form_offers_the_providers_video_meeting_and_rooms(
+    provider, karl_conn, rooms, rep_client
+):
+    html = rep_client.get("/appointments/new/").content.decode()
+    label = "Add Google Meet link" if provider == "google" else "Add Teams meeting"
+    assert label in html
+    assert 'name="agenda"' in html
+    assert "Stora rummet (HQ, 12 seats)" in html
+    assert 'id="availability-people"' in html
+
+
+def test_contact_options_carry_the_invitation_address(provider, karl_conn, rep_client):
+    ContactFactory(name="Anna Berg", emails=["anna.berg@acme.se"])
+    ContactFactory(name="Utan Mejl", emails=[])
+    html = rep_client.get("/appointments/new/").content.decode()
+    assert 'data-email="anna.berg@acme.se" data-name="Anna Berg"' in html
+    assert 'data-email="" data-name="Utan Mejl"' in html
+
+
+def test_saving_over_a_busy_block_needs_book_anyway(
+    provider,
+    karl,
+    karl_conn,
+    karl_cal,
+    sync_type,
+    day,
+    rep_client,
+    django_capture_on_commit_callbacks,
+):
+    karl_cal.create(title="Tandläkare", start=at(day, 10, 30), end=at(day, 11, 30), attendees=[])
+    resp = rep_client.post("/appointments/new/", post_data(sync_type, day))
+    assert resp.status_code == 200
+    assert not Appointment.objects.exists()
+    assert "The chosen time is busy in the calendar (Karl Andersson 10:30–11:30)" in (
+        resp.content.decode()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = rep_client.post("/appointments/new/", post_data(sync_type, day, book_anyway="on"))
+    assert resp.status_code == 302
+    assert Appointment.objects.count() == 1
+
+
+def test_a_free_time_needs_no_confirmation(
+    provider,
+    karl,
+    karl_conn,
+    karl_cal,
+    sync_type,
+    day,
+    rep_client,
+    django_capture_on_commit_callbacks,
+):
+    karl_cal.create(title="Tandläkare", start=at(day, 8), end=at(day, 9), attendees=[])
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = rep_client.post("/appointments/new/", post_data(sync_type, day))
+    assert resp.status_code == 302
+
+
+def test_moving_an_appointment_does_not_clash_with_its_own_event(
+    provider, karl, karl_conn, sync_type, day, rep_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        rep_client.post("/appointments/new/", post_data(sync_type, day))
+    appointment = Appointment.objects.get()
+    data = post_data(sync_type, day, start_time="10:30", end_time="11:30")
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = rep_client.post(f"/appointments/{appointment.pk}/edit/", data)
+    assert resp.status_code == 302, resp.content.decode()[:3000]
+
+
+def test_a_provider_error_is_a_warning_and_booking_still_works(
+    provider, karl, karl_conn, sync_type, day, rep_client, emulator, adapter_retry_sleeps,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    fail_free_busy(emulator, provider)
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = rep_client.post("/appointments/new/", post_data(sync_type, day), follow=True)
+    assert resp.redirect_chain
+    html = resp.content.decode()
+    assert "Could not read the availability of Karl Andersson" in html
+    assert "The appointment was created." in html
+    assert Appointment.objects.count() == 1
+
+
+def test_the_form_books_a_room_and_a_video_meeting(
+    provider, karl, karl_conn, karl_cal, rooms, sync_type, day, rep_client,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    stora = ROOMS[0][0]
+    data = post_data(sync_type, day, room=stora, video_requested="on")
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = rep_client.post("/appointments/new/", data, follow=True)
+    appointment = Appointment.objects.get()
+    assert (appointment.room_email, appointment.room_name) == (stora, "Stora rummet")
+    assert appointment.video_requested and appointment.video_link.startswith("https://")
+    assert resp.redirect_chain
+    html = rep_client.get(f"/appointments/{appointment.pk}/").content.decode()
+    assert appointment.video_link in html and "Stora rummet" in html
+    busy = room_availability(actor=karl, start=at(day, 10), end=at(day, 11))
+    assert {r.email: r.free for r in busy.rooms}[stora] is False
+    calendar = rep_client.get(f"/calendar/?date={day.isoformat()}").content.decode()
+    assert "Stora rummet" in calendar and appointment.video_link[:30] in calendar
+
+
+def test_an_unknown_room_is_refused(provider, karl_conn, rooms, sync_type, day, rep_client):
+    resp = rep_client.post("/appointments/new/", post_data(sync_type, day, room="x@y.se"))
+    assert resp.status_code == 200
+    assert not Appointment.objects.exists()
+
+
+# --- API ------------------------------------------------------------------------------------------
+def test_api_books_video_and_room_by_room_email(
+    provider, karl, karl_conn, karl_cal, rooms, sync_type, day, rep_client,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    body = {
+        "title": "API-möte",
+        "appointment_type": sync_type.pk,
+        "start": at(day, 13).isoformat(),
+        "end": at(day, 14).isoformat(),
+        "video_requested": True,
+        "room": {"email": ROOMS[1][0]},
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = rep_client.post("/api/v1/appointments/", body, content_type="application/json")
+    assert resp.status_code == 201, resp.content
+    pk = resp.json()["id"]
+    data = rep_client.get(f"/api/v1/appointments/{pk}/").json()
+    assert data["video_requested"] is True
+    assert data["video_link"].startswith("https://")
+    assert data["room"] == {"name": "Lilla rummet", "email": ROOMS[1][0]}
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = rep_client.patch(
+            f"/api/v1/appointments/{pk}/", {"room": None}, content_type="application/json"
+        )
+    assert resp.json()["room"] is None
+
+
+def test_api_refuses_an_unknown_room_and_a_written_video_link(
+    provider, karl_conn, rooms, sync_type, day, rep_client
+):
+    body = {
+        "title": "API-möte",
+        "appointment_type": sync_type.pk,
+        "start": at(day, 13).isoformat(),
+        "end": at(day, 14).isoformat(),
+        "room": {"email": "nope@exempel.se"},
+    }
+    resp = rep_client.post("/api/v1/appointments/", body, content_type="application/json")
+    assert resp.status_code == 400
+    assert "room" in resp.json()
+    body = {**body, "room": None, "video_link": "https://evil.example/"}
+    resp = rep_client.post("/api/v1/appointments/", body, content_type="application/json")
+    assert resp.status_code == 201
+    assert resp.json()["video_link"] == ""
+
+
+def test_api_rooms_with_free_flags(provider, karl, karl_conn, karl_cal, rooms, day, rep_client):
+    karl_cal.create(
+        title="Rumsbokning", start=at(day, 9), end=at(day, 10), attendees=[], rooms=[ROOMS[0][0]]
+    )
+    resp = rep_client.get(
+        "/api/v1/rooms/", {"start": at(day, 9).isoformat(), "end": at(day, 10).isoformat()}
+    )
+    assert resp.status_code == 200
+    data = resp.json()
+    assert data["provider"] == provider and data["error"] == ""
+    free = {r["email"]: r["free"] for r in data["rooms"]}
+    assert free == {ROOMS[0][0]: False, ROOMS[1][0]: True}
+    assert {r["building"] for r in data["rooms"]} == {"HQ"}
+
+
+def test_the_openapi_schema_documents_availability_rooms_and_the_booking_fields(
+    provider, rep_client
+):
+    schema = rep_client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    assert "/api/v1/availability/" in schema["paths"]
+    assert "/api/v1/rooms/" in schema["paths"]
+    params = {p["name"] for p in schema["paths"]["/api/v1/availability/"]["get"]["parameters"]}
+    assert {"users", "start", "end", "duration"} <= params
+    read = schema["components"]["schemas"]["Appointment"]["properties"]
+    assert read["video_link"]["readOnly"] is True
+    write = schema["components"]["schemas"]["AppointmentWrite"]["properties"]
+    assert {"video_requested", "room"} <= set(write)
