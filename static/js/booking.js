@@ -50,8 +50,8 @@
 
   function chosen() {
     const date = $("id_date")?.value;
-    const start = $("id_start_time")?.value;
-    const end = $("id_end_time")?.value;
+    const start = ($("id_start_time")?.value || "").slice(0, 5); // "10:00:00" → "10:00"
+    const end = ($("id_end_time")?.value || "").slice(0, 5);
     if (!date || !start || !end || $("id_all_day")?.checked || end <= start) return null;
     return { date, start, end, from: iso(date, start), to: iso(date, end) };
   }
