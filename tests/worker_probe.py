@@ -40,6 +40,17 @@ def _probe_database_url() -> tuple[str, callable]:
     return f"sqlite:///{tmp}/probe.sqlite3", lambda: None
 
 
+def _wait_until_running(logs: list[Path], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all("running" in log.read_text() for log in logs):
+            return
+        time.sleep(0.2)
+    raise SystemExit(
+        "the q2 clusters did not start: " + " | ".join(log.read_text() for log in logs)
+    )
+
+
 def main() -> None:
     db_url, drop = _probe_database_url()
     env = {
@@ -56,16 +67,18 @@ def main() -> None:
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
         )
-        for _ in range(2):
-            clusters.append(
-                subprocess.Popen(
-                    [sys.executable, "manage.py", "qcluster"],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+        logs = [Path(tempfile.mkstemp(suffix=".log")[1]) for _ in range(2)]
+        for log in logs:
+            with log.open("w") as fh:
+                clusters.append(
+                    subprocess.Popen(
+                        [sys.executable, "manage.py", "qcluster"],
+                        cwd=ROOT,
+                        env=env,
+                        stdout=fh,
+                        stderr=subprocess.STDOUT,
+                    )
                 )
-            )
         os.environ.update(env)
         import django
 
@@ -73,9 +86,9 @@ def main() -> None:
         from django_q.models import Task
         from django_q.tasks import async_task
 
-        time.sleep(4)  # let both clusters start polling before work arrives
+        _wait_until_running(logs)  # both clusters poll before any work arrives
         for _ in range(TASKS):
-            async_task("upsales_crm.diagnostics.worker_pid", 0.1, sync=False)
+            async_task("upsales_crm.diagnostics.worker_pid", 0.25, sync=False)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and Task.objects.filter(success=True).count() < TASKS:
             time.sleep(0.5)
