@@ -90,7 +90,7 @@ def _user_ids(request: Request) -> list[int]:
     emails = [e.strip().lower() for e in request.query_params.get("users", "").split(",")]
     emails = [e for e in emails if e]
     if not emails:
-        return [request.user.pk]
+        return [int(request.user.pk or 0)]
     found = users_by_emails(emails)
     missing = [e for e in emails if e not in found]
     if missing:

@@ -220,7 +220,8 @@ def _apply_event(appointment: Appointment, ev: ExternalEvent) -> None:
     appointment.end = max(ev.end, ev.start)
     appointment.all_day = ev.all_day
     appointment.location = _clip(ev.location, 255)
-    appointment.description = ev.description or ""
+    # Our export wrote "agenda, then description": take the agenda back off, never duplicate it.
+    appointment.description = rules.import_description(appointment.agenda, ev.description or "")
     appointment.video_link = _clip(ev.video_link, 1000)
     appointment.room_name, appointment.room_email = _room(ev)
     appointment.cancelled_at = None

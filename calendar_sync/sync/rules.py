@@ -371,6 +371,16 @@ def export_description(agenda: str, description: str) -> str:
     return "\n\n".join(part.strip() for part in (agenda, description) if part and part.strip())
 
 
+def import_description(agenda: str, text: str) -> str:
+    """The event body as the appointment's description: without the agenda that
+    ``export_description`` put first (Graph may hand the body back with extra blank lines)."""
+    agenda = (agenda or "").strip()
+    text = (text or "").strip()
+    if agenda and text.startswith(agenda):
+        return text[len(agenda) :].lstrip()
+    return text
+
+
 def idempotency_key(appointment_id: Any, connection_id: Any) -> str:
     """Stable per (appointment, connection); valid as a Google event id (base32hex, a-v0-9)."""
     digest = hashlib.sha256(f"crm:{appointment_id}:{connection_id}".encode()).hexdigest()

@@ -210,3 +210,19 @@ def test_a_sync_after_booking_keeps_agenda_and_description_apart(
     appointment.refresh_from_db()
     assert (appointment.agenda, appointment.description) == ("Välkommen!", "Anteckning")
     assert appointment.video_link.startswith("https://")
+
+
+def test_a_change_in_the_calendar_does_not_copy_the_agenda_into_the_description(
+    provider, karl, karl_conn, karl_cal, sync_type, day, django_capture_on_commit_callbacks
+):
+    appointment = book(
+        karl, sync_type, day, django_capture_on_commit_callbacks,
+        agenda="Välkommen!", description="Anteckning", external_emails=["gast@extern.se"],
+    )  # fmt: skip
+    [event] = provider_events(karl_cal)
+    karl_cal.update(event["id"], title="Nytt namn")
+    run = engine.sync_connection(karl_conn.pk, trigger="test")
+    assert run is not None and not run.error
+    appointment.refresh_from_db()
+    assert appointment.title == "Nytt namn"
+    assert (appointment.agenda, appointment.description) == ("Välkommen!", "Anteckning")
