@@ -17,7 +17,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-HOST, PORT, EMU_PORT = "127.0.0.1", 8000, 8025
+HOST = "127.0.0.1"
+PORT = int(os.environ.get("CRM_PORT", "8000"))
+EMU_PORT = int(os.environ.get("EMULATOR_PORT", "8025"))
+EMU_STATE = os.environ.get("EMULATOR_STATE", ".emulator-state.json")
 
 ENV = {
     "DEBUG": "1",
@@ -89,7 +92,7 @@ def main() -> None:
                     "--port",
                     str(EMU_PORT),
                     "--state",
-                    ".emulator-state.json",
+                    EMU_STATE,
                 ],
                 cwd=ROOT,
             )
@@ -117,8 +120,8 @@ def main() -> None:
                                                          password: demo-pass-2024
      Admin             http://{HOST}:{PORT}/admin/   admin@exempel.se / demo-pass-2024
      API docs          http://{HOST}:{PORT}/api/v1/docs/
-     Provider emulator http://{HOST}:{EMU_PORT}/   (play the customer: create an event
-                       as anna.berg@acme.se inviting karl.andersson@exempel.se)
+     Provider emulator http://{HOST}:{EMU_PORT}/   (play the customer: open johan.ek@acme.se
+                       and create an event inviting karl@exempel.se)
    Connect a calendar: gear icon → My Profile → Google Calendar → Activate.
    Ctrl-C stops everything.
   ────────────────────────────────────────────────────────────────────────────
