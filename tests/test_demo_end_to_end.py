@@ -204,5 +204,26 @@ def test_a_customer_invitation_appears_in_the_crm_by_push_with_real_processes(tm
         assert listing.status_code == 200, listing.text
         titles = [a["title"] for a in listing.json()["results"]]
         assert "Offer review with johan.ek@acme.se" in titles
+        # A person at http://127.0.0.1:<port>/ gets the sign-in page; the demo rep signs in and
+        # sees the demo appointments (and the synced one) in the calendar.
+        browser = requests.Session()
+        first = browser.get(stack.crm + "/", timeout=10)
+        assert first.url.startswith(stack.crm + "/accounts/login/"), first.url
+        signed_in = browser.post(
+            first.url,
+            data={
+                "login": "karl.andersson@exempel.se",
+                "password": "demo-pass-2024",
+                "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+            },
+            headers={"Referer": first.url},
+            timeout=10,
+        )
+        assert signed_in.url.startswith(stack.crm + "/calendar/"), signed_in.url
+        tomorrow = (dt.datetime.now(STOCKHOLM) + dt.timedelta(days=1)).date().isoformat()
+        seeded = browser.get(stack.crm + "/calendar/", params={"date": tomorrow}, timeout=10)
+        assert "Demo av kalenderintegration" in seeded.text  # seed_demo puts it tomorrow
+        week = browser.get(stack.crm + "/calendar/", params={"date": day}, timeout=10)
+        assert "Offer review with johan.ek@acme.se" in week.text
     finally:
         stack.stop()
