@@ -38,6 +38,7 @@ def connection_activated(connection_id: int) -> dict:
     if connection is None:
         return {"import": getattr(run, "pk", None), "state": "not active"}
     exported, error = engine.guarded(connection, lambda: exporter.export_window(connection))
+    engine.record_exports(run, exported)
     _, push_error = engine.guarded(connection, lambda: push.start_push(connection))
     return {"import": getattr(run, "pk", None), "exported": exported, "errors": [error, push_error]}
 
@@ -87,10 +88,11 @@ def export_window_entries() -> int:
 
 
 def refresh_window(connection_id: int) -> None:
-    engine.sync_connection(connection_id, trigger="daily", full=True)
+    run = engine.sync_connection(connection_id, trigger="daily", full=True)
     connection = _active(connection_id)
     if connection is not None:
-        engine.guarded(connection, lambda: exporter.export_window(connection))
+        exported, _ = engine.guarded(connection, lambda: exporter.export_window(connection))
+        engine.record_exports(run, exported)
 
 
 def export_appointment(appointment_id: int) -> str:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from contacts.selectors import user_addresses, user_domains
@@ -85,12 +85,32 @@ def guarded(connection: CalendarConnection, work: Callable[[], Any]) -> tuple[An
         return None, record_error(connection, exc)
 
 
+def record_exports(run: SyncRun | None, outcomes: dict[str, int] | None) -> int:
+    """Count what a window export wrote into the run and the status summary the rep reads."""
+    written = sum((outcomes or {}).get(key, 0) for key in ("created", "updated"))
+    if run is None or not written:
+        return written
+    with transaction.atomic():
+        SyncRun.objects.filter(pk=run.pk).update(exported=F("exported") + written)
+        connection = CalendarConnection.objects.select_for_update().get(pk=run.connection_id)
+        summary = dict(connection.last_sync_summary or {})
+        summary["exported"] = summary.get("exported", 0) + written
+        connection.last_sync_summary = summary
+        connection.save(update_fields=["last_sync_summary"])
+    return written
+
+
 # --- import ------------------------------------------------------------------------------------
 def _finish(ctx: SyncContext, run: SyncRun, adapter: CalendarAdapter, cursor: str | None) -> None:
     """The last page's transaction: cursor, summary and run land with its changes."""
     now = timezone.now()
     run.provider_requests = adapter.request_count()
-    summary = {**ctx.summary(), "kind": run.kind, "provider_requests": run.provider_requests}
+    summary = {
+        **ctx.summary(),
+        "kind": run.kind,
+        "provider_requests": run.provider_requests,
+        "provider_seconds": round(adapter.request_seconds(), 3),
+    }
     fields: dict[str, Any] = {
         "last_sync_at": now,
         "last_sync_summary": summary,

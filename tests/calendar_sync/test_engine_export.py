@@ -200,6 +200,9 @@ def test_activation_pushes_existing_appointments_without_attendees(
     [event] = sync_actor(provider, conn.account_email).events()
     assert title_of(provider, event) == "Före appen"
     assert attendee_emails(provider, event) == set()
+    conn.refresh_from_db()
+    assert conn.last_sync_summary["exported"] == 1  # the rep's status page counts it
+    assert conn.sync_runs.get(trigger="activation").exported == 1
 
 
 def test_crash_between_provider_write_and_commit_leaves_no_duplicate(
