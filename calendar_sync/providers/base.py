@@ -223,6 +223,11 @@ class CalendarAdapter(ABC):
         """Provider HTTP requests this adapter made (for sync summaries and benchmarks)."""
         return 0
 
+    def request_seconds(self) -> float:
+        """Seconds spent waiting for the provider's answers, over all of this adapter's requests
+        (the provider's share of a sync's wall time)."""
+        return 0.0
+
 
 # --- retries (shared by the adapters) --------------------------------------------------------------
 # Seconds: no single wait is longer than this, and a call gives up after RETRY_MAX_ATTEMPTS or

@@ -473,6 +473,7 @@ def _record_malformed(planner: PagePlanner, ev: ExternalEvent, exc: Exception) -
 
 def import_page(ctx: SyncContext, page: ChangePage) -> None:
     """Call inside a transaction: the page's writes land together (or not at all)."""
+    ctx.stats["pages"] += 1
     ctx.stats["fetched"] += len(page.events)
     data = load_page_data(ctx, page)
     planner = PagePlanner(ctx, data)

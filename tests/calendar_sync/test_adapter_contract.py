@@ -469,3 +469,10 @@ class TestAdapterContract:
         assert adapter.request_count() == 0
         adapter.list_rooms()
         assert adapter.request_count() == 1
+
+    def test_request_seconds_is_the_time_spent_waiting_for_the_provider(self, adapter):
+        assert adapter.request_seconds() == 0.0
+        started = time.perf_counter()
+        adapter.list_rooms()
+        elapsed = time.perf_counter() - started
+        assert 0.0 < adapter.request_seconds() <= elapsed

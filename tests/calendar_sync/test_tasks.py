@@ -52,6 +52,9 @@ class FakeAdapter:
     def request_count(self) -> int:
         return self.requests
 
+    def request_seconds(self) -> float:
+        return 0.0
+
 
 def event(n: int, **kw) -> ExternalEvent:
     return ExternalEvent(

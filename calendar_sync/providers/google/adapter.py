@@ -78,6 +78,9 @@ class GoogleCalendarAdapter(CalendarAdapter):
     def request_count(self) -> int:
         return self.client.requests_made
 
+    def request_seconds(self) -> float:
+        return self.client.seconds_waiting
+
     @property
     def _events(self) -> Any:
         return self.client.calendar.events()
@@ -105,11 +108,13 @@ class GoogleCalendarAdapter(CalendarAdapter):
             body = self.client.execute(request, gone=CursorExpired)
             self._calendar_tz = body.get("timeZone") or self._calendar_tz
             page_token = body.get("nextPageToken")
-            events = [self.to_external(item) for item in body.get("items", [])]
             # nextSyncToken comes only with the last page.
-            yield ChangePage(
-                events=events, next_cursor=None if page_token else body.get("nextSyncToken")
+            page = ChangePage(
+                events=[self.to_external(item) for item in body.get("items", [])],
+                next_cursor=None if page_token else body.get("nextSyncToken"),
             )
+            del body  # the wire JSON is not kept alive while the page is imported
+            yield page
             if not page_token:
                 return
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -41,15 +42,21 @@ RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceed
 
 
 class _CountingHttp(httplib2.Http):
-    """httplib2 transport that counts the requests it sends (token refreshes included)."""
+    """httplib2 transport that counts the requests it sends (token refreshes included) and
+    the seconds spent waiting for their answers (sent, served, read; not parsed)."""
 
     def __init__(self, on_request: Callable[[], None]) -> None:
         super().__init__(timeout=HTTP_TIMEOUT)
         self._on_request = on_request
+        self.seconds = 0.0
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
         self._on_request()
-        return super().request(*args, **kwargs)
+        started = time.perf_counter()
+        try:
+            return super().request(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - started
 
 
 class _Credentials(Credentials):
@@ -103,7 +110,8 @@ class GoogleClient:
         )
         # We build the authorised http ourselves (instead of build(credentials=...)) so that
         # every request, token refreshes included, goes through the counting transport.
-        self._http = AuthorizedHttp(self.credentials, http=_CountingHttp(self._count))
+        self._transport = _CountingHttp(self._count)
+        self._http = AuthorizedHttp(self.credentials, http=self._transport)
         self.calendar = build(
             "calendar",
             "v3",
@@ -131,6 +139,10 @@ class GoogleClient:
 
     def _count(self) -> None:
         self.requests_made += 1
+
+    @property
+    def seconds_waiting(self) -> float:
+        return self._transport.seconds
 
     def _counted(self, refresher: Callable[[], Tokens]) -> Callable[[], Tokens]:
         def refresh() -> Tokens:

@@ -87,6 +87,9 @@ class MicrosoftGraphAdapter(CalendarAdapter):
     def request_count(self) -> int:
         return self.client.requests_made
 
+    def request_seconds(self) -> float:
+        return self.client.seconds_waiting
+
     # -- reading ---------------------------------------------------------------------------------
     def list_changes(
         self, *, cursor: str | None, window_start: dt.datetime, window_end: dt.datetime
@@ -111,11 +114,13 @@ class MicrosoftGraphAdapter(CalendarAdapter):
                 else:
                     events.append(self.to_external(item))
             next_link = body.get("@odata.nextLink")
-            yield ChangePage(
+            page = ChangePage(
                 events=events,
                 next_cursor=None if next_link else body.get("@odata.deltaLink"),
                 removed_ids=removed,
             )
+            del body  # the wire JSON is not kept alive while the page is imported
+            yield page
             if not next_link:
                 return
             url, params = next_link, None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -47,13 +48,21 @@ PREFER = 'IdType="ImmutableId", outlook.timezone="UTC"'
 
 
 class _CountingSession(requests.Session):
+    """Counts the requests it sends and the seconds spent waiting for their answers (the body
+    is read inside ``send`` unless streamed; parsing it is not included)."""
+
     def __init__(self, on_request: Callable[[], None]) -> None:
         super().__init__()
         self._on_request = on_request
+        self.seconds = 0.0
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         self._on_request()
-        return super().send(request, **kwargs)
+        started = time.perf_counter()
+        try:
+            return super().send(request, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - started
 
 
 class _SeededTokenBackend(BaseTokenBackend):
@@ -130,7 +139,7 @@ class GraphClient:
             default_headers={"Prefer": PREFER},
         )
         self.con = self.account.con
-        session = _CountingSession(self._count)
+        session = self._session = _CountingSession(self._count)
         if self.tokens.access_token:
             session.headers["Authorization"] = f"Bearer {self.tokens.access_token}"
         self.con.session = session
@@ -139,6 +148,10 @@ class GraphClient:
 
     def _count(self) -> None:
         self.requests_made += 1
+
+    @property
+    def seconds_waiting(self) -> float:
+        return self._session.seconds + self._token_session.seconds
 
     # -- tokens ------------------------------------------------------------------------------------
     def token_expired(self) -> bool:
