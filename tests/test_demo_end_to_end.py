@@ -70,7 +70,13 @@ class DemoStack:
             text=True,
         )
         threading.Thread(target=self._read, daemon=True).start()
-        wait_for(lambda: any("demo is running" in line for line in self.output), 180, "make run")
+
+        def up() -> bool:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError("make run exited:\n" + "".join(self.output))
+            return any("demo is running" in line for line in self.output)
+
+        wait_for(up, 180, "make run")
 
     def _read(self) -> None:
         assert self.proc and self.proc.stdout

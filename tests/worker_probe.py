@@ -59,6 +59,7 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "upsales_crm.settings",
         "DEBUG": "1",
         "Q_WORKERS": "1",
+        "Q_QUEUE_LIMIT": "1",  # no cluster may prefetch the whole queue
         "Q_SYNC": "0",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

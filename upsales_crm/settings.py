@@ -115,7 +115,8 @@ Q_CLUSTER: dict = {
     "timeout": 240,
     "retry": 300,
     "max_attempts": 3,
-    "queue_limit": 50,
+    # Tasks a cluster prefetches; keep it low with several clusters so they share the work.
+    "queue_limit": env.int("Q_QUEUE_LIMIT", default=50),
     "catch_up": False,
     "label": "Django Q2",
     "sync": env.bool("Q_SYNC", default=False),
