@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from .models import CalendarConnection, ConnectionState, Provider
 from .providers import get_adapter
-from .providers.base import AuthRevoked, BusyBlock, ProviderError
+from .providers.base import AuthRevoked, BusyBlock, ProviderError, interactive_calls
 
 log = logging.getLogger(__name__)
 
@@ -193,8 +193,8 @@ def person_busy(user, start: dt.datetime, end: dt.datetime) -> PersonAvailabilit
         person.error = _("%(name)s has no active calendar app.") % {"name": person.name}
         return person
     try:
-        adapter = get_adapter(connection)
-        found = adapter.free_busy([connection.account_email], start, end)
+        with interactive_calls():  # somebody waits for this view
+            found = get_adapter(connection).free_busy([connection.account_email], start, end)
     except ProviderError as exc:
         log.warning("free/busy of user %s failed: %s", user.pk, exc)
         person.error = provider_error_message(exc, connection.provider, person.name)

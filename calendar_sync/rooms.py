@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from .availability import active_connection, overlapping, provider_error_message
 from .models import CalendarConnection, ConnectionState, Room
 from .providers import get_adapter
-from .providers.base import ProviderError
+from .providers.base import ProviderError, interactive_calls
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,8 @@ def room_availability(
     if end <= start:
         raise ValidationError(_("The end must be after the start."))
     try:
-        busy = get_adapter(connection).free_busy([r.email for r in rooms], start, end)
+        with interactive_calls():  # the room picker is waiting
+            busy = get_adapter(connection).free_busy([r.email for r in rooms], start, end)
     except ProviderError as exc:
         choices.error = provider_error_message(exc, connection.provider, _("the rooms"))
         choices.rooms = [_option(r) for r in rooms]

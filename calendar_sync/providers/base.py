@@ -10,6 +10,8 @@ import datetime as dt
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Literal, TypeVar
@@ -266,12 +268,37 @@ class _WaitRetryAfter(wait_base):
         return min(wait, RETRY_WAIT_CAP)
 
 
+# A person is waiting (availability view, room picker): retry once, briefly, then report.
+INTERACTIVE_MAX_ATTEMPTS: int = 2
+INTERACTIVE_MAX_SECONDS: float = 3.0
+_interactive: ContextVar[bool] = ContextVar("provider_calls_interactive", default=False)
+
+
+@contextmanager
+def interactive_calls() -> Iterator[None]:
+    """Provider calls made inside this block use the short, interactive retry budget."""
+    token = _interactive.set(True)
+    try:
+        yield
+    finally:
+        _interactive.reset(token)
+
+
 def call_with_retries(fn: Callable[[], T]) -> T:
     """Run one provider call, retrying rate limits and transient errors (tenacity)."""
+    interactive = _interactive.get()
+    attempts = INTERACTIVE_MAX_ATTEMPTS if interactive else RETRY_MAX_ATTEMPTS
+    seconds = INTERACTIVE_MAX_SECONDS if interactive else RETRY_MAX_SECONDS
+
+    def retryable(exc: BaseException) -> bool:
+        # Interactively, a Retry-After longer than the budget is reported, not waited out.
+        too_long = interactive and getattr(exc, "retry_after", 0) > INTERACTIVE_MAX_SECONDS
+        return is_retryable(exc) and not too_long
+
     retrying = Retrying(
-        retry=retry_if_exception(is_retryable),
+        retry=retry_if_exception(retryable),
         wait=_WaitRetryAfter(),
-        stop=stop_after_attempt(RETRY_MAX_ATTEMPTS) | stop_after_delay(RETRY_MAX_SECONDS),
+        stop=stop_after_attempt(attempts) | stop_after_delay(seconds),
         sleep=lambda seconds: RETRY_SLEEP(seconds),
         reraise=True,
     )

@@ -97,6 +97,39 @@ def test_a_provider_error_gives_a_clear_message_not_a_failure(
     )
 
 
+def test_a_person_waiting_is_not_made_to_wait_out_a_failing_provider(
+    provider, karl, karl_conn, day, emulator, adapter_retry_sleeps
+):
+    """Interactive reads retry once, briefly; a long Retry-After is reported, not waited out."""
+    requests.post(f"{emulator.url}/_emulator/requests", timeout=10)
+    fail_free_busy(emulator, provider, kind="503")  # Retry-After: 1 → one short retry
+    start, end = week_of(day)
+    result = availability.availability_get(actor=karl, user_ids=[karl.pk], start=start, end=end)
+    assert "right now" in result.people[0].error
+    assert len(adapter_retry_sleeps) == 1 and adapter_retry_sleeps[0] <= 3
+    long_wait = {"kind": "429", "count": 5, "provider": provider, "retry_after": 120}
+    requests.delete(f"{emulator.url}/_emulator/faults", timeout=10)
+    requests.post(f"{emulator.url}/_emulator/faults", json=long_wait, timeout=10)
+    adapter_retry_sleeps.clear()
+    result = availability.availability_get(actor=karl, user_ids=[karl.pk], start=start, end=end)
+    assert "right now" in result.people[0].error
+    assert adapter_retry_sleeps == []  # not a two-minute page load
+
+
+def test_background_sync_calls_keep_the_full_retry_budget(adapter_retry_sleeps):
+    from calendar_sync.providers.base import RETRY_MAX_ATTEMPTS, ProviderError, call_with_retries
+
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        raise ProviderError("backend error", permanent=False)
+
+    with pytest.raises(ProviderError):
+        call_with_retries(flaky)
+    assert len(calls) == RETRY_MAX_ATTEMPTS
+
+
 def test_a_revoked_grant_asks_for_a_reconnect(provider, karl, karl_conn, day, emulator):
     emulator.state.revoke_account(provider, KARL)
     start, end = week_of(day)
