@@ -22,6 +22,7 @@ from contacts.selectors import contacts_by_emails, users_by_emails
 from ..models import CalendarConnection, EventLink
 from ..providers.base import ChangePage, ExternalEvent
 from . import rules
+from .bulk import insert_rows
 from .rules import SkipReason
 
 log = logging.getLogger(__name__)
@@ -421,8 +422,7 @@ def _reconcile_attendees(plan: PagePlan, data: PageData) -> None:
         Attendee.objects.filter(pk__in=remove).delete()
     if changed:
         Attendee.objects.bulk_update(changed, ["response"])
-    if create:
-        Attendee.objects.bulk_create(create)
+    insert_rows(Attendee, create)
 
 
 def write_plan(ctx: SyncContext, plan: PagePlan, data: PageData) -> None:
@@ -436,7 +436,7 @@ def write_plan(ctx: SyncContext, plan: PagePlan, data: PageData) -> None:
             rows += attendees
             plan.links[ev.id].appointment = appt
             plan.links[ev.id].crm_updated_at = appt.updated_at
-        Attendee.objects.bulk_create(rows)
+        insert_rows(Attendee, rows)
     if plan.updated:
         for appt in plan.updated.values():
             appt.updated_at = now
@@ -456,9 +456,9 @@ def write_plan(ctx: SyncContext, plan: PagePlan, data: PageData) -> None:
                 link.appointment = None
             elif link.appointment_id in plan.updated or link.appointment_id in plan.cancel:
                 link.crm_updated_at = now
-        EventLink.objects.bulk_create(
+        insert_rows(
+            EventLink,
             list(plan.links.values()),
-            update_conflicts=True,
             unique_fields=["connection", "provider_event_id"],
             update_fields=LINK_UPDATE_FIELDS,
         )

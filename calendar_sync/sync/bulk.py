@@ -1,0 +1,84 @@
+"""One parameterised INSERT run for many rows (``executemany``), for rows the importer built itself.
+
+A first import writes an EventLink and the attendees for every event. ``bulk_create`` spends most
+of that time in Python, not in the database: per value it re-runs the field's full preparation
+and it assembles one SQL string per batch (999 parameters on SQLite). Here the statement is
+built once and the driver binds the rows (one query; psycopg pipelines it). Values are taken as
+the planner set them: datetimes go through the backend's own adaptation, plain columns pass as
+they are, and any other field type still gets its ``get_db_prep_save``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import connections, models, router
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.constants import OnConflict
+
+# Exact types (not subclasses: an encrypted TextField must keep its own preparation).
+PLAIN_FIELDS: tuple[type[models.Field], ...] = (
+    models.CharField,
+    models.EmailField,
+    models.URLField,
+    models.TextField,
+    models.BooleanField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.PositiveIntegerField,
+)
+INTEGER_KEYS: tuple[type[models.Field], ...] = (models.AutoField, models.BigAutoField)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _preparer(field: models.Field, db: BaseDatabaseWrapper) -> Callable[[Any], Any]:
+    kind = type(field)
+    if kind is models.DateTimeField:
+        return db.ops.adapt_datetimefield_value
+    if kind in PLAIN_FIELDS:
+        return _same
+    if isinstance(field, models.ForeignKey) and type(field.target_field) in INTEGER_KEYS:
+        return _same
+    return lambda value: field.get_db_prep_save(value, db)
+
+
+def insert_rows(
+    model: type[models.Model],
+    objs: Sequence[models.Model],
+    *,
+    unique_fields: Sequence[str] = (),
+    update_fields: Sequence[str] = (),
+) -> None:
+    """INSERT ``objs`` (their pks are not read back); with ``unique_fields``, a row that exists
+    already gets ``update_fields`` from the new one (upsert)."""
+    if not objs:
+        return
+    db = connections[router.db_for_write(model)]
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    prepare = [_preparer(f, db) for f in fields]
+    quote = db.ops.quote_name
+    # Identifiers come from the model's meta, quoted by the backend; values are parameters.
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
+        quote(opts.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    if unique_fields:
+        suffix = db.ops.on_conflict_suffix_sql(
+            fields,
+            OnConflict.UPDATE,
+            [opts.get_field(name).column for name in update_fields],
+            [opts.get_field(name).column for name in unique_fields],
+        )
+        sql = f"{sql} {suffix}"
+    columns = list(zip(fields, prepare, strict=True))
+    # Rows are made as the driver binds them (no list of all rows to keep alive); pre_save fills
+    # auto_now(_add) stamps, as bulk_create does.
+    rows = (tuple([p(f.pre_save(obj, True)) for f, p in columns]) for obj in objs)
+    with db.cursor() as cursor:
+        cursor.executemany(sql, rows)
