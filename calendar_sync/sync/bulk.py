@@ -46,6 +46,12 @@ def _preparer(field: models.Field, db: BaseDatabaseWrapper) -> Callable[[Any], A
     return lambda value: field.get_db_prep_save(value, db)
 
 
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column
+    return field.column
+
+
 def insert_rows(
     model: type[models.Model],
     objs: Sequence[models.Model],
@@ -65,20 +71,19 @@ def insert_rows(
     # Identifiers come from the model's meta, quoted by the backend; values are parameters.
     sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
         quote(opts.db_table),
-        ", ".join(quote(f.column) for f in fields),
+        ", ".join(quote(str(f.column)) for f in fields),
         ", ".join(["%s"] * len(fields)),
     )
     if unique_fields:
         suffix = db.ops.on_conflict_suffix_sql(
             fields,
             OnConflict.UPDATE,
-            [opts.get_field(name).column for name in update_fields],
-            [opts.get_field(name).column for name in unique_fields],
+            [_column(model, name) for name in update_fields],
+            [_column(model, name) for name in unique_fields],
         )
         sql = f"{sql} {suffix}"
     columns = list(zip(fields, prepare, strict=True))
-    # Rows are made as the driver binds them (no list of all rows to keep alive); pre_save fills
-    # auto_now(_add) stamps, as bulk_create does.
-    rows = (tuple([p(f.pre_save(obj, True)) for f, p in columns]) for obj in objs)
+    # pre_save fills auto_now(_add) stamps, as bulk_create does.
+    rows = [tuple([p(f.pre_save(obj, True)) for f, p in columns]) for obj in objs]
     with db.cursor() as cursor:
         cursor.executemany(sql, rows)
