@@ -11,11 +11,13 @@ they are, and any other field type still gets its ``get_db_prep_save``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.constants import OnConflict
+from django.utils import timezone
 
 # Exact types (not subclasses: an encrypted TextField must keep its own preparation).
 PLAIN_FIELDS: tuple[type[models.Field], ...] = (
@@ -31,19 +33,28 @@ PLAIN_FIELDS: tuple[type[models.Field], ...] = (
 INTEGER_KEYS: tuple[type[models.Field], ...] = (models.AutoField, models.BigAutoField)
 
 
-def _same(value: Any) -> Any:
-    return value
-
-
-def _preparer(field: models.Field, db: BaseDatabaseWrapper) -> Callable[[Any], Any]:
+def _preparer(field: models.Field, db: BaseDatabaseWrapper) -> Callable[[Any], Any] | None:
+    """How a value of ``field`` is handed to the driver; None: as it is."""
     kind = type(field)
     if kind is models.DateTimeField:
         return db.ops.adapt_datetimefield_value
     if kind in PLAIN_FIELDS:
-        return _same
+        return None
     if isinstance(field, models.ForeignKey) and type(field.target_field) in INTEGER_KEYS:
-        return _same
+        return None
     return lambda value: field.get_db_prep_save(value, db)
+
+
+def _stamp(fields: list[models.Field], objs: Sequence[models.Model]) -> None:
+    """auto_now / auto_now_add, as bulk_create's pre_save would: one stamp for the whole write."""
+    stamped = [f.attname for f in fields if getattr(f, "auto_now", False)]
+    stamped += [f.attname for f in fields if getattr(f, "auto_now_add", False)]
+    if not stamped:
+        return
+    now = timezone.now()
+    for obj in objs:
+        for name in stamped:
+            setattr(obj, name, now)
 
 
 def _column(model: type[models.Model], name: str) -> str:
@@ -82,8 +93,14 @@ def insert_rows(
             [_column(model, name) for name in unique_fields],
         )
         sql = f"{sql} {suffix}"
-    columns = list(zip(fields, prepare, strict=True))
-    # pre_save fills auto_now(_add) stamps, as bulk_create does.
-    rows = [tuple([p(f.pre_save(obj, True)) for f, p in columns]) for obj in objs]
+    _stamp(fields, objs)
+    values = attrgetter(*(f.attname for f in fields))  # one C call per row
+    prepared = [(i, p) for i, p in enumerate(prepare) if p is not None]
+    rows = []
+    for obj in objs:
+        row = list(values(obj))
+        for i, prep in prepared:
+            row[i] = prep(row[i])
+        rows.append(row)
     with db.cursor() as cursor:
         cursor.executemany(sql, rows)

@@ -149,9 +149,12 @@ def load_page_data(ctx: SyncContext, page: ChangePage) -> PageData:
         appointments = {a.pk: a for a in Appointment.objects.filter(pk__in=appointment_ids)}
         for row in Attendee.objects.filter(appointment_id__in=appointment_ids):
             attendees.setdefault(row.appointment_id, []).append(row)
+    # A user's address has, by definition, one of the user domains; an address with one of them
+    # that is no user's is a colleague, never shown as a contact.
+    internal = {a for a in addresses if rules.domain_of(a) in ctx.user_domains}
     return PageData(
-        users=users_by_emails(addresses),
-        contacts=contacts_by_emails(addresses),
+        users=users_by_emails(internal),
+        contacts=contacts_by_emails(addresses - internal),
         links=links,
         merge=merge,
         appointments=appointments,
@@ -187,7 +190,7 @@ def desired_attendees(
     seen: set[tuple[str, Any]] = set()
     matched: dict[str, Any] = {}
     rep = ctx.connection.user
-    for person in rules.participants(ev):
+    for person in cls.participants:
         email = rules.normalize(person.email)
         response = rules.response_for(person.response)
         name = _clip(person.name, 200)
@@ -243,7 +246,7 @@ def _new_appointment(ctx: SyncContext, ev: ExternalEvent, cls: rules.Classificat
 
 
 def _link(ctx: SyncContext, ev: ExternalEvent, existing: EventLink | None) -> EventLink:
-    link = existing or EventLink(connection=ctx.connection, provider_event_id=ev.id)
+    link = existing or EventLink(connection_id=ctx.connection.pk, provider_event_id=ev.id)
     link.ical_uid = _clip(ev.ical_uid, 1024)
     link.series_id = _clip(ev.series_id, 1024)
     link.original_start = ev.original_start

@@ -25,6 +25,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, Protocol
@@ -72,6 +73,11 @@ def normalize(email: str) -> str:
     return (email or "").strip().lower()
 
 
+def _as_set(values: Iterable[str]) -> AbstractSet[str]:
+    """Sets (and dict key views) as they are: callers pass the same ones for every event."""
+    return values if isinstance(values, AbstractSet) else set(values)
+
+
 def domain_of(email: str) -> str:
     email = normalize(email)
     return email.rsplit("@", 1)[1] if "@" in email else ""
@@ -79,7 +85,7 @@ def domain_of(email: str) -> str:
 
 # --- who is who --------------------------------------------------------------------------------
 def is_rep(attendee: ExternalAttendee, rep_addresses: Iterable[str]) -> bool:
-    return attendee.is_self or normalize(attendee.email) in set(rep_addresses)
+    return attendee.is_self or normalize(attendee.email) in _as_set(rep_addresses)
 
 
 def classify_attendee(
@@ -90,11 +96,12 @@ def classify_attendee(
     user_domains: Iterable[str],
 ) -> Kind:
     email = normalize(email)
-    if email in set(rep_addresses):
+    if email in _as_set(rep_addresses):
         return "rep"
-    if email in set(user_emails):
+    if email in _as_set(user_emails):
         return "user"
-    if domain_of(email) and domain_of(email) in set(user_domains):
+    domain = domain_of(email)
+    if domain and domain in _as_set(user_domains):
         return "colleague"
     return "external"
 
@@ -110,6 +117,7 @@ class Classification:
     externals: list[str] = field(default_factory=list)
     responses: dict[str, str] = field(default_factory=dict)  # address -> provider response
     names: dict[str, str] = field(default_factory=dict)
+    participants: list[ExternalAttendee] = field(default_factory=list)  # ``participants(event)``
 
     @property
     def others(self) -> list[str]:
@@ -141,11 +149,13 @@ def classify_event(
     user_emails: Iterable[str],
     user_domains: Iterable[str],
 ) -> Classification:
-    reps, users, domains = set(rep_addresses), set(user_emails), set(user_domains)
+    reps, users, domains = _as_set(rep_addresses), _as_set(user_emails), _as_set(user_domains)
     organizer_email = normalize(event.organizer_email)
     organizer: Kind = "rep" if event.organizer_is_self or not organizer_email else "external"
-    result = Classification(organizer=organizer, organizer_email=organizer_email)
-    for person in participants(event):
+    result = Classification(
+        organizer=organizer, organizer_email=organizer_email, participants=participants(event)
+    )
+    for person in result.participants:
         email = normalize(person.email)
         kind: Kind = (
             "rep"

@@ -260,3 +260,29 @@ def test_sync_run_records_counts_by_reason(provider, karl_conn, karl_cal):
     assert (run.fetched, run.created) == (2, 1)
     assert run.skipped == {"no_participants": 1}
     assert SyncRun.objects.filter(connection=karl_conn).count() == 1
+
+
+def _first_import_queries(provider, sync_user, sync_connect, sync_actor, email, count):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    conn = sync_connect(provider, sync_user(email))
+    cal = sync_actor(provider, email)
+    for i in range(count):
+        guest = f"kund{i}@extern{i % 3}.se"
+        cal.create(title=f"Möte {i}", start=at(1 + i % 20), end=at(1 + i % 20, 11),
+                   attendees=[guest])  # fmt: skip
+    with CaptureQueriesContext(connection) as queries:
+        run = sync(conn, full=True)
+    assert run.created == count and run.provider_requests == 1  # one page either way
+    return len(queries.captured_queries)
+
+
+def test_first_import_queries_per_page_do_not_grow_with_events(
+    provider, sync_user, sync_connect, sync_actor
+):
+    # 40 stays within one SQLite batch of appointment rows (999 parameters); see scripts/bench.py
+    few = _first_import_queries(provider, sync_user, sync_connect, sync_actor, "a@exempel.se", 3)
+    many = _first_import_queries(provider, sync_user, sync_connect, sync_actor, "b@exempel.se", 40)
+    assert few == many
+    assert Appointment.objects.count() == 43
