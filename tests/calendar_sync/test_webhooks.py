@@ -188,3 +188,82 @@ def test_push_makes_the_appointment_visible(provider, live_server, settings, syn
     appointment = Appointment.objects.get()
     assert appointment.title == "Demo"
     assert appointment.locked
+
+
+# --- end to end: Graph lifecycle notifications reach the webhook and take effect --------------------
+def _wait_for(condition, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.fixture
+def graph_subscribe(live_server, settings, sync_user, sync_connect, emulator):
+    """graph_subscribe(before=None) -> Karl's Microsoft connection and its live subscription at
+    the emulator, whose lifecycle URL is our webhook; ``before(conn)`` runs before subscribing."""
+    settings.PUBLIC_BASE_URL = live_server.url
+
+    def make(before=None):
+        karl = sync_user("karl.andersson@exempel.se", sales_rep=False)  # the flush drops groups
+        conn = sync_connect("microsoft", karl)
+        if before is not None:
+            before(conn)
+        push.start_push(conn)
+        conn.refresh_from_db()
+        sub = emulator.state.stores["microsoft"].subscriptions[conn.channel_id]
+        assert sub["lifecycle_url"] == push.callback_url("microsoft")
+        return conn, sub
+
+    return make
+
+
+def _lifecycle(emulator, subscription_id: str, event: str) -> None:
+    import requests
+
+    url = f"{emulator.url}/microsoft/_emulator/subscriptions/{subscription_id}/lifecycle"
+    resp = requests.post(url, json={"event": event}, timeout=10)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["sent"] is True
+
+
+def _delivered(emulator, kind: str) -> list[str]:
+    return [p["outcome"] for p in list(emulator.state.push_log) if p["kind"] == kind]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_graph_reauthorization_required_renews_the_subscription(graph_subscribe, emulator):
+    conn, sub = graph_subscribe()
+    CalendarConnection.objects.filter(pk=conn.pk).update(
+        channel_expires_at=timezone.now() + dt.timedelta(minutes=5)
+    )
+    _lifecycle(emulator, conn.channel_id, "reauthorizationRequired")
+    assert sub["reauthorization_required"]
+    # q2 runs inline: the renewal is done when the webhook has answered the notification.
+    assert _wait_for(lambda: _delivered(emulator, "lifecycle:reauthorizationRequired"))
+    assert _delivered(emulator, "lifecycle:reauthorizationRequired") == ["202"]
+    assert not sub["reauthorization_required"]  # a renewal (PATCH) reauthorizes
+    counts = emulator.state.request_counts
+    patches = counts[("microsoft", conn.account_email, "PATCH subscriptions.update")]
+    assert patches == 1
+    conn.refresh_from_db()
+    assert conn.channel_expires_at > timezone.now() + dt.timedelta(days=1)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_graph_missed_notifications_run_a_full_sync(graph_subscribe, emulator, sync_actor):
+    def lost_in_the_outage(conn):  # made before the subscription: no notification for it
+        sync_actor("microsoft", "kund@extern.se").create(
+            title="Missat", start=tomorrow(), end=tomorrow(11), attendees=[conn.account_email]
+        )
+
+    conn, _ = graph_subscribe(before=lost_in_the_outage)
+    assert not Appointment.objects.exists()
+    _lifecycle(emulator, conn.channel_id, "missed")
+    assert _wait_for(lambda: _delivered(emulator, "lifecycle:missed"))
+    assert _delivered(emulator, "lifecycle:missed") == ["202"]
+    assert Appointment.objects.filter(title="Missat").exists()
+    run = conn.sync_runs.get(trigger="missed")
+    assert run.kind == "full" and run.created == 1

@@ -248,11 +248,14 @@ class MicrosoftGraphAdapter(CalendarAdapter):
     # -- push ----------------------------------------------------------------------------------------
     def watch(self, *, callback_url: str, token: str, ttl_seconds: int) -> Channel:
         """Graph POSTs ?validationToken=... to ``callback_url`` before it answers: the receiver
-        must echo it as text/plain within 10 s."""
+        must echo it as text/plain within 10 s. Lifecycle notifications (reauthorizationRequired,
+        subscriptionRemoved, missed) go to the same receiver; Graph validates it once more."""
         expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=ttl_seconds)
         body = {
             "changeType": "created,updated,deleted",
             "notificationUrl": callback_url,
+            # Only settable at creation: subscriptions made before this get it when recreated.
+            "lifecycleNotificationUrl": callback_url,
             "resource": EVENTS_RESOURCE,
             "expirationDateTime": _iso_utc(expires),
             "clientState": token,
