@@ -319,10 +319,15 @@ class GraphApp:
     def on_event(self, ctx: _Ctx, event_id: str, calendar_id: str | None = None) -> Response:
         method = ctx.request.method
         if method == "DELETE":
-            self.store.delete_event(ctx.account, event_id)
+            with self.state.lock:  # the check and the write, with nothing in between
+                self._check_if_match(ctx, event_id)
+                self.store.delete_event(ctx.account, event_id)
             return Response(status=204)
         if method == "PATCH":
-            ev = self.store.update_event(ctx.account, event_id, read_json(ctx.request))
+            data = read_json(ctx.request)
+            with self.state.lock:
+                self._check_if_match(ctx, event_id)
+                ev = self.store.update_event(ctx.account, event_id, data)
             return ctx.json({"@odata.context": ctx.context("events/$entity"), **ctx.render(ev)})
         with self.state.lock:
             ev = self.store.get_record(ctx.account, event_id)
@@ -331,6 +336,22 @@ class GraphApp:
                     404, "ErrorItemNotFound", "The specified object was not found in the store."
                 )
             return ctx.json({"@odata.context": ctx.context("events/$entity"), **ctx.render(ev)})
+
+    def _check_if_match(self, ctx: _Ctx, event_id: str) -> None:
+        """``If-Match: <@odata.etag>`` (W/ optional, or ``*``) on a write: an item whose change
+        key moved on answers 412 ErrorIrresolvableConflict, as Graph does."""
+        wanted = (ctx.request.headers.get("If-Match") or "").strip()
+        if not wanted or wanted == "*":
+            return
+        current = self.store.get_record(ctx.account, event_id)["change_key"]
+        given = {tag.strip().removeprefix("W/").strip('"') for tag in wanted.split(",")}
+        if current not in given:
+            raise GraphError(
+                412,
+                "ErrorIrresolvableConflict",
+                "The send or update operation could not be performed because the change key "
+                "passed in the request does not match the current change key for the item.",
+            )
 
     def on_respond(
         self, ctx: _Ctx, event_id: str, action: str, calendar_id: str | None = None

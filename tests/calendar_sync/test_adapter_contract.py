@@ -272,9 +272,6 @@ class TestAdapterContract:
     def test_update_with_a_stale_etag_fails_the_precondition(self, adapter, provider):
         from calendar_sync.providers.base import PreconditionFailed
 
-        if provider == "microsoft":
-            pytest.xfail("the Graph emulator does not check If-Match yet (real Graph answers 412)")
-
         created = adapter.create_event(_draft())
         adapter.update_event(created.id, _draft(title="First"), etag=created.etag)
         with pytest.raises(PreconditionFailed):

@@ -152,6 +152,26 @@ def test_transaction_id_deduplicates_retried_posts(emulator, ms_o365):
     assert [e["subject"] for e in listed] == ["Idempotent"]
 
 
+def test_if_match_with_a_stale_etag_is_412_irresolvable_conflict(emulator, ms_o365):
+    account = ms_o365("rita.rep@contoso.com")
+    con, base = account.con, account.protocol.service_url
+    created = con.post(
+        base + "me/events", data=_graph_event("v1", "2026-11-25T10:00:00", "2026-11-25T11:00:00")
+    ).json()
+    url, stale = base + f"me/events/{created['id']}", created["@odata.etag"]
+    fresh = con.patch(url, data={"subject": "v2"}, headers={"If-Match": stale}).json()
+    assert fresh["@odata.etag"] != stale
+    for method, kwargs in (("patch", {"data": {"subject": "v3"}}), ("delete", {})):
+        with pytest.raises(HTTPError) as err:
+            getattr(con, method)(url, headers={"If-Match": stale}, **kwargs)
+        assert err.value.response.status_code == 412
+        assert err.value.response.json()["error"]["code"] == "ErrorIrresolvableConflict"
+    assert con.get(url).json()["subject"] == "v2"  # nothing changed, nothing deleted
+    assert con.patch(url, data={"subject": "v4"}, headers={"If-Match": "*"}).ok
+    current = con.get(url).json()["@odata.etag"]
+    assert con.delete(url, headers={"If-Match": current}).status_code == 204
+
+
 def test_single_value_extended_properties_expand_and_filter(emulator, ms_o365):
     account = ms_o365("rita.rep@contoso.com")
     con, base = account.con, account.protocol.service_url
