@@ -163,6 +163,28 @@ class EventLink(models.Model):
         return f"{self.provider_event_id} → {self.appointment_id or self.skip_reason}"
 
 
+class MeetingKey(models.Model):
+    """One meeting (its iCalUID, plus the original start for an instance of a series) is one
+    appointment, however many reps' calendars it is imported from. Claimed with an INSERT that
+    ignores conflicts inside the importing page's transaction: when two first imports race, the
+    unique key picks one winner and the other links to the winner's appointment."""
+
+    ical_uid = models.CharField(max_length=1024)
+    original_start_key = models.CharField(max_length=64, blank=True)  # UTC ISO, "" if single
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ical_uid", "original_start_key"], name="meeting_key_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ical_uid} {self.original_start_key} → {self.appointment_id}"
+
+
 class SyncRun(models.Model):
     """One sync of one connection: what was fetched, written and skipped, and why."""
 

@@ -69,9 +69,11 @@ def insert_rows(
     *,
     unique_fields: Sequence[str] = (),
     update_fields: Sequence[str] = (),
+    ignore_conflicts: bool = False,
 ) -> None:
     """INSERT ``objs`` (their pks are not read back); with ``unique_fields``, a row that exists
-    already gets ``update_fields`` from the new one (upsert)."""
+    already gets ``update_fields`` from the new one (upsert); with ``ignore_conflicts`` it stays
+    as it is and the new one is dropped."""
     if not objs:
         return
     db = connections[router.db_for_write(model)]
@@ -80,12 +82,16 @@ def insert_rows(
     prepare = [_preparer(f, db) for f in fields]
     quote = db.ops.quote_name
     # Identifiers come from the model's meta, quoted by the backend; values are parameters.
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+    sql = "{} {} ({}) VALUES ({})".format(
+        db.ops.insert_statement(on_conflict=on_conflict),
         quote(opts.db_table),
         ", ".join(quote(str(f.column)) for f in fields),
         ", ".join(["%s"] * len(fields)),
     )
-    if unique_fields:
+    if ignore_conflicts:
+        sql = f"{sql} {db.ops.on_conflict_suffix_sql(fields, on_conflict, [], [])}".rstrip()
+    elif unique_fields:
         suffix = db.ops.on_conflict_suffix_sql(
             fields,
             OnConflict.UPDATE,

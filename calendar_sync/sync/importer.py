@@ -21,7 +21,7 @@ from contacts.selectors import contacts_by_emails, users_by_emails
 
 from ..models import CalendarConnection, EventLink
 from ..providers.base import ChangePage, ExternalEvent
-from . import rules
+from . import meetings, rules
 from .bulk import insert_rows
 from .rules import SkipReason
 
@@ -96,13 +96,7 @@ class PagePlan:
     delete: set[int] = field(default_factory=set)
 
 
-def _utc_key(value: dt.datetime | None) -> str:
-    return value.astimezone(dt.UTC).isoformat() if value else ""
-
-
-def merge_key(ical_uid: str, original_start: dt.datetime | None) -> tuple[str, str]:
-    """One meeting across calendars: the iCalUID, plus the original start for an instance."""
-    return ical_uid, _utc_key(original_start)
+merge_key = meetings.meeting_key
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -428,18 +422,59 @@ def _reconcile_attendees(plan: PagePlan, data: PageData) -> None:
     insert_rows(Attendee, create)
 
 
-def write_plan(ctx: SyncContext, plan: PagePlan, data: PageData) -> None:
+def _adopt(planner: PagePlanner, lost: dict[str, int]) -> None:
+    """Events whose meeting another import claimed first (it committed after this page was
+    read): drop the appointments made for them, and plan them as that appointment's, as if the
+    page had been read after it."""
+    plan, data = planner.plan, planner.data
+    dropped = [ev for ev, _, _ in plan.new if ev.id in lost]
+    Appointment.objects.filter(
+        pk__in=[appt.pk for ev, appt, _ in plan.new if ev.id in lost]
+    ).delete()
+    plan.new = [entry for entry in plan.new if entry[0].id not in lost]
+    just_made = {appt.pk for _, appt, _ in plan.new}
+    winners = {a.pk: a for a in Appointment.objects.filter(pk__in=set(lost.values()))}
+    for row in Attendee.objects.filter(appointment_id__in=set(winners) - just_made):
+        data.attendees.setdefault(row.appointment_id, []).append(row)
+    data.appointments.update(winners)
+    for ev in dropped:
+        planner.ctx.stats["created"] -= 1
+        winner = winners.get(lost[ev.id])
+        link = plan.links[ev.id]
+        if winner is None or winner.pk in just_made:  # gone again, or made by this very page
+            link.appointment = winner
+            continue
+        cls = rules.classify_event(
+            ev,
+            rep_addresses=planner.ctx.rep_addresses,
+            user_emails=data.users.keys(),
+            user_domains=planner.ctx.user_domains,
+        )
+        planner.update(ev, data.links.get(ev.id), cls, winner)
+
+
+def _create(planner: PagePlanner) -> None:
+    """New appointments, each claiming its meeting (see ``meetings``), then their attendees."""
+    plan = planner.plan
+    created = Appointment.objects.bulk_create([appt for _, appt, _ in plan.new])
+    lost = meetings.claim((ev, appt) for (ev, _, _), appt in zip(plan.new, created, strict=True))
+    if lost:
+        _adopt(planner, lost)
+    rows: list[Attendee] = []
+    for ev, appt, attendees in plan.new:
+        for row in attendees:
+            row.appointment_id = appt.pk
+        rows += attendees
+        plan.links[ev.id].appointment = appt
+        plan.links[ev.id].crm_updated_at = appt.updated_at
+    insert_rows(Attendee, rows)
+
+
+def write_plan(ctx: SyncContext, planner: PagePlanner) -> None:
     now = timezone.now()
+    plan, data = planner.plan, planner.data
     if plan.new:
-        created = Appointment.objects.bulk_create([appt for _, appt, _ in plan.new])
-        rows: list[Attendee] = []
-        for (ev, _, attendees), appt in zip(plan.new, created, strict=True):
-            for row in attendees:
-                row.appointment_id = appt.pk
-            rows += attendees
-            plan.links[ev.id].appointment = appt
-            plan.links[ev.id].crm_updated_at = appt.updated_at
-        insert_rows(Attendee, rows)
+        _create(planner)
     if plan.updated:
         for appt in plan.updated.values():
             appt.updated_at = now
@@ -490,4 +525,4 @@ def import_page(ctx: SyncContext, page: ChangePage) -> None:
             _record_malformed(planner, ev, exc)
     for event_id in page.removed_ids:
         planner.removed(event_id)
-    write_plan(ctx, planner.plan, data)
+    write_plan(ctx, planner)

@@ -286,3 +286,40 @@ def test_first_import_queries_per_page_do_not_grow_with_events(
     many = _first_import_queries(provider, sync_user, sync_connect, sync_actor, "b@exempel.se", 40)
     assert few == many
     assert Appointment.objects.count() == 43
+
+
+def test_racing_first_imports_of_one_meeting_make_one_appointment(
+    provider, karl_conn, sync_user, sync_connect, sync_actor, monkeypatch
+):
+    """Eva's first import read the database before Karl's import of the same meeting committed
+    (her page data is a snapshot from then): her claim on the meeting loses, and her event is
+    linked to Karl's appointment instead of making a second one."""
+    from django.db import transaction
+
+    from calendar_sync.models import MeetingKey
+    from calendar_sync.sync import importer
+
+    eva = sync_user("eva.lind@exempel.se")
+    eva_conn = sync_connect(provider, eva)
+    sync_actor(provider, "kund@extern.se").create(
+        title="Upphandling", start=at(4), end=at(4, 11), attendees=[KARL[0], eva.email]
+    )
+    ctx = engine.build_context(eva_conn)
+    adapter = engine.get_adapter(eva_conn)
+    [page] = adapter.list_changes(cursor=None, window_start=ctx.window[0], window_end=ctx.window[1])
+    snapshot = importer.load_page_data(ctx, page)
+    assert not snapshot.merge  # nothing of Karl's yet
+
+    sync(karl_conn)  # Karl's import commits meanwhile
+    monkeypatch.setattr(importer, "load_page_data", lambda ctx, page: snapshot)
+    with transaction.atomic():
+        importer.import_page(ctx, page)
+
+    appointment = Appointment.objects.get()
+    assert appointment.organizer == karl_conn.user
+    users = {a.user for a in appointment.attendees.all() if a.kind == AttendeeKind.USER}
+    assert users == {eva}
+    links = EventLink.objects.filter(appointment=appointment)
+    assert {link.connection_id for link in links} == {karl_conn.pk, eva_conn.pk}
+    assert MeetingKey.objects.get().appointment == appointment
+    assert ctx.stats["created"] == 0

@@ -1,0 +1,55 @@
+"""One meeting, one appointment: the claim on a meeting's key when an import creates it.
+
+Two reps' first imports of the same meeting can run at once; each reads the database before the
+other has committed, so neither sees the other's appointment. Each new appointment therefore
+claims its meeting key (iCalUID + original start) with an INSERT that ignores conflicts, inside
+the page's transaction. On PostgreSQL the second INSERT waits for the first transaction and then
+does nothing; reading the keys back tells each import whose appointment the meeting is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from appointments.models import Appointment
+
+from ..models import MeetingKey
+from ..providers.base import ExternalEvent
+from .bulk import insert_rows
+
+
+def utc_key(value: dt.datetime | None) -> str:
+    return value.astimezone(dt.UTC).isoformat() if value else ""
+
+
+def meeting_key(ical_uid: str, original_start: dt.datetime | None) -> tuple[str, str]:
+    """One meeting across calendars: the iCalUID, plus the original start for an instance."""
+    return ical_uid, utc_key(original_start)
+
+
+def claim(created: Iterable[tuple[ExternalEvent, Appointment]]) -> dict[str, int]:
+    """Claim the meeting of every just-created appointment. Returns, for each event whose
+    meeting was claimed first by another appointment, that appointment's id."""
+    mine: dict[tuple[str, str], tuple[str, int]] = {}
+    keys: list[MeetingKey] = []
+    for ev, appointment in created:
+        if not ev.ical_uid:
+            continue  # no iCalUID: nothing to meet again elsewhere
+        key = meeting_key(ev.ical_uid[:1024], ev.original_start)
+        mine[key] = (ev.id, appointment.pk)
+        keys.append(
+            MeetingKey(ical_uid=key[0], original_start_key=key[1], appointment_id=appointment.pk)
+        )
+    if not keys:
+        return {}
+    insert_rows(MeetingKey, keys, ignore_conflicts=True)
+    rows = MeetingKey.objects.filter(ical_uid__in={k[0] for k in mine}).values_list(
+        "ical_uid", "original_start_key", "appointment_id"
+    )
+    lost: dict[str, int] = {}
+    for uid, start_key, winner in rows:
+        event_id, appointment_id = mine.get((uid, start_key), ("", winner))
+        if winner != appointment_id:
+            lost[event_id] = winner
+    return lost
