@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+from dataclasses import dataclass
 
-from .models import CalendarApp, CalendarConnection, ConnectionState, Provider
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from .models import CalendarApp, CalendarConnection, ConnectionState, EventLink, Provider
+from .sync.rules import SKIP_LABELS
 
 PROVIDER_URL_NAME = {
     Provider.GOOGLE: "calendar_sync:google",
@@ -83,8 +88,40 @@ def provider_url_name(provider: str) -> str:
     return PROVIDER_URL_NAME[Provider(provider)]
 
 
-def skip_reasons_summary(connection: CalendarConnection) -> dict[str, int]:
-    """Why events were not imported, from the last sync summary (falls back to nothing)."""
-    summary = connection.last_sync_summary or {}
-    skipped = summary.get("skipped") or {}
-    return {str(k): int(v) for k, v in skipped.items() if v} if isinstance(skipped, dict) else {}
+@dataclass(frozen=True)
+class SkippedEvent:
+    title: str
+    start: dt.datetime | None
+    reason: str
+    detail: str
+
+
+def skip_reasons_summary(connection: CalendarConnection) -> list[tuple[str, int]]:
+    """Why the calendar's events were not imported: a readable reason and how many, from the
+    links the sync keeps for every event it saw (not only the last run's)."""
+    rows = (
+        EventLink.objects.filter(connection=connection)
+        .exclude(skip_reason="")
+        .values("skip_reason")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "skip_reason")
+    )
+    return [(str(SKIP_LABELS.get(r["skip_reason"], r["skip_reason"])), r["n"]) for r in rows]
+
+
+def skipped_events(connection: CalendarConnection, *, limit: int = 25) -> list[SkippedEvent]:
+    """The next events that were not imported, so the rep can see which and why."""
+    links = (
+        EventLink.objects.filter(connection=connection, start__gte=timezone.now())
+        .exclude(skip_reason="")
+        .order_by("start")[:limit]
+    )
+    return [
+        SkippedEvent(
+            title=link.title,
+            start=link.start,
+            reason=str(SKIP_LABELS.get(link.skip_reason, link.skip_reason)),
+            detail=link.skip_detail,
+        )
+        for link in links
+    ]

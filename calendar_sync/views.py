@@ -70,7 +70,8 @@ def _page_context(request: HttpRequest, app: CalendarApp) -> dict:
         "backend": selectors.backend_name(app.provider),
         "connection": mine,
         "other_connection": other,
-        "skip_reasons": selectors.skip_reasons_summary(mine) if mine else {},
+        "skip_reasons": selectors.skip_reasons_summary(mine) if mine else [],
+        "skipped_events": selectors.skipped_events(mine) if mine else [],
         "summary": (mine.last_sync_summary or {}) if mine else {},
     }
 

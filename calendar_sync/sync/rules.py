@@ -30,6 +30,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, Protocol
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 from ..providers.base import ExternalAttendee, ExternalEvent
 
 Kind = Literal["rep", "user", "colleague", "external"]
@@ -48,17 +51,18 @@ class SkipReason(StrEnum):
     DELETED = "deleted"
 
 
-SKIP_LABELS: dict[str, str] = {
-    SkipReason.NO_PARTICIPANTS: "no other participants",
-    SkipReason.ONLY_INTERNAL: "only users and/or colleagues",
-    SkipReason.ORGANIZED_BY_COLLEAGUE: "organized by another user or a colleague",
-    SkipReason.ALL_DAY_RECURRING: "all-day recurring events are not supported",
-    SkipReason.OUTSIDE_WINDOW: "outside today → +3 months",
-    SkipReason.NO_START: "the event has no usable start",
-    SkipReason.CANCELLED_UNKNOWN: "cancelled before it was ever imported",
-    SkipReason.NOT_PRIMARY: "not in the primary calendar",
-    SkipReason.MALFORMED: "the event could not be read",
-    SkipReason.DELETED: "deleted at the provider (recurring)",
+# What the rep reads on the status page for each reason.
+SKIP_LABELS: dict[str, str | Promise] = {
+    SkipReason.NO_PARTICIPANTS: _("No other participants"),
+    SkipReason.ONLY_INTERNAL: _("Only users and/or colleagues"),
+    SkipReason.ORGANIZED_BY_COLLEAGUE: _("Organized by another user or a colleague"),
+    SkipReason.ALL_DAY_RECURRING: _("All-day recurring events are not supported"),
+    SkipReason.OUTSIDE_WINDOW: _("Outside today → +3 months"),
+    SkipReason.NO_START: _("The event has no usable start"),
+    SkipReason.CANCELLED_UNKNOWN: _("Cancelled before it was ever imported"),
+    SkipReason.NOT_PRIMARY: _("Not in the primary calendar"),
+    SkipReason.MALFORMED: _("The event could not be read"),
+    SkipReason.DELETED: _("Deleted in the calendar (recurring)"),
 }
 
 RESPONSES = {

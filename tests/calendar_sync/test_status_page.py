@@ -1,0 +1,51 @@
+"""The rep's status page says which calendar events were not logged in the CRM, and why."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from appointments.models import Appointment
+from calendar_sync.models import CalendarApp
+from calendar_sync.sync import engine
+
+from .conftest import PROVIDERS
+from .test_engine_import import KARL, at
+
+pytestmark = [pytest.mark.django_db, pytest.mark.parametrize("provider", PROVIDERS)]
+
+
+@pytest.fixture
+def karl(sync_user):
+    return sync_user(KARL[0], *KARL[1:], first_name="Karl", last_name="Andersson")
+
+
+def test_the_status_page_lists_skipped_events_with_a_readable_reason(
+    provider, karl, sync_connect, sync_actor, sync_user, client
+):
+    CalendarApp.objects.filter(provider=provider).update(installed=True)
+    conn = sync_connect(provider, karl, aliases=KARL[1:])
+    sync_user("per@gbg.exempel.se")
+    cal = sync_actor(provider, KARL[0])
+    cal.create(
+        title="Intern planering", start=at(2), end=at(2, 11), attendees=["per@gbg.exempel.se"]
+    )
+    cal.create(title="Fokustid", start=at(3), end=at(3, 11), attendees=[])
+    run = engine.sync_connection(conn.pk, trigger="test")
+    assert run is not None and not run.error
+    assert not Appointment.objects.exists()
+
+    client.force_login(karl)
+    page = client.get(reverse(f"calendar_sync:{provider}")).content.decode()
+    assert "Only users and/or colleagues: 1" in page
+    assert "No other participants: 1" in page
+    assert "Intern planering" in page and "Fokustid" in page
+    assert "only_internal" not in page  # no internal codes shown to the rep
+
+    with translation.override("sv"):
+        client.cookies["django_language"] = "sv"
+        swedish = client.get(
+            reverse(f"calendar_sync:{provider}"), HTTP_ACCEPT_LANGUAGE="sv"
+        ).content.decode()
+    assert "Endast användare och/eller kollegor: 1" in swedish
