@@ -267,6 +267,22 @@ def _validate_changes(appointment: Appointment, changes: dict, changed: list[str
 
 
 @transaction.atomic
+def _save_changes(
+    appointment: Appointment, changes: dict, changed: list[str], model_fields: list[str]
+) -> None:
+    """Write the already-checked changes: model fields in one save, then the attendee lists."""
+    for field in model_fields:
+        value = changes[field]
+        setattr(appointment, field, normalize_email(value) if field == "room_email" else value)
+    if model_fields:
+        appointment.full_clean()
+        appointment.save(update_fields=[*model_fields, "updated_at"])
+    for field in changed:
+        if field in ATTENDEE_FIELDS:
+            _sync_attendees(appointment, field, list(changes[field]))
+    getattr(appointment, "_prefetched_objects_cache", {}).pop("attendees", None)
+
+
 def appointment_update(
     *, appointment: Appointment, actor, now: datetime | None = None, **changes
 ) -> Appointment:
@@ -284,17 +300,7 @@ def appointment_update(
     _validate_changes(appointment, changes, changed)
     if not changed:
         return appointment
-    model_fields = [f for f in changed if f in MODEL_FIELDS]
-    for field in model_fields:
-        value = changes[field]
-        setattr(appointment, field, normalize_email(value) if field == "room_email" else value)
-    if model_fields:
-        appointment.full_clean()
-        appointment.save(update_fields=[*model_fields, "updated_at"])
-    for field in changed:
-        if field in ATTENDEE_FIELDS:
-            _sync_attendees(appointment, field, list(changes[field]))
-    getattr(appointment, "_prefetched_objects_cache", {}).pop("attendees", None)
+    _save_changes(appointment, changes, changed, [f for f in changed if f in MODEL_FIELDS])
     send_appointment_changed(
         appointment_id=appointment.pk,
         action="updated",
@@ -367,17 +373,7 @@ def appointment_apply_calendar_changes(*, appointment: Appointment, **changes) -
     _validate_changes(appointment, changes, changed)
     if not changed:
         return appointment
-    model_fields = [f for f in changed if f not in ATTENDEE_FIELDS]
-    for field in model_fields:
-        value = changes[field]
-        setattr(appointment, field, normalize_email(value) if field == "room_email" else value)
-    if model_fields:
-        appointment.full_clean()
-        appointment.save(update_fields=[*model_fields, "updated_at"])
-    for field in changed:
-        if field in ATTENDEE_FIELDS:
-            _sync_attendees(appointment, field, list(changes[field]))
-    getattr(appointment, "_prefetched_objects_cache", {}).pop("attendees", None)
+    _save_changes(appointment, changes, changed, [f for f in changed if f not in ATTENDEE_FIELDS])
     send_appointment_changed(
         appointment_id=appointment.pk,
         action="updated",
