@@ -266,7 +266,6 @@ def _validate_changes(appointment: Appointment, changes: dict, changed: list[str
         _validate_outcome(changes["outcome"])
 
 
-@transaction.atomic
 def _save_changes(
     appointment: Appointment, changes: dict, changed: list[str], model_fields: list[str]
 ) -> None:
@@ -283,6 +282,7 @@ def _save_changes(
     getattr(appointment, "_prefetched_objects_cache", {}).pop("attendees", None)
 
 
+@transaction.atomic
 def appointment_update(
     *, appointment: Appointment, actor, now: datetime | None = None, **changes
 ) -> Appointment:
