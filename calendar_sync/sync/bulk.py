@@ -45,16 +45,28 @@ def _preparer(field: models.Field, db: BaseDatabaseWrapper) -> Callable[[Any], A
     return lambda value: field.get_db_prep_save(value, db)
 
 
-def _stamp(fields: list[models.Field], objs: Sequence[models.Model]) -> None:
-    """auto_now / auto_now_add, as bulk_create's pre_save would: one stamp for the whole write."""
-    stamped = [f.attname for f in fields if getattr(f, "auto_now", False)]
-    stamped += [f.attname for f in fields if getattr(f, "auto_now_add", False)]
+def _stamps(
+    fields: list[models.Field], objs: Sequence[object], db: BaseDatabaseWrapper
+) -> dict[int, Any]:
+    """auto_now / auto_now_add, as bulk_create's pre_save would, with one stamp for the whole
+    write: set on the objects, and prepared for the driver once (by column index), not per row."""
+    stamped = [
+        i
+        for i, f in enumerate(fields)
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
     if not stamped:
-        return
+        return {}
     now = timezone.now()
+    names = [fields[i].attname for i in stamped]
     for obj in objs:
-        for name in stamped:
+        for name in names:
             setattr(obj, name, now)
+    prepared = {}
+    for i in stamped:
+        prep = _preparer(fields[i], db)
+        prepared[i] = prep(now) if prep is not None else now
+    return prepared
 
 
 def _column(model: type[models.Model], name: str) -> str:
@@ -65,7 +77,7 @@ def _column(model: type[models.Model], name: str) -> str:
 
 def insert_rows(
     model: type[models.Model],
-    objs: Sequence[models.Model],
+    objs: Sequence[object],
     *,
     unique_fields: Sequence[str] = (),
     update_fields: Sequence[str] = (),
@@ -73,7 +85,8 @@ def insert_rows(
 ) -> None:
     """INSERT ``objs`` (their pks are not read back); with ``unique_fields``, a row that exists
     already gets ``update_fields`` from the new one (upsert); with ``ignore_conflicts`` it stays
-    as it is and the new one is dropped."""
+    as it is and the new one is dropped. ``objs`` are model instances or plain rows (see
+    ``rows``): anything with the model's attribute names (``appointment_id``, not ``appointment``)."""
     if not objs:
         return
     db = connections[router.db_for_write(model)]
@@ -99,14 +112,16 @@ def insert_rows(
             [_column(model, name) for name in unique_fields],
         )
         sql = f"{sql} {suffix}"
-    _stamp(fields, objs)
+    stamps = _stamps(fields, objs, db)
     values = attrgetter(*(f.attname for f in fields))  # one C call per row
-    prepared = [(i, p) for i, p in enumerate(prepare) if p is not None]
+    prepared = [(i, p) for i, p in enumerate(prepare) if p is not None and i not in stamps]
     rows = []
     for obj in objs:
         row = list(values(obj))
         for i, prep in prepared:
             row[i] = prep(row[i])
+        for i, stamp in stamps.items():
+            row[i] = stamp
         rows.append(row)
     with db.cursor() as cursor:
         cursor.executemany(sql, rows)
