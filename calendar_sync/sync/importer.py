@@ -23,6 +23,7 @@ from ..models import CalendarConnection, EventLink
 from ..providers.base import ChangePage, ExternalEvent
 from . import meetings, rules
 from .bulk import insert_rows
+from .rows import AttendeeRow, EventLinkRow
 from .rules import SkipReason
 
 log = logging.getLogger(__name__)
@@ -88,10 +89,10 @@ class PageData:
 
 @dataclass
 class PagePlan:
-    links: dict[str, EventLink] = field(default_factory=dict)
-    new: list[tuple[ExternalEvent, Appointment, list[Attendee]]] = field(default_factory=list)
+    links: dict[str, EventLinkRow] = field(default_factory=dict)
+    new: list[tuple[ExternalEvent, Appointment, list[AttendeeRow]]] = field(default_factory=list)
     updated: dict[int, Appointment] = field(default_factory=dict)
-    desired_attendees: dict[int, list[Attendee]] = field(default_factory=dict)
+    desired_attendees: dict[int, list[AttendeeRow]] = field(default_factory=dict)
     cancel: set[int] = field(default_factory=set)
     delete: set[int] = field(default_factory=set)
 
@@ -177,38 +178,40 @@ def desired_attendees(
     cls: rules.Classification,
     data: PageData,
     organizer_id: int,
-) -> tuple[list[Attendee], dict[str, Any]]:
+) -> tuple[list[AttendeeRow], dict[str, Any]]:
     """Attendee rows for the event (organizer left out, colleagues not shown), and the matched
     contacts by address in attendee order."""
-    rows: list[Attendee] = []
+    rows: list[AttendeeRow] = []
     seen: set[tuple[str, Any]] = set()
     matched: dict[str, Any] = {}
-    rep = ctx.connection.user
+    rep_id = ctx.connection.user_id
     for person in cls.participants:
         email = rules.normalize(person.email)
-        response = rules.response_for(person.response)
-        name = _clip(person.name, 200)
-        user = rep if rules.is_rep(person, ctx.rep_addresses) else data.users.get(email)
-        if user is not None:
-            key: tuple[str, Any] = ("user", user.pk)
-            row = Attendee(kind=AttendeeKind.USER, user=user, email=email, name=name)
-            if user.pk == organizer_id:
+        user_id = rep_id if rules.is_rep(person, ctx.rep_addresses) else _pk(data.users.get(email))
+        if user_id is not None:
+            if user_id == organizer_id:
                 continue
+            key: tuple[str, Any] = ("user", user_id)
+            row = AttendeeRow(AttendeeKind.USER, email, "", "", user_id=user_id)
         elif email in cls.colleagues:
             continue
         elif (contact := data.contacts.get(email)) is not None:
             matched.setdefault(email, contact)
             key = ("contact", contact.pk)
-            row = Attendee(kind=AttendeeKind.CONTACT, contact=contact, email=email, name=name)
+            row = AttendeeRow(AttendeeKind.CONTACT, email, "", "", contact_id=contact.pk)
         else:
             key = ("external", email)
-            row = Attendee(kind=AttendeeKind.EXTERNAL, email=email, name=name)
+            row = AttendeeRow(AttendeeKind.EXTERNAL, email, "", "")
         if key in seen:
             continue
         seen.add(key)
-        row.response = response
+        row.name, row.response = _clip(person.name, 200), rules.response_for(person.response)
         rows.append(row)
     return rows, matched
+
+
+def _pk(obj: Any) -> Any:
+    return None if obj is None else obj.pk
 
 
 def _apply_event(appointment: Appointment, ev: ExternalEvent) -> None:
@@ -239,19 +242,22 @@ def _new_appointment(ctx: SyncContext, ev: ExternalEvent, cls: rules.Classificat
     return appointment
 
 
-def _link(ctx: SyncContext, ev: ExternalEvent, existing: EventLink | None) -> EventLink:
-    link = existing or EventLink(connection_id=ctx.connection.pk, provider_event_id=ev.id)
-    link.ical_uid = _clip(ev.ical_uid, 1024)
-    link.series_id = _clip(ev.series_id, 1024)
-    link.original_start = ev.original_start
-    link.etag = _clip(ev.etag, 255)
-    link.provider_updated = ev.updated
-    link.title = _clip(ev.title, 255)
-    link.start = ev.start
-    link.skip_reason = ""
-    link.skip_detail = ""
-    link.synced_hash = _hash_or_blank(ev)
-    return link
+def _link(ctx: SyncContext, ev: ExternalEvent, existing: EventLink | None) -> EventLinkRow:
+    """The event's link as the page leaves it (upserted, so a stored one is overwritten)."""
+    return EventLinkRow(
+        connection_id=ctx.connection.pk,
+        provider_event_id=ev.id,
+        ical_uid=_clip(ev.ical_uid, 1024),
+        series_id=_clip(ev.series_id, 1024),
+        original_start=ev.original_start,
+        etag=_clip(ev.etag, 255),
+        provider_updated=ev.updated,
+        title=_clip(ev.title, 255),
+        start=ev.start,
+        synced_hash=_hash_or_blank(ev),
+        crm_updated_at=existing.crm_updated_at if existing is not None else None,
+        appointment_id=existing.appointment_id if existing is not None else None,
+    )
 
 
 def _hash_or_blank(ev: ExternalEvent) -> str:
@@ -285,7 +291,7 @@ class PagePlanner:
         appointment: Appointment | None = None,
     ) -> None:
         row = _link(self.ctx, ev, link)
-        row.appointment = appointment
+        row.appointment_id = _pk(appointment)
         row.skip_reason, row.skip_detail = reason.value, _clip(detail, 255)
         self.plan.links[ev.id] = row
         self.ctx.skipped[reason.value] += 1
@@ -328,7 +334,7 @@ class PagePlanner:
         appointment: Appointment,
     ) -> None:
         row = _link(self.ctx, ev, link)
-        row.appointment = appointment
+        row.appointment_id = _pk(appointment)
         self.plan.links[ev.id] = row
         crm_changed_since = link is None or (
             link.crm_updated_at is None or appointment.updated_at > link.crm_updated_at
@@ -361,7 +367,7 @@ class PagePlanner:
             self.ctx.stats["deleted"] += len(ids)
             return self.skip(ev, link, SkipReason.DELETED)
         row = _link(self.ctx, ev, link)
-        row.appointment = appointment
+        row.appointment_id = _pk(appointment)
         self.plan.links[ev.id] = row
         if appointment is not None and appointment.cancelled_at is None:
             self.plan.cancel.add(appointment.pk)
@@ -386,7 +392,7 @@ class PagePlanner:
 
 
 # --- writing ---------------------------------------------------------------------------------
-def _attendee_key(row: Attendee) -> tuple[str, Any]:
+def _attendee_key(row: Attendee | AttendeeRow) -> tuple[str, Any]:
     if row.kind == AttendeeKind.USER:
         return ("user", row.user_id)
     if row.kind == AttendeeKind.CONTACT:
@@ -398,7 +404,7 @@ def _reconcile_attendees(plan: PagePlan, data: PageData) -> None:
     """Add, re-answer and (for calendar-born appointments) remove attendees; a decline keeps
     the participant. CRM-born appointments keep attendees the calendar does not have (e.g. a
     contact without e-mail, or ones never pushed because the app was installed later)."""
-    create: list[Attendee] = []
+    create: list[AttendeeRow] = []
     changed: list[Attendee] = []
     remove: list[int] = []
     for appt_id, desired in plan.desired_attendees.items():
@@ -442,7 +448,7 @@ def _adopt(planner: PagePlanner, lost: dict[str, int]) -> None:
         winner = winners.get(lost[ev.id])
         link = plan.links[ev.id]
         if winner is None or winner.pk in just_made:  # gone again, or made by this very page
-            link.appointment = winner
+            link.appointment_id = _pk(winner)
             continue
         cls = rules.classify_event(
             ev,
@@ -460,12 +466,12 @@ def _create(planner: PagePlanner) -> None:
     lost = meetings.claim((ev, appt) for (ev, _, _), appt in zip(plan.new, created, strict=True))
     if lost:
         _adopt(planner, lost)
-    rows: list[Attendee] = []
+    rows: list[AttendeeRow] = []
     for ev, appt, attendees in plan.new:
         for row in attendees:
             row.appointment_id = appt.pk
         rows += attendees
-        plan.links[ev.id].appointment = appt
+        plan.links[ev.id].appointment_id = appt.pk
         plan.links[ev.id].crm_updated_at = appt.updated_at
     insert_rows(Attendee, rows)
 
@@ -491,7 +497,7 @@ def write_plan(ctx: SyncContext, planner: PagePlanner) -> None:
     if plan.links:
         for link in plan.links.values():
             if link.appointment_id in plan.delete:
-                link.appointment = None
+                link.appointment_id = None
             elif link.appointment_id in plan.updated or link.appointment_id in plan.cancel:
                 link.crm_updated_at = now
         insert_rows(

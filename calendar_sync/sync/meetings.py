@@ -17,6 +17,7 @@ from appointments.models import Appointment
 from ..models import MeetingKey
 from ..providers.base import ExternalEvent
 from .bulk import insert_rows
+from .rows import MeetingKeyRow
 
 
 def utc_key(value: dt.datetime | None) -> str:
@@ -32,15 +33,13 @@ def claim(created: Iterable[tuple[ExternalEvent, Appointment]]) -> dict[str, int
     """Claim the meeting of every just-created appointment. Returns, for each event whose
     meeting was claimed first by another appointment, that appointment's id."""
     mine: dict[tuple[str, str], tuple[str, int]] = {}
-    keys: list[MeetingKey] = []
+    keys: list[MeetingKeyRow] = []
     for ev, appointment in created:
         if not ev.ical_uid:
             continue  # no iCalUID: nothing to meet again elsewhere
         key = meeting_key(ev.ical_uid[:1024], ev.original_start)
         mine[key] = (ev.id, appointment.pk)
-        keys.append(
-            MeetingKey(ical_uid=key[0], original_start_key=key[1], appointment_id=appointment.pk)
-        )
+        keys.append(MeetingKeyRow(key[0], key[1], appointment.pk))
     if not keys:
         return {}
     insert_rows(MeetingKey, keys, ignore_conflicts=True)
