@@ -320,3 +320,20 @@ def parse_retry_after(value: str | None, default: float = 1.0) -> float:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return max((when - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
+
+
+# --- helpers shared by the adapters ------------------------------------------------------------
+def chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    """``items`` in lists of at most ``size`` (providers cap calendars per free/busy call)."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def time_windows(
+    start: dt.datetime, end: dt.datetime, days: int
+) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+    """[start, end) cut into windows of at most ``days`` (providers cap free/busy ranges)."""
+    step = dt.timedelta(days=days)
+    while start < end:
+        yield start, min(start + step, end)
+        start += step

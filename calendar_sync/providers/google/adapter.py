@@ -28,6 +28,8 @@ from ..base import (
     Room,
     Tokens,
     TokenSaver,
+    chunks,
+    time_windows,
 )
 from .client import GoogleClient
 
@@ -201,8 +203,8 @@ class GoogleCalendarAdapter(CalendarAdapter):
     ) -> dict[str, list[BusyBlock]]:
         result: dict[str, list[BusyBlock]] = {email: [] for email in emails}
         by_lower = {email.lower(): email for email in emails}
-        for batch in _chunks(list(by_lower), FREEBUSY_BATCH):
-            for time_min, time_max in _windows(start, end, FREEBUSY_MAX_DAYS):
+        for batch in chunks(list(by_lower), FREEBUSY_BATCH):
+            for time_min, time_max in time_windows(start, end, FREEBUSY_MAX_DAYS):
                 body = {
                     "timeMin": _rfc3339(time_min),
                     "timeMax": _rfc3339(time_max),
@@ -423,20 +425,6 @@ def _video_link(item: dict[str, Any]) -> str:
 def _video_pending(item: dict[str, Any]) -> bool:
     request = (item.get("conferenceData") or {}).get("createRequest") or {}
     return (request.get("status") or {}).get("statusCode") == "pending"
-
-
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def _windows(
-    start: dt.datetime, end: dt.datetime, days: int
-) -> Iterator[tuple[dt.datetime, dt.datetime]]:
-    step = dt.timedelta(days=days)
-    while start < end:
-        yield start, min(start + step, end)
-        start += step
 
 
 # -- factory ----------------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ from ..base import (
     Room,
     Tokens,
     TokenSaver,
+    chunks,
+    time_windows,
 )
 from .client import GraphClient
 
@@ -205,8 +207,8 @@ class MicrosoftGraphAdapter(CalendarAdapter):
     ) -> dict[str, list[BusyBlock]]:
         result: dict[str, list[BusyBlock]] = {email: [] for email in emails}
         by_lower = {email.lower(): email for email in emails}
-        for batch in _chunks(list(by_lower), SCHEDULE_BATCH):
-            for window_start, window_end in _windows(start, end, SCHEDULE_MAX_DAYS):
+        for batch in chunks(list(by_lower), SCHEDULE_BATCH):
+            for window_start, window_end in time_windows(start, end, SCHEDULE_MAX_DAYS):
                 body = {
                     "schedules": batch,
                     "startTime": {"dateTime": _local_utc(window_start), "timeZone": "UTC"},
@@ -475,20 +477,6 @@ def _channel(
         expires_at=_parse_iso(response.get("expirationDateTime")) or default_expiry,
         token=response.get("clientState") or token,
     )
-
-
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def _windows(
-    start: dt.datetime, end: dt.datetime, days: int
-) -> Iterator[tuple[dt.datetime, dt.datetime]]:
-    step = dt.timedelta(days=days)
-    while start < end:
-        yield start, min(start + step, end)
-        start += step
 
 
 # -- factory ----------------------------------------------------------------------------------------
