@@ -17,6 +17,9 @@ not ours. "provider" is the time spent waiting inside the adapters' HTTP calls (
 answer served and read; parsing the JSON is ours), "ours" is wall minus provider. The ratio is
 taken on our side's time, and printed on wall time too.
 
+Memory: one more first import runs under tracemalloc (untimed) and its peak Python allocations
+are printed, with the process's peak RSS.
+
 Targets: (a) one Google page (Graph: pages of 200) and a number of DB queries per page
 independent of the number of events (on SQLite Django splits bulk writes into 999-parameter
 batches, so (a) grows by N/batch there; on PostgreSQL it is flat); our side of (a) at most 3x
@@ -29,10 +32,12 @@ import argparse
 import datetime as dt
 import multiprocessing
 import os
+import resource
 import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -266,6 +271,26 @@ def first_import(emulator: Emulator, provider: str, events: int, run: int) -> tu
     return row, conn
 
 
+def memory_of_first_import(emulator: Emulator, provider: str, events: int) -> str:
+    """Peak Python memory of one more first import, traced (tracing slows Python down, so this
+    run is not one of the timed ones), and the process's peak resident set so far."""
+    user = rep(f"bench.{provider}.memory@exempel.se")
+    conn = connect(emulator, provider, user)
+    emulator.call("seed", provider, user.email, events)
+    tracemalloc.start()
+    try:
+        sync(conn.pk, full=True)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return (
+        f"    memory: peak Python allocations during a first import of {events} events "
+        f"{peak / 2**20:.1f} MiB ({peak / max(events, 1) / 1024:.1f} KiB per event); "
+        f"process peak RSS so far {rss_mib:.0f} MiB"
+    )
+
+
 def best(rows: list[dict]) -> dict:
     return min(rows, key=ours)
 
@@ -290,6 +315,8 @@ def bench_provider(emulator: Emulator, provider: str, args: argparse.Namespace) 
     run = a["result"]
     print(f"    created {run.created}, skipped {run.skipped}, error {run.error or '-'}")
     print(runs_note(a_rows))
+
+    print(memory_of_first_import(emulator, provider, args.events))
 
     b = measure("(b) unchanged incremental sync", lambda: sync(conn.pk))
     b["provider"] = summary_of(conn.pk).get("provider_seconds", 0.0)
