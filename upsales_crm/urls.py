@@ -2,10 +2,15 @@ from __future__ import annotations
 
 from importlib.util import find_spec
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from upsales_crm import views
+
+# The admin's own login form asks only for the password; send it through allauth's login, which
+# asks for the second factor (TOTP) too. Signed-in staff pass; anyone else is sent to log in.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", views.home, name="home"),
