@@ -1,8 +1,14 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from rest_framework.authtoken.models import TokenProxy
 
 from contacts.models import Company, Contact, ContactEmail
+
+# DRF's TokenAdmin lists every user's API token key and lets staff mint tokens for others. Users
+# manage their own token on Settings → API token (contacts.services.api_token_create_or_rotate).
+# rest_framework.authtoken comes before contacts in INSTALLED_APPS, so its admin is loaded by now.
+admin.site.unregister(TokenProxy)
 
 
 class ContactInline(admin.TabularInline):
