@@ -16,7 +16,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from appointments.models import Appointment, Attendee, AttendeeKind, Source
+from appointments.models import Appointment, Attendee, AttendeeKind, Response, Source
 from contacts.selectors import contacts_by_emails, users_by_emails
 
 from ..models import CalendarConnection, EventLink
@@ -85,6 +85,8 @@ class PageData:
     appointments: dict[int, Appointment]
     attendees: dict[int, list[Attendee]]
     series_links: dict[str, list[EventLink]]
+    # Appointments another connection's link also points at (read only when events are gone).
+    shared: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -95,6 +97,8 @@ class PagePlan:
     desired_attendees: dict[int, list[AttendeeRow]] = field(default_factory=dict)
     cancel: set[int] = field(default_factory=set)
     delete: set[int] = field(default_factory=set)
+    responses: dict[int, Attendee] = field(default_factory=dict)  # re-answered, by pk
+    detach: set[int] = field(default_factory=set)  # pks of stored links let go of their meeting
 
 
 merge_key = meetings.meeting_key
@@ -138,6 +142,14 @@ def load_page_data(ctx: SyncContext, page: ChangePage) -> PageData:
     appointment_ids = {link.appointment_id for link in links.values() if link.appointment_id}
     appointment_ids |= set(merge.values())
     appointment_ids |= {int(ev.crm_id) for ev in events if ev.crm_id.isdigit()}
+    appointment_ids |= {lk.appointment_id for lks in series_links.values() for lk in lks}
+    shared: set[int] = set()
+    if cancelled_ids and appointment_ids:
+        shared = set(
+            EventLink.objects.filter(appointment_id__in=appointment_ids)
+            .exclude(connection=ctx.connection)
+            .values_list("appointment_id", flat=True)
+        )
     appointments: dict[int, Appointment] = {}
     attendees: dict[int, list[Attendee]] = {}
     if appointment_ids:
@@ -155,6 +167,7 @@ def load_page_data(ctx: SyncContext, page: ChangePage) -> PageData:
         appointments=appointments,
         attendees=attendees,
         series_links=series_links,
+        shared=shared,
     )
 
 
@@ -354,12 +367,41 @@ class PagePlanner:
         self.plan.desired_attendees[appointment.pk] = rows
         self.ctx.stats["updated"] += 1
 
+    def owns(self, appointment_id: int) -> bool:
+        """Whether this calendar's copy going away may cancel the appointment: it is the
+        organizer's, or no other calendar's link still holds the meeting."""
+        appointment = self.data.appointments.get(appointment_id)
+        if appointment is None or appointment.organizer_id == self.ctx.connection.user_id:
+            return True
+        return appointment_id not in self.data.shared
+
+    def decline(self, appointment_id: int) -> None:
+        """An invited user's copy went away: they declined (or were removed). They stay a
+        participant (spec: "the person will not disappear"), answering "declined"."""
+        user_id = self.ctx.connection.user_id
+        for row in self.data.attendees.get(appointment_id, []):
+            if row.kind == AttendeeKind.USER and row.user_id == user_id:
+                if row.response != Response.DECLINED:
+                    row.response = Response.DECLINED
+                    self.plan.responses[row.pk] = row
+        self.ctx.stats["declined"] += 1
+
     def cancelled(
         self, ev: ExternalEvent, link: EventLink | None, appointment: Appointment | None
     ) -> None:
         series = self.data.series_links.get(ev.id, [])
         if appointment is None and not series:
             return self.skip(ev, link, SkipReason.CANCELLED_UNKNOWN)
+        for lk in series:
+            if lk.appointment_id and not self.owns(lk.appointment_id):
+                self.decline(lk.appointment_id)
+                self.plan.detach.add(lk.pk)
+        series = [lk for lk in series if lk.pk not in self.plan.detach]
+        if appointment is not None and not self.owns(appointment.pk):
+            self.decline(appointment.pk)
+            return self.skip(ev, link, SkipReason.DECLINED)
+        if appointment is None and not series:
+            return self.skip(ev, link, SkipReason.DECLINED)
         if series or rules.should_delete_on_provider_delete(ev):
             ids = {lk.appointment_id for lk in series if lk.appointment_id}
             ids |= {appointment.pk} if appointment else set()
@@ -494,6 +536,12 @@ def write_plan(ctx: SyncContext, planner: PagePlanner) -> None:
         )
     if plan.delete:
         Appointment.objects.filter(pk__in=plan.delete).delete()
+    if plan.responses:
+        Attendee.objects.bulk_update(list(plan.responses.values()), ["response"])
+    if plan.detach:
+        EventLink.objects.filter(pk__in=plan.detach).update(
+            appointment=None, skip_reason=SkipReason.DECLINED.value, synced_hash="", updated_at=now
+        )
     if plan.links:
         for link in plan.links.values():
             if link.appointment_id in plan.delete:

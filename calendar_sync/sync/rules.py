@@ -49,6 +49,7 @@ class SkipReason(StrEnum):
     NOT_PRIMARY = "not_primary"
     MALFORMED = "malformed"
     DELETED = "deleted"
+    DECLINED = "declined"
 
 
 # What the rep reads on the status page for each reason.
@@ -63,6 +64,7 @@ SKIP_LABELS: dict[str, str | Promise] = {
     SkipReason.NOT_PRIMARY: _("Not in the primary calendar"),
     SkipReason.MALFORMED: _("The event could not be read"),
     SkipReason.DELETED: _("Deleted in the calendar (recurring)"),
+    SkipReason.DECLINED: _("Declined or removed by an invited user: kept for the organizer"),
 }
 
 RESPONSES = {

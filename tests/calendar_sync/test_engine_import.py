@@ -323,3 +323,50 @@ def test_racing_first_imports_of_one_meeting_make_one_appointment(
     assert {link.connection_id for link in links} == {karl_conn.pk, eva_conn.pk}
     assert MeetingKey.objects.get().appointment == appointment
     assert ctx.stats["created"] == 0
+
+
+def _karl_invites_eva(provider, karl_conn, karl_cal, sync_user, sync_connect, sync_actor):
+    eva = sync_user("eva.lind@exempel.se")
+    eva_conn = sync_connect(provider, eva)
+    eva_cal = sync_actor(provider, eva.email)
+    karl_cal.create(
+        title="Demo", start=at(4), end=at(4, 11), attendees=["kund@extern.se", eva.email]
+    )
+    sync(karl_conn)
+    sync(eva_conn)
+    appointment = Appointment.objects.get()
+    assert EventLink.objects.filter(appointment=appointment).count() == 2
+    return eva, eva_conn, eva_cal, appointment
+
+
+def test_invited_user_declining_keeps_the_appointment_and_the_participant(
+    provider, karl_conn, karl_cal, sync_user, sync_connect, sync_actor
+):
+    eva, eva_conn, eva_cal, appointment = _karl_invites_eva(
+        provider, karl_conn, karl_cal, sync_user, sync_connect, sync_actor
+    )
+    [copy] = eva_cal.events()
+    if provider == "google":
+        eva_cal.delete(copy["id"])  # Google: her copy turns "cancelled"
+    else:
+        eva_cal.respond(copy["id"], "declined")  # Outlook: her delta says @removed
+    run = sync(eva_conn)
+    appointment.refresh_from_db()
+    assert appointment.cancelled_at is None
+    assert appointment.attendees.get(user=eva).response == "declined"
+    eva_link = EventLink.objects.get(connection=eva_conn)
+    assert eva_link.appointment is None and eva_link.skip_reason == "declined"
+    assert EventLink.objects.get(connection=karl_conn).appointment == appointment
+    assert run.skipped == {"declined": 1}
+
+
+def test_organizer_deleting_the_event_still_cancels_the_shared_appointment(
+    provider, karl_conn, karl_cal, sync_user, sync_connect, sync_actor
+):
+    _, _, _, appointment = _karl_invites_eva(
+        provider, karl_conn, karl_cal, sync_user, sync_connect, sync_actor
+    )
+    karl_cal.delete(karl_cal.events()[0]["id"])
+    sync(karl_conn)
+    appointment.refresh_from_db()
+    assert appointment.cancelled_at is not None
