@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from appointments import services
+from appointments import selectors, services
 from appointments.models import Appointment, AppointmentType, Attendee, Outcome
 from appointments.signals import send_appointment_changed
 
@@ -44,6 +44,24 @@ class AppointmentAdmin(admin.ModelAdmin):
     raw_id_fields = ["organizer", "company", "follow_up_of"]
     inlines = [AttendeeInline]
     actions = ["mark_not_completed"]
+
+    # Others see what the pages and the API would show them, read-only: adding, changing and
+    # deleting here skips the services' rules (organizer only, locks), so reps use the pages/API.
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        visible = selectors.appointment_visible_queryset(user=request.user)
+        return qs.filter(pk__in=visible.values("pk"))
+
+    def has_add_permission(self, request) -> bool:
+        return bool(request.user.is_superuser) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return bool(request.user.is_superuser) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return bool(request.user.is_superuser) and super().has_delete_permission(request, obj)
 
     # Editing in the admin is a superuser's escape hatch past the rules; the sync still hears it.
     def save_model(self, request, obj, form, change) -> None:
