@@ -121,7 +121,13 @@ def link_calendar(
     except services.LinkRefused as exc:
         messages.error(request, str(exc))
         return redirect(selectors.provider_url_name(provider))
-    if not services.connection_alias_add(connection=connection):
+    if not address_is_verified(provider, email, response):
+        messages.warning(
+            request,
+            _("%(email)s was not added to your addresses: the provider does not vouch for it.")
+            % {"email": email},
+        )
+    elif not services.connection_alias_add(connection=connection):
         messages.warning(
             request,
             _("%(email)s is registered to another user, so it was not added to your addresses.")
@@ -129,6 +135,21 @@ def link_calendar(
         )
     log.info("calendar linked: user=%s provider=%s connection=%s", rep.pk, provider, connection.pk)
     return redirect(selectors.provider_url_name(provider))
+
+
+def address_is_verified(provider: str, email: str, response: dict[str, Any]) -> bool:
+    """May the connected account's address become one of the rep's (verified) addresses?
+
+    Google says so itself (``email_verified``). Microsoft's ``mail`` attribute is set by the
+    account's tenant administrator and not verified (the "nOAuth" weakness): it is trusted only
+    on the domain of the ``userPrincipalName``, which the tenant must have verified.
+    """
+    if not email or "@" not in email:
+        return False
+    if provider != "microsoft":
+        return response.get("email_verified", True) not in (False, "false")
+    upn = str(response.get("userPrincipalName") or "").strip().lower()
+    return "@" in upn and upn.rsplit("@", 1)[1] == email.rsplit("@", 1)[1]
 
 
 # --- token refresh and revocation over plain HTTP (used by providers/*/oauth.py) ---------------

@@ -176,6 +176,43 @@ def test_connected_address_becomes_a_verified_alias(provider, calendar_apps, rep
     assert alias.verified
 
 
+def test_microsoft_mail_on_another_domain_than_the_sign_in_name_is_not_trusted_as_an_alias(
+    calendar_apps, rep_client, rep, monkeypatch
+):
+    """nOAuth: a tenant admin can set any `mail`; only the UPN's domain is verified."""
+    from allauth.account.models import EmailAddress
+
+    from calendar_sync.providers.microsoft.oauth import MicrosoftCalendarOAuth2
+
+    real_user_data = MicrosoftCalendarOAuth2.user_data
+
+    def spoofed(self, access_token, *args, **kwargs):
+        data = real_user_data(self, access_token, *args, **kwargs)
+        return {**data, "mail": "ceo@acme.se"}  # the UPN stays on exempel.se
+
+    monkeypatch.setattr(MicrosoftCalendarOAuth2, "user_data", spoofed)
+    connect(rep_client, "microsoft")
+    assert not EmailAddress.objects.filter(email="ceo@acme.se").exists()
+    assert CalendarConnection.objects.get(user=rep).account_email == "ceo@acme.se"
+
+
+@pytest.mark.parametrize(
+    ("provider", "email", "response", "trusted"),
+    [
+        ("google", "karl@exempel.se", {"email_verified": True}, True),
+        ("google", "karl@exempel.se", {"email_verified": False}, False),
+        ("microsoft", "karl@exempel.se", {"userPrincipalName": "karl@exempel.se"}, True),
+        ("microsoft", "karl@exempel.se", {"userPrincipalName": "KARL@Exempel.se"}, True),
+        ("microsoft", "cfo@exempel.se", {"userPrincipalName": "eve@evil.onmicrosoft.com"}, False),
+        ("microsoft", "karl@exempel.se", {}, False),
+    ],
+)
+def test_address_is_verified(provider, email, response, trusted):
+    from calendar_sync.pipeline import address_is_verified
+
+    assert address_is_verified(provider, email, response) is trusted
+
+
 @providers
 def test_authorize_request_has_state_pkce_exact_redirect_and_minimal_scopes(
     provider, calendar_apps, rep_client
