@@ -557,8 +557,14 @@ def write_plan(ctx: SyncContext, planner: PagePlanner) -> None:
 
 
 def _record_malformed(planner: PagePlanner, ev: ExternalEvent, exc: Exception) -> None:
+    link = planner.data.links.get(ev.id)
     try:
-        planner.skip(ev, planner.data.links.get(ev.id), SkipReason.MALFORMED, str(exc))
+        planner.skip(ev, link, SkipReason.MALFORMED, str(exc))
+        # A known event stays linked to its appointment (else its next valid version makes a
+        # second one), and gets no hash, so that next version is never taken for an echo.
+        row = planner.plan.links[ev.id]
+        row.appointment_id = link.appointment_id if link is not None else None
+        row.synced_hash = ""
     except Exception:  # too broken even to describe: count it and move on
         planner.ctx.skipped[SkipReason.MALFORMED.value] += 1
 

@@ -370,3 +370,30 @@ def test_organizer_deleting_the_event_still_cancels_the_shared_appointment(
     sync(karl_conn)
     appointment.refresh_from_db()
     assert appointment.cancelled_at is not None
+
+
+def test_known_event_arriving_malformed_once_keeps_its_appointment(
+    provider, karl_conn, karl_cal, monkeypatch
+):
+    from calendar_sync.sync import importer
+
+    created = karl_cal.create(title="Möte", start=at(5), end=at(5, 11), attendees=["k@extern.se"])
+    sync(karl_conn)
+    appointment = Appointment.objects.get()
+    classify = importer.rules.classify_event
+
+    def broken(ev, **kw):
+        if ev.title == "Trasig":
+            raise ValueError("cannot map this event")
+        return classify(ev, **kw)
+
+    monkeypatch.setattr(importer.rules, "classify_event", broken)
+    karl_cal.update(created["id"], title="Trasig")
+    assert sync(karl_conn).skipped == {"malformed": 1}
+    link = EventLink.objects.get()
+    assert link.appointment == appointment and link.skip_reason == "malformed"
+    karl_cal.update(created["id"], title="Hel igen")
+    sync(karl_conn)
+    assert list(Appointment.objects.values_list("pk", "title")) == [(appointment.pk, "Hel igen")]
+    link = EventLink.objects.get()
+    assert link.appointment == appointment and link.skip_reason == ""
