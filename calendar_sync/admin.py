@@ -49,13 +49,16 @@ class CalendarAppAdmin(admin.ModelAdmin):
         if was_installed and not obj.installed:
             services.calendar_app_uninstall(app=obj, actor=request.user)
 
-    @admin.action(description=_("Install the selected apps"))
+    @admin.action(description=_("Install the selected apps"), permissions=["change"])
     def install(self, request: HttpRequest, queryset: QuerySet[CalendarApp]) -> None:
         for app in queryset:
             services.calendar_app_install(provider=app.provider)
         self.message_user(request, _("Installed."), messages.SUCCESS)
 
-    @admin.action(description=_("Uninstall the selected apps (disconnects their reps)"))
+    @admin.action(
+        description=_("Uninstall the selected apps (disconnects their reps)"),
+        permissions=["change"],
+    )
     def uninstall(self, request: HttpRequest, queryset: QuerySet[CalendarApp]) -> None:
         total = sum(
             services.calendar_app_uninstall(app=app, actor=request.user) for app in queryset
@@ -124,7 +127,14 @@ class CalendarConnectionAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:  # noqa: ANN001
         return False
 
-    @admin.action(description=_("Disconnect (revoke access, keep appointments)"))
+    def has_disconnect_permission(self, request: HttpRequest) -> bool:
+        # The form stays read-only for everyone; disconnecting needs the model's change right.
+        return services.can_disconnect_any(request.user)
+
+    @admin.action(
+        description=_("Disconnect (revoke access, keep appointments)"),
+        permissions=["disconnect"],
+    )
     def disconnect(self, request: HttpRequest, queryset: QuerySet[CalendarConnection]) -> None:
         live = queryset.exclude(state=ConnectionState.DISCONNECTED)
         count = 0

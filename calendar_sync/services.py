@@ -71,12 +71,18 @@ def calendar_app_install(
 
 
 def calendar_app_uninstall(*, app: CalendarApp, actor=None) -> int:  # noqa: ANN001
-    """Hide the app from reps and disconnect its live connections (appointments are kept)."""
+    """Hide the app from reps and disconnect its live connections (appointments are kept).
+
+    ``actor`` None is the system (a management command); a person needs
+    ``calendar_sync.change_calendarapp``, which is what allows disconnecting the app's reps.
+    """
+    if actor is not None and not actor.has_perm("calendar_sync.change_calendarapp"):
+        raise PermissionError("only an administrator who may change the apps can uninstall one")
     app.installed = False
     app.save(update_fields=["installed", "updated_at"])
     connections = list(selectors.live_connections().filter(provider=app.provider))
     for connection in connections:
-        connection_disconnect(connection=connection, actor=actor, revoke=True)
+        connection_disconnect(connection=connection, actor=None, revoke=True)
     return len(connections)
 
 
@@ -221,6 +227,16 @@ def connection_refresh_tokens(*, connection: CalendarConnection) -> Tokens:
     return tokens
 
 
+def can_disconnect_any(user) -> bool:  # noqa: ANN001
+    """May ``user`` disconnect other reps' connections (the admin's action)? Being staff is not
+    enough: a view-only administrator must not cut a rep off."""
+    return bool(
+        user.is_active
+        and user.is_staff
+        and user.has_perm("calendar_sync.change_calendarconnection")
+    )
+
+
 def connection_disconnect(
     *,
     connection: CalendarConnection,
@@ -231,7 +247,7 @@ def connection_disconnect(
 
     Appointments (and their event links) are kept.
     """
-    if actor is not None and actor.pk != connection.user_id and not actor.is_staff:
+    if actor is not None and actor.pk != connection.user_id and not can_disconnect_any(actor):
         raise PermissionError("only the rep or an administrator can disconnect")
     if connection.state == ConnectionState.DISCONNECTED:
         return
