@@ -13,6 +13,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
 
@@ -227,6 +228,27 @@ def _pk(obj: Any) -> Any:
     return None if obj is None else obj.pk
 
 
+def _zone(name: str) -> dt.tzinfo:
+    try:
+        return ZoneInfo(name) if name else dt.UTC
+    except (ValueError, ZoneInfoNotFoundError):
+        return dt.UTC
+
+
+def crm_all_day(ev: ExternalEvent) -> None:
+    """An all-day event's bounds as the CRM shows all-day appointments (``appointments.forms.
+    local_bounds``): midnight in the CRM's zone of its calendar dates, the dates read in the
+    event's own zone. The adapters give midnight in the event's zone, a day off in another."""
+    if not ev.all_day or ev.start is None or ev.end is None:
+        return
+    own, crm = _zone(ev.timezone), timezone.get_default_timezone()
+    first = ev.start.astimezone(own).date()
+    after = max(ev.end.astimezone(own).date(), first + dt.timedelta(days=1))
+    # In UTC, as the adapters give datetimes: the same instant hashes the same.
+    ev.start = dt.datetime.combine(first, dt.time.min, crm).astimezone(dt.UTC)
+    ev.end = dt.datetime.combine(after, dt.time.min, crm).astimezone(dt.UTC)
+
+
 def _apply_event(appointment: Appointment, ev: ExternalEvent) -> None:
     assert ev.start is not None and ev.end is not None
     appointment.title = _clip(ev.title, 255) or "(no title)"
@@ -311,6 +333,7 @@ class PagePlanner:
 
     def event(self, ev: ExternalEvent) -> None:
         ctx, link = self.ctx, self.data.links.get(ev.id)
+        crm_all_day(ev)  # before anything reads its bounds: the window, the hash, the apply
         # Skipped events are always looked at again: the window moves and people change.
         if link is not None and link.appointment_id and rules.is_echo(link, rules.event_hash(ev)):
             ctx.stats["unchanged"] += 1

@@ -397,3 +397,42 @@ def test_known_event_arriving_malformed_once_keeps_its_appointment(
     assert list(Appointment.objects.values_list("pk", "title")) == [(appointment.pk, "Hel igen")]
     link = EventLink.objects.get()
     assert link.appointment == appointment and link.skip_reason == ""
+
+
+def _create_all_day_in_zone(cal, day: dt.date, zone: str, attendees: list[str]) -> dict:
+    """An all-day event as a calendar kept in ``zone`` writes it (the actor's helper writes
+    Stockholm/UTC ones)."""
+    after = (day + dt.timedelta(days=1)).isoformat()
+    if cal.provider == "google":
+        body = {
+            "summary": "Heldag",
+            "start": {"date": day.isoformat(), "timeZone": zone},
+            "end": {"date": after, "timeZone": zone},
+            "attendees": [{"email": a} for a in attendees],
+        }
+    else:
+        body = {
+            "subject": "Heldag",
+            "isAllDay": True,
+            "start": {"dateTime": f"{day.isoformat()}T00:00:00", "timeZone": zone},
+            "end": {"dateTime": f"{after}T00:00:00", "timeZone": zone},
+            "attendees": [{"emailAddress": {"address": a}, "type": "required"} for a in attendees],
+        }
+    return cal._check(cal.http.post(cal.base, json=body))
+
+
+@pytest.mark.parametrize("days", [0, 3])
+def test_all_day_event_from_another_zone_keeps_its_calendar_date(
+    provider, karl_conn, karl_cal, days
+):
+    from django.utils import timezone
+
+    day = dt.datetime.now(STOCKHOLM).date() + dt.timedelta(days=days)
+    _create_all_day_in_zone(karl_cal, day, "Europe/Helsinki", ["k@extern.se"])
+    run = sync(karl_conn)
+    assert run.created == 1, run.skipped  # today's is inside the window too
+    appointment = Appointment.objects.get()
+    assert appointment.all_day
+    assert timezone.localtime(appointment.start).date() == day
+    assert timezone.localtime(appointment.start).time() == dt.time(0)
+    assert timezone.localtime(appointment.end).date() == day + dt.timedelta(days=1)
