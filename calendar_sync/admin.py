@@ -34,10 +34,8 @@ class CalendarAppAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("stored secret"))
     def masked_secret(self, obj: CalendarApp) -> str:
-        secret = obj.client_secret or ""
-        if not secret:
-            return "—"
-        return "•" * 8 + secret[-4:] if len(secret) > 12 else "•" * 8
+        # Only whether one is stored: not a single character of it, not even its length.
+        return str(_("set") if obj.client_secret else _("not set"))
 
     def save_model(self, request: HttpRequest, obj: CalendarApp, form, change: bool) -> None:  # noqa: ANN001
         if obj.installed and not obj.installed_at:

@@ -95,3 +95,16 @@ def test_disconnect_service_needs_the_change_right_for_someone_elses_connection(
     services.connection_disconnect(connection=conn, actor=conn.user)
     conn.refresh_from_db()
     assert conn.state == ConnectionState.DISCONNECTED
+
+
+def test_masked_secret_shows_only_whether_a_secret_is_stored(client, app_and_connection):
+    app, _ = app_and_connection
+    blank = CalendarApp.objects.create(provider="microsoft", installed=False, client_id="y")
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    change = client.get(f"{APPS_URL}{app.pk}/change/").content.decode()
+    assert "s3cret-value-123" not in change and "-123" not in change and "•" not in change
+    assert ">set<" in change.replace("\n", "").replace(" ", "")
+    other = client.get(f"{APPS_URL}{blank.pk}/change/").content.decode()
+    assert "not set" in other
+    listing = client.get(APPS_URL).content.decode()
+    assert "-123" not in listing and "not set" in listing
