@@ -31,6 +31,12 @@ log = logging.getLogger(__name__)
 
 MAX_FOLLOW_UPS = 3  # pushes that arrive during a sync trigger at most this many re-runs
 
+# What the spec says of one provider only (see ``rules``' module doc), as the rules' flags.
+PROVIDER_POLICY: dict[str, dict[str, bool]] = {
+    "google": {"recurring_delete_removes": True, "all_day_recurring_supported": False},
+    "microsoft": {"recurring_delete_removes": False, "all_day_recurring_supported": True},
+}
+
 
 def sync_window(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
     return rules.sync_window(
@@ -51,6 +57,7 @@ def build_context(connection: CalendarConnection, now: dt.datetime | None = None
         user_domains=user_domains(),
         window=sync_window(now),
         now=now,
+        **PROVIDER_POLICY.get(connection.provider, {}),
     )
 
 

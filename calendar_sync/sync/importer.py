@@ -68,6 +68,9 @@ class SyncContext:
     user_domains: set[str]
     window: tuple[dt.datetime, dt.datetime]
     now: dt.datetime
+    # The provider's policy (``engine.PROVIDER_POLICY``); the defaults are Google's.
+    recurring_delete_removes: bool = True
+    all_day_recurring_supported: bool = False
     stats: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
 
@@ -347,7 +350,13 @@ class PagePlanner:
             user_emails=self.data.users.keys(),
             user_domains=ctx.user_domains,
         )
-        reason = rules.skip_reason(ev, cls, window=ctx.window, known=appointment is not None)
+        reason = rules.skip_reason(
+            ev,
+            cls,
+            window=ctx.window,
+            known=appointment is not None,
+            all_day_recurring_supported=ctx.all_day_recurring_supported,
+        )
         if reason is not None:
             return self.skip(ev, link, reason, appointment=appointment)
         if appointment is None:
@@ -425,18 +434,23 @@ class PagePlanner:
             return self.skip(ev, link, SkipReason.DECLINED)
         if appointment is None and not series:
             return self.skip(ev, link, SkipReason.DECLINED)
-        if series or rules.should_delete_on_provider_delete(ev):
-            ids = {lk.appointment_id for lk in series if lk.appointment_id}
-            ids |= {appointment.pk} if appointment else set()
+        ids = {lk.appointment_id for lk in series if lk.appointment_id}
+        ids |= {appointment.pk} if appointment else set()
+        removes = self.ctx.recurring_delete_removes
+        if (series and removes) or rules.should_delete_on_provider_delete(
+            ev, recurring_delete_removes=removes
+        ):
             self.plan.delete |= ids
             self.ctx.stats["deleted"] += len(ids)
             return self.skip(ev, link, SkipReason.DELETED)
         row = _link(self.ctx, ev, link)
         row.appointment_id = _pk(appointment)
         self.plan.links[ev.id] = row
-        if appointment is not None and appointment.cancelled_at is None:
-            self.plan.cancel.add(appointment.pk)
-            self.ctx.stats["cancelled"] += 1
+        for appt_id in ids:  # a deleted series' instances stay too, cancelled
+            appt = self.data.appointments.get(appt_id)
+            if appt is not None and appt.cancelled_at is None and appt_id not in self.plan.cancel:
+                self.plan.cancel.add(appt_id)
+                self.ctx.stats["cancelled"] += 1
 
     def removed(self, event_id: str) -> None:
         """A deletion without a body (Graph ``@removed``): what we know comes from the link."""

@@ -11,12 +11,12 @@ Who is who (the spec's FAQ):
 Decisions the spec leaves open, made here on purpose:
 - Conflicts: last writer wins, by the provider's ``updated`` against ``appointment.updated_at``
   (ties go to the provider, where the invitations live). See ``resolve_conflict``.
-- Deleted recurring events: the spec says recurring appointments deleted *in Google Calendar*
-  are deleted in the CRM. We apply the same to Office365: the rule sits under the spec's shared
-  "Google Calendar or Office365" heading, a deleted series otherwise leaves dozens of cancelled
-  appointments behind, and a rep with both kinds of colleagues gets one predictable behaviour.
+- Provider differences are capability flags the engine sets per provider (``engine.
+  PROVIDER_POLICY``); this module names no provider. Following the spec literally, only Google's
+  deleted recurring events delete their appointments (``recurring_delete_removes``; elsewhere a
+  deleted series leaves them, marked ``cancelled_at``), and only Google's all-day recurring
+  events are not imported (``all_day_recurring_supported``, spec item 7).
   A deleted single event always stays, marked ``cancelled_at``.
-- All-day recurring events are not imported, for Google and Microsoft alike (spec item 7).
 """
 
 from __future__ import annotations
@@ -204,6 +204,7 @@ def skip_reason(
     *,
     window: tuple[dt.datetime, dt.datetime],
     known: bool = False,
+    all_day_recurring_supported: bool = False,
 ) -> SkipReason | None:
     """Why this event is not imported as a new appointment, or None to import it."""
     if event.cancelled:
@@ -213,7 +214,7 @@ def skip_reason(
     if known:
         # Already an appointment: it follows the event wherever the organizer moves it.
         return None
-    if is_all_day_recurring(event):
+    if not all_day_recurring_supported and is_all_day_recurring(event):
         return SkipReason.ALL_DAY_RECURRING
     if not in_window(event.start, window):
         return SkipReason.OUTSIDE_WINDOW
@@ -264,9 +265,12 @@ def response_for(provider_response: str) -> str:
     return RESPONSES.get(provider_response, "no_answer")
 
 
-def should_delete_on_provider_delete(event: ExternalEvent) -> bool:
-    """Recurring events deleted at the provider delete their appointments (see module doc)."""
-    return event.is_recurring or bool(event.series_id)
+def should_delete_on_provider_delete(
+    event: ExternalEvent, *, recurring_delete_removes: bool = True
+) -> bool:
+    """Recurring events deleted at a provider that has ``recurring_delete_removes`` delete their
+    appointments (see module doc); anything else deleted stays, cancelled."""
+    return recurring_delete_removes and (event.is_recurring or bool(event.series_id))
 
 
 def resolve_conflict(

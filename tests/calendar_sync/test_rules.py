@@ -356,3 +356,14 @@ def test_faq_scenario_3_johanna_gbg_is_colleague_when_a_user_has_that_domain():
     c = classify(ev, domains={*USER_DOMAINS, "gbg.exempel.se"})
     assert c.colleagues == ["johanna@gbg.exempel.se"]
     assert rules.skip_reason(ev, c, window=WINDOW) == SkipReason.ONLY_INTERNAL
+
+
+def test_all_day_recurring_is_imported_where_supported():
+    ev = event(attendees=[att("k@acme.se")], all_day=True, is_recurring=True, series_id="s1")
+    reason = rules.skip_reason(ev, classify(ev), window=WINDOW, all_day_recurring_supported=True)
+    assert reason is None
+
+
+def test_deleted_recurring_event_stays_where_deletes_do_not_remove():
+    ev = event(cancelled=True, series_id="s1")
+    assert not rules.should_delete_on_provider_delete(ev, recurring_delete_removes=False)
