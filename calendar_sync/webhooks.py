@@ -2,7 +2,9 @@
 
 They answer at once and do no provider work: a valid notification sets
 ``sync_requested_at`` and enqueues ONE coalesced sync (``engine.request_sync``). Unknown
-channels get 404 and forged tokens 403, without work; nothing here answers 5xx for bad input.
+channels get 404 and forged tokens 403, without work; nothing here answers 5xx for bad input:
+malformed headers or bodies (wrong types, control characters, nesting too deep to parse) get 400
+and bodies over ``MAX_NOTIFICATION_BYTES`` 413, logged, without work.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -20,6 +23,22 @@ from .models import CalendarConnection, ConnectionState, Provider
 from .sync import engine
 
 log = logging.getLogger(__name__)
+
+# Graph batches a few notifications of well under a kilobyte each.
+MAX_NOTIFICATION_BYTES = 1024 * 1024
+MAX_ID_LENGTH = 255  # CalendarConnection.channel_id
+MAX_TOKEN_LENGTH = 1024
+
+
+def _text_problem(value: object, max_length: int) -> str | None:
+    """Why ``value`` cannot be a channel id or token (None if it can)."""
+    if not isinstance(value, str):
+        return "must be a string"
+    if len(value) > max_length:
+        return f"must be at most {max_length} characters"
+    if not value.isprintable():
+        return "must not contain control characters"
+    return None
 
 
 def _connection_for_channel(provider: str, channel_id: str) -> CalendarConnection | None:
@@ -41,10 +60,21 @@ def _token_ok(connection: CalendarConnection, token: str | None) -> bool:
 @require_POST
 def google(request: HttpRequest) -> HttpResponse:
     channel_id = request.headers.get("X-Goog-Channel-ID", "")
+    token = request.headers.get("X-Goog-Channel-Token", "")
+    for header, value, limit in (
+        ("X-Goog-Channel-ID", channel_id, MAX_ID_LENGTH),
+        ("X-Goog-Channel-Token", token, MAX_TOKEN_LENGTH),
+    ):
+        problem = _text_problem(value, limit)
+        if problem:
+            log.warning("malformed google push: %s %s", header, problem)
+            return HttpResponse(
+                f"Malformed {header} header: it {problem}.", status=400, content_type="text/plain"
+            )
     connection = _connection_for_channel(Provider.GOOGLE, channel_id)
     if connection is None:
         return HttpResponse("unknown channel", status=404, content_type="text/plain")
-    if not _token_ok(connection, request.headers.get("X-Goog-Channel-Token")):
+    if not _token_ok(connection, token):
         log.warning("google push with a bad token for channel %s", channel_id)
         return HttpResponse("bad channel token", status=403, content_type="text/plain")
     state = request.headers.get("X-Goog-Resource-State", "")
@@ -55,7 +85,7 @@ def google(request: HttpRequest) -> HttpResponse:
 
 def _graph_item(item: dict[str, Any]) -> str:
     """Handle one Graph notification; returns "ok", "unknown" or "forged"."""
-    connection = _connection_for_channel(Provider.MICROSOFT, str(item.get("subscriptionId", "")))
+    connection = _connection_for_channel(Provider.MICROSOFT, item.get("subscriptionId") or "")
     if connection is None:
         return "unknown"
     if not _token_ok(connection, item.get("clientState")):
@@ -78,6 +108,43 @@ def _graph_item(item: dict[str, Any]) -> str:
     return "ok"
 
 
+def _graph_body(request: HttpRequest) -> bytes | None:
+    """The request body, or None when it is over ``MAX_NOTIFICATION_BYTES``."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_NOTIFICATION_BYTES:
+        return None
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return None
+    return None if len(body) > MAX_NOTIFICATION_BYTES else body
+
+
+# Fields of a notification we read: (name, longest allowed). Each is optional, but a string.
+GRAPH_ITEM_FIELDS = (
+    ("subscriptionId", MAX_ID_LENGTH),
+    ("clientState", MAX_TOKEN_LENGTH),
+    ("lifecycleEvent", 100),
+)
+
+
+def _graph_item_problem(item: object) -> str | None:
+    """What is wrong with one notification's shape, as a suffix to ``value[i]`` (or None)."""
+    if not isinstance(item, dict):
+        return " must be an object"
+    for name, limit in GRAPH_ITEM_FIELDS:
+        value = item.get(name)
+        if value is None:
+            continue
+        problem = _text_problem(value, limit)
+        if problem:
+            return f".{name} {problem}"
+    return None
+
+
 @csrf_exempt
 def microsoft(request: HttpRequest) -> HttpResponse:
     token = request.GET.get("validationToken")
@@ -85,13 +152,31 @@ def microsoft(request: HttpRequest) -> HttpResponse:
         return HttpResponse(token, content_type="text/plain; charset=utf-8")
     if request.method != "POST":
         return HttpResponse(status=405)
+    body = _graph_body(request)
+    if body is None:
+        log.warning("graph notification over %d bytes refused", MAX_NOTIFICATION_BYTES)
+        return JsonResponse(
+            {"error": f"Notification body too large (at most {MAX_NOTIFICATION_BYTES} bytes)."},
+            status=413,
+        )
     try:
-        payload = json.loads(request.body or b"")
+        payload = json.loads(body or b"")
+        if not isinstance(payload, dict):
+            raise TypeError("the body must be an object")
         items = payload["value"]
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        if not isinstance(items, list):
             raise TypeError("value must be a list of objects")
+        for index, item in enumerate(items):
+            problem = _graph_item_problem(item)
+            if problem:
+                raise TypeError(f"value[{index}]{problem}")
+    except RecursionError:
+        log.warning("malformed graph notification (nested too deeply): %r", body[:500])
+        return JsonResponse(
+            {"error": "Malformed notification body: JSON nested too deeply."}, status=400
+        )
     except (ValueError, KeyError, TypeError) as exc:
-        log.warning("malformed graph notification (%s): %r", exc, request.body[:500])
+        log.warning("malformed graph notification (%s): %r", exc, body[:500])
         return JsonResponse(
             {"error": f"Malformed notification body: expected JSON {{'value': [...]}} ({exc})"},
             status=400,

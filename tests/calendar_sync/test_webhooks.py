@@ -153,6 +153,91 @@ def test_graph_malformed_json_is_400_with_a_message(client, caplog):
     assert resp.status_code == 400
 
 
+@pytest.fixture
+def raw_client():
+    """A client that answers a server error with 500 instead of raising it."""
+    from django.test import Client
+
+    return Client(raise_request_exception=False)
+
+
+def test_graph_deeply_nested_json_is_400_without_work(raw_client, channel_conn, enqueued, caplog):
+    channel_conn("microsoft")
+    body = b"[" * 100_000 + b"]" * 100_000
+    resp = raw_client.post(GRAPH_URL, body, content_type="application/json")
+    assert resp.status_code == 400
+    assert "nested too deeply" in resp.json()["error"]
+    assert "malformed graph notification" in caplog.text
+    assert enqueued == []
+
+
+def test_graph_body_over_the_size_limit_is_413_without_work(raw_client, channel_conn, enqueued):
+    from calendar_sync.webhooks import MAX_NOTIFICATION_BYTES
+
+    channel_conn("microsoft")
+    padding = "x" * MAX_NOTIFICATION_BYTES
+    resp = raw_client.post(GRAPH_URL, graph_body(padding=padding), content_type="application/json")
+    assert resp.status_code == 413
+    assert "too large" in resp.json()["error"]
+    assert enqueued == []
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"clientState": 1},
+        {"clientState": ["s3cret-token"]},
+        {"subscriptionId": {"id": "chan-microsoft"}},
+        {"subscriptionId": 7},
+        {"subscriptionId": "chan\x00microsoft"},
+        {"lifecycleEvent": ["missed"]},
+        {"clientState": "s" * 5000},
+    ],
+)
+def test_graph_notification_with_malformed_fields_is_400_without_work(
+    raw_client, channel_conn, enqueued, item, caplog
+):
+    conn = channel_conn("microsoft")
+    resp = raw_client.post(GRAPH_URL, graph_body(**item), content_type="application/json")
+    assert resp.status_code == 400
+    field = next(iter(item))
+    assert f"value[0].{field}" in resp.json()["error"]
+    assert "malformed graph notification" in caplog.text
+    assert enqueued == []
+    conn.refresh_from_db()
+    assert conn.sync_requested_at is None
+
+
+def test_graph_a_malformed_item_refuses_the_whole_batch(raw_client, channel_conn, enqueued):
+    channel_conn("microsoft")
+    good = json.loads(graph_body())["value"][0]
+    body = json.dumps({"value": [good, {**good, "clientState": 1}]})
+    assert raw_client.post(GRAPH_URL, body, content_type="application/json").status_code == 400
+    assert raw_client.post(GRAPH_URL, "[1]", content_type="application/json").status_code == 400
+    assert enqueued == []
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"channel": "chan\x00google"},
+        {"channel": "c" * 300},
+        {"token": "s3cret\x01token"},
+        {"token": "t" * 5000},
+    ],
+)
+def test_google_push_with_malformed_headers_is_400_without_work(
+    raw_client, channel_conn, enqueued, headers
+):
+    conn = channel_conn("google")
+    resp = raw_client.post(GOOGLE_URL, headers=google_headers(**headers))
+    assert resp.status_code == 400
+    assert b"Malformed X-Goog-Channel-" in resp.content
+    assert enqueued == []
+    conn.refresh_from_db()
+    assert conn.sync_requested_at is None
+
+
 @pytest.mark.parametrize(
     ("event", "task"),
     [
