@@ -387,8 +387,11 @@ class PagePlanner:
         if (
             crm_changed_since
             and rules.resolve_conflict(ev.updated, appointment.updated_at) == "crm"
+            and rules.crm_version_is_exported(appointment, self.ctx.now, self.ctx.window)
         ):
             # The CRM's later change wins; its export (already queued) overwrites the event.
+            # The previous hash stays, so this version is looked at again until that lands.
+            row.synced_hash = link.synced_hash if link is not None else ""
             self.ctx.stats["conflicts_crm_won"] += 1
             return
         rows, matched = desired_attendees(self.ctx, ev, cls, self.data, appointment.organizer_id)

@@ -282,6 +282,23 @@ def resolve_conflict(
     return "crm" if crm_updated > provider_updated else "provider"
 
 
+class ConflictAppointment(Protocol):
+    start: dt.datetime
+    locked: bool
+    cancelled_at: dt.datetime | None
+
+
+def crm_version_is_exported(
+    appointment: ConflictAppointment, now: dt.datetime, window: tuple[dt.datetime, dt.datetime]
+) -> bool:
+    """Whether a CRM change of the appointment ever reaches the calendar (the appointment's own
+    checks of ``export_skip_reason``, and not cancelled). If not, the calendar is the source of
+    truth and wins every conflict: a CRM win would never be reconciled."""
+    if appointment.locked or appointment.cancelled_at is not None:
+        return False
+    return now <= appointment.start < window[1]
+
+
 def event_hash(event: ExternalEvent) -> str:
     """A digest of everything we read from an event; equal digests mean "nothing new"."""
     content = {

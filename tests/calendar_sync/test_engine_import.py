@@ -449,3 +449,48 @@ def test_all_day_event_from_another_zone_keeps_its_calendar_date(
     assert timezone.localtime(appointment.start).date() == day
     assert timezone.localtime(appointment.start).time() == dt.time(0)
     assert timezone.localtime(appointment.end).date() == day + dt.timedelta(days=1)
+
+
+def _crm_changes_later(appointment, **fields):
+    from django.utils import timezone
+
+    later = timezone.now() + dt.timedelta(minutes=5)  # after the provider's change
+    Appointment.objects.filter(pk=appointment.pk).update(updated_at=later, **fields)
+
+
+def test_crm_winning_a_conflict_keeps_the_event_to_be_looked_at_again(
+    provider, karl_conn, karl_cal
+):
+    created = karl_cal.create(title="Möte", start=at(5), end=at(5, 11), attendees=["k@extern.se"])
+    sync(karl_conn)
+    appointment = Appointment.objects.get()
+    before = EventLink.objects.get().synced_hash
+    karl_cal.update(created["id"], title="Ändrat i kalendern")
+    _crm_changes_later(appointment, title="Ändrat i CRM")
+    run = sync(karl_conn)
+    assert run.updated == 0
+    assert Appointment.objects.get().title == "Ändrat i CRM"
+    assert EventLink.objects.get().synced_hash == before  # not taken for an echo later
+
+
+def test_calendar_wins_a_conflict_over_a_locked_invitation(provider, karl_conn, sync_actor):
+    kund = sync_actor(provider, "kund@extern.se")
+    created = kund.create(title="Inbjudan", start=at(2), end=at(2, 11), attendees=[KARL[0]])
+    sync(karl_conn)
+    appointment = Appointment.objects.get()
+    assert appointment.locked
+    kund.update(created["id"], title="Inbjudan (flyttad)", start=at(3), end=at(3, 11))
+    _crm_changes_later(appointment)
+    sync(karl_conn)
+    appointment.refresh_from_db()
+    assert (appointment.title, appointment.start) == ("Inbjudan (flyttad)", at(3))
+
+
+def test_calendar_wins_a_conflict_over_a_cancelled_appointment(provider, karl_conn, karl_cal):
+    created = karl_cal.create(title="Möte", start=at(5), end=at(5, 11), attendees=["k@extern.se"])
+    sync(karl_conn)
+    appointment = Appointment.objects.get()
+    karl_cal.update(created["id"], title="Återupptaget")
+    _crm_changes_later(appointment, cancelled_at=at(0))
+    sync(karl_conn)
+    assert Appointment.objects.get().title == "Återupptaget"
