@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.db.models import ProtectedError, RestrictedError
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
@@ -23,17 +25,24 @@ from contacts.api import ServiceErrorsMixin
 from contacts.selectors import company_get, contact_get, users_by_emails
 
 
-class IsStaffOrReadOnly(permissions.BasePermission):
-    def has_permission(self, request: Request, view) -> bool:
-        return request.method in permissions.SAFE_METHODS or bool(request.user.is_staff)
-
-
 class AppointmentTypeViewSet(viewsets.ModelViewSet):
-    """Everyone reads the types; only staff change them."""
+    """Every signed-in user reads the types; adding, changing and deleting one needs the model
+    permission (``appointments.add_appointmenttype`` etc.), as in the admin."""
 
     serializer_class = AppointmentTypeSerializer
     queryset = AppointmentType.objects.all()
-    permission_classes = [permissions.IsAuthenticated, IsStaffOrReadOnly]
+    permission_classes = [permissions.IsAuthenticated, permissions.DjangoModelPermissions]
+
+    @extend_schema(responses={204: None, 409: OpenApiTypes.OBJECT})
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        try:
+            return super().destroy(request, *args, **kwargs)
+        except (ProtectedError, RestrictedError):
+            detail = _(
+                "This appointment type is in use (by appointments or calendar connections) "
+                "and cannot be deleted. Deactivate it instead: set active to false."
+            )
+            return Response({"detail": detail}, status=status.HTTP_409_CONFLICT)
 
 
 LIST_PARAMETERS = [

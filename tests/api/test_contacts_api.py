@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 
+from appointments.models import AppointmentType
 from contacts.models import Company, Contact
 from tests.api.conftest import client_for
 from tests.factories import CompanyFactory, ContactFactory, UserFactory
@@ -75,8 +77,6 @@ def test_user_without_register_permissions_cannot_see_or_change_contacts(strange
 
 
 def test_view_only_user_cannot_change_a_company(db):
-    from django.contrib.auth.models import Permission
-
     viewer = UserFactory(sales_rep=False)
     viewer.user_permissions.add(Permission.objects.get(codename="view_company"))
     client = client_for(viewer)
@@ -93,7 +93,14 @@ def test_appointment_types_are_read_only_for_non_staff(rep):
 
 
 def test_staff_can_manage_appointment_types(db):
-    staff = client_for(UserFactory(is_staff=True))
+    # The model permissions decide, as in the admin (being staff alone is not enough).
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["add_appointmenttype", "change_appointmenttype", "delete_appointmenttype"]
+        )
+    )
+    staff = client_for(user)
     created = staff.post("/api/v1/appointment-types/", {"name": "Fika"})
     assert created.status_code == 201
     pk = created.data["id"]
@@ -109,3 +116,44 @@ def test_non_staff_cannot_change_or_delete_an_appointment_type(rep):
     kind = AppointmentTypeFactory(name="Demo")
     assert rep.patch(f"/api/v1/appointment-types/{kind.pk}/", {"name": "x"}).status_code == 403
     assert rep.delete(f"/api/v1/appointment-types/{kind.pk}/").status_code == 403
+
+
+def test_appointment_types_need_the_model_permissions_not_staff_status(db):
+    staff = client_for(UserFactory(is_staff=True, sales_rep=False))
+    assert staff.get("/api/v1/appointment-types/").status_code == 200
+    assert staff.post("/api/v1/appointment-types/", {"name": "Hacked"}).status_code == 403
+    from tests.factories import AppointmentTypeFactory
+
+    kind = AppointmentTypeFactory(name="Demo")
+    assert staff.patch(f"/api/v1/appointment-types/{kind.pk}/", {"name": "x"}).status_code == 403
+    assert staff.delete(f"/api/v1/appointment-types/{kind.pk}/").status_code == 403
+    kind.refresh_from_db()
+    assert kind.name == "Demo"
+    assert not AppointmentType.objects.filter(name="Hacked").exists()
+    # One permission grants only its own action.
+    user = UserFactory(is_staff=False, sales_rep=False)
+    user.user_permissions.add(Permission.objects.get(codename="add_appointmenttype"))
+    adder = client_for(user)
+    assert adder.post("/api/v1/appointment-types/", {"name": "Fika"}).status_code == 201
+    assert adder.delete(f"/api/v1/appointment-types/{kind.pk}/").status_code == 403
+
+
+def test_deleting_an_appointment_type_in_use_is_409_suggesting_to_deactivate(db):
+    from tests.factories import AppointmentFactory, AppointmentTypeFactory
+
+    user = UserFactory(sales_rep=False)
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["change_appointmenttype", "delete_appointmenttype"]
+        )
+    )
+    manager = client_for(user)
+    kind = AppointmentTypeFactory(name="Demo")
+    AppointmentFactory(appointment_type=kind)
+    resp = manager.delete(f"/api/v1/appointment-types/{kind.pk}/")
+    assert resp.status_code == 409
+    assert "Deactivate it instead" in resp.data["detail"]
+    assert AppointmentType.objects.filter(pk=kind.pk).exists()
+    assert (
+        manager.patch(f"/api/v1/appointment-types/{kind.pk}/", {"active": False}).status_code == 200
+    )
