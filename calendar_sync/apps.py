@@ -13,3 +13,11 @@ class CalendarSyncConfig(AppConfig):
         from .sync.receivers import on_appointment_changed
 
         appointment_changed.connect(on_appointment_changed, dispatch_uid="calendar_sync_export")
+
+        from django.db.models.signals import pre_delete
+
+        from appointments.models import Appointment
+
+        from .sync.tombstones import tombstone_links
+
+        pre_delete.connect(tombstone_links, sender=Appointment, dispatch_uid="calendar_sync_tomb")

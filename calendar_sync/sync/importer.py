@@ -26,6 +26,7 @@ from . import meetings, rules
 from .bulk import insert_rows
 from .rows import AttendeeRow, EventLinkRow
 from .rules import SkipReason
+from .tombstones import calendar_deletes
 
 log = logging.getLogger(__name__)
 
@@ -341,6 +342,9 @@ class PagePlanner:
         if link is not None and link.appointment_id and rules.is_echo(link, rules.event_hash(ev)):
             ctx.stats["unchanged"] += 1
             return
+        if link is not None and link.skip_reason == SkipReason.DELETED_IN_CRM:
+            # Deleted in the CRM: stays deleted, whatever the calendar does with the event.
+            return self.skip(ev, link, SkipReason.DELETED_IN_CRM)
         appointment = self.target(ev, link)
         if ev.cancelled:
             return self.cancelled(ev, link, appointment)
@@ -516,9 +520,10 @@ def _adopt(planner: PagePlanner, lost: dict[str, int]) -> None:
     page had been read after it."""
     plan, data = planner.plan, planner.data
     dropped = [ev for ev, _, _ in plan.new if ev.id in lost]
-    Appointment.objects.filter(
-        pk__in=[appt.pk for ev, appt, _ in plan.new if ev.id in lost]
-    ).delete()
+    with calendar_deletes():
+        Appointment.objects.filter(
+            pk__in=[appt.pk for ev, appt, _ in plan.new if ev.id in lost]
+        ).delete()
     plan.new = [entry for entry in plan.new if entry[0].id not in lost]
     just_made = {appt.pk for _, appt, _ in plan.new}
     winners = {a.pk: a for a in Appointment.objects.filter(pk__in=set(lost.values()))}
@@ -575,7 +580,8 @@ def write_plan(ctx: SyncContext, planner: PagePlanner) -> None:
             cancelled_at=now, updated_at=now
         )
     if plan.delete:
-        Appointment.objects.filter(pk__in=plan.delete).delete()
+        with calendar_deletes():
+            Appointment.objects.filter(pk__in=plan.delete).delete()
     if plan.responses:
         Attendee.objects.bulk_update(list(plan.responses.values()), ["response"])
     if plan.detach:

@@ -50,6 +50,7 @@ class SkipReason(StrEnum):
     MALFORMED = "malformed"
     DELETED = "deleted"
     DECLINED = "declined"
+    DELETED_IN_CRM = "deleted_in_crm"
 
 
 # What the rep reads on the status page for each reason.
@@ -65,6 +66,7 @@ SKIP_LABELS: dict[str, str | Promise] = {
     SkipReason.MALFORMED: _("The event could not be read"),
     SkipReason.DELETED: _("Deleted in the calendar (recurring)"),
     SkipReason.DECLINED: _("Declined or removed by an invited user: kept for the organizer"),
+    SkipReason.DELETED_IN_CRM: _("Deleted in the CRM: not imported again"),
 }
 
 RESPONSES = {

@@ -494,3 +494,31 @@ def test_calendar_wins_a_conflict_over_a_cancelled_appointment(provider, karl_co
     _crm_changes_later(appointment, cancelled_at=at(0))
     sync(karl_conn)
     assert Appointment.objects.get().title == "Återupptaget"
+
+
+def test_appointment_deleted_in_the_crm_is_not_imported_again(provider, karl_conn, karl_cal):
+    from appointments.services import appointment_delete
+
+    created = karl_cal.create(title="Möte", start=at(5), end=at(5, 11), attendees=["k@extern.se"])
+    sync(karl_conn)
+    appointment_delete(appointment=Appointment.objects.get(), actor=karl_conn.user)
+    link = EventLink.objects.get()
+    assert link.appointment is None and link.skip_reason == "deleted_in_crm"
+    sync(karl_conn, full=True)
+    assert not Appointment.objects.exists()
+    karl_cal.update(created["id"], title="Möte (ändrat)")
+    run = sync(karl_conn)
+    assert not Appointment.objects.exists()
+    assert run.skipped == {"deleted_in_crm": 1}
+    assert EventLink.objects.get().skip_reason == "deleted_in_crm"
+
+
+def test_recurring_appointments_deleted_by_the_calendar_leave_no_crm_tombstone(
+    provider, karl_conn, karl_cal
+):
+    series = karl_cal.create(title="Veckomöte", start=at(2), end=at(2, 11),
+                             attendees=["k@extern.se"], recurrence_count=2)  # fmt: skip
+    sync(karl_conn)
+    karl_cal.delete(series["id"])
+    sync(karl_conn)
+    assert not EventLink.objects.filter(skip_reason="deleted_in_crm").exists()
