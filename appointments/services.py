@@ -276,6 +276,9 @@ def _save_changes(
     if model_fields:
         appointment.full_clean()
         appointment.save(update_fields=[*model_fields, "updated_at"])
+    elif changed:
+        # Attendees only: the appointment still changed (the calendar sync compares updated_at).
+        appointment.save(update_fields=["updated_at"])
     for field in changed:
         if field in ATTENDEE_FIELDS:
             _sync_attendees(appointment, field, list(changes[field]))

@@ -145,6 +145,12 @@ class EventLink(models.Model):
     synced_hash = models.CharField(max_length=64, blank=True)
     # The appointment's updated_at this link reflects: a later one is a CRM change to push.
     crm_updated_at = models.DateTimeField(null=True, blank=True)
+    # What the CRM last wrote to the event (set by the export): its participants' addresses
+    # (None: never exported, e.g. imported) and a digest of its other event fields. An update
+    # sends attendees only when the participants changed, as a difference against this set, so
+    # people the CRM does not model (colleagues, guests added in the calendar) stay invited.
+    crm_attendees = models.JSONField(null=True, blank=True)
+    crm_fingerprint = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -95,8 +95,8 @@ def refresh_window(connection_id: int) -> None:
         engine.record_exports(run, exported)
 
 
-def export_appointment(appointment_id: int) -> str:
-    return exporter.export_appointment(appointment_id)
+def export_appointment(appointment_id: int, changed_fields: list[str] | None = None) -> str:
+    return exporter.export_appointment(appointment_id, changed_fields)
 
 
 def refresh_rooms() -> dict:

@@ -146,6 +146,12 @@ class EventDraft:
     description: str = ""
     location: str = ""
     attendee_emails: list[str] = field(default_factory=list)
+    # Updates only. False: the event's attendees are left exactly as they are. True: they are
+    # merged: ``attendees_removed`` (people, or the old room) go, ``attendee_emails`` and the
+    # room are added if missing, everyone else stays with their response (colleagues the CRM
+    # does not store, people added in the calendar).
+    write_attendees: bool = True
+    attendees_removed: list[str] = field(default_factory=list)
     room_email: str = ""
     room_name: str = ""
     send_invitations: bool = True
@@ -323,6 +329,21 @@ def parse_retry_after(value: str | None, default: float = 1.0) -> float:
 
 
 # --- helpers shared by the adapters ------------------------------------------------------------
+def merged_attendees(
+    current: list[T], address: Callable[[T], str], draft: EventDraft, make: Callable[[str], T]
+) -> list[T]:
+    """An update's attendee list: the event's own rows minus ``draft.attendees_removed``, plus
+    ``draft.attendee_emails`` not there yet (rows that stay keep their responses)."""
+    removed = {e.strip().lower() for e in draft.attendees_removed}
+    kept = [row for row in current if address(row).strip().lower() not in removed]
+    present = {address(row).strip().lower() for row in kept}
+    for email in dict.fromkeys(e.strip().lower() for e in draft.attendee_emails if e.strip()):
+        if email not in present:
+            kept.append(make(email))
+            present.add(email)
+    return kept
+
+
 def chunks(items: list[str], size: int) -> Iterator[list[str]]:
     """``items`` in lists of at most ``size`` (providers cap calendars per free/busy call)."""
     for i in range(0, len(items), size):

@@ -8,7 +8,10 @@ crash between the provider write and our commit finds the event instead of creat
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -16,13 +19,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from appointments.models import Appointment
+from contacts.selectors import users_by_emails
 
 from ..models import CalendarConnection, ConnectionState, EventLink
 from ..providers.base import CalendarAdapter, EventDraft, ExternalEvent, PreconditionFailed
 from . import rules
-from .engine import get_adapter, guarded, request_sync, sync_window
+from .engine import build_context, get_adapter, guarded, request_sync, sync_window
 
 log = logging.getLogger(__name__)
+
+# Appointment fields (as in ``appointment_changed``'s changed_fields) that the event carries.
+# Any other change (outcome, appointment type, company, follow-ups, notes) stays in the CRM.
+PARTICIPANT_FIELDS = frozenset({"contacts", "users", "external_emails", "room_email", "room_name"})
+EVENT_FIELDS = PARTICIPANT_FIELDS | frozenset(
+    {"title", "start", "end", "all_day", "location", "agenda", "description", "video_requested"}
+)
 
 
 def organizer_connection(user_id: int) -> CalendarConnection | None:
@@ -58,6 +69,73 @@ def build_draft(appointment: Appointment, connection: CalendarConnection) -> Eve
     )
 
 
+def participants(draft: EventDraft) -> list[str]:
+    """The addresses the CRM puts on the event: its invitees and its room."""
+    emails = {rules.normalize(e) for e in [*draft.attendee_emails, draft.room_email]}
+    return sorted(emails - {""})
+
+
+def fingerprint(draft: EventDraft) -> str:
+    """A digest of everything else the CRM writes to the event: equal means nothing to push."""
+    content = [
+        draft.title,
+        draft.start.isoformat(),
+        draft.end.isoformat(),
+        draft.all_day,
+        draft.timezone,
+        draft.description,
+        draft.location,
+        draft.room_name,
+        draft.add_video,
+    ]
+    return hashlib.sha256(json.dumps(content, default=str).encode()).hexdigest()
+
+
+def touches_event(changed_fields: Iterable[str] | None, fields: frozenset[str]) -> bool:
+    """Unknown changes (None: a sweep, a retry) may touch anything."""
+    return changed_fields is None or bool(set(changed_fields) & fields)
+
+
+def modelled_participants(event: ExternalEvent, connection: CalendarConnection) -> set[str]:
+    """Who on the event the CRM stores as participants (what an import kept): users and
+    externals, not the rep, colleagues or rooms, plus the room. Stands in for the CRM's set
+    when a link has none recorded (an event that was imported, never exported)."""
+    ctx = build_context(connection)
+    people = [
+        rules.normalize(a.email)
+        for a in rules.participants(event)
+        if not rules.is_rep(a, ctx.rep_addresses)
+    ]
+    internal = {p for p in people if rules.domain_of(p) in ctx.user_domains}
+    users = users_by_emails(internal)
+    modelled = {p for p in people if p not in internal or p in users}
+    return modelled | {rules.normalize(r) for r in event.room_emails[:1]}
+
+
+def plan_attendees(
+    adapter: CalendarAdapter,
+    connection: CalendarConnection,
+    link: EventLink,
+    draft: EventDraft,
+    changed_fields: Iterable[str] | None,
+) -> None:
+    """Turn the draft's attendees into a difference against what the CRM had at the last
+    sync: only what the CRM removed goes, only what it added is added, everyone else stays
+    (colleagues are never stored on imported appointments; people may be added in the
+    calendar; appointments pushed on activation went without attendees)."""
+    wanted = set(participants(draft))
+    if link.crm_attendees is not None:
+        previous = set(link.crm_attendees)
+    elif not touches_event(changed_fields, PARTICIPANT_FIELDS):
+        previous = wanted
+    else:
+        previous = modelled_participants(adapter.get_event(link.provider_event_id), connection)
+    room = rules.normalize(draft.room_email)
+    draft.write_attendees = previous != wanted
+    draft.attendee_emails = sorted(wanted - previous - {room})
+    draft.attendees_removed = sorted(previous - wanted)
+
+
 def _write(
     adapter: CalendarAdapter, appointment: Appointment, link: EventLink | None, draft: EventDraft
 ) -> ExternalEvent | None:
@@ -87,11 +165,13 @@ def save_link(
     appointment: Appointment,
     crm_updated_at: dt.datetime,
     event: ExternalEvent,
+    written: tuple[list[str], str] | None = None,
 ) -> EventLink:
     """What we wrote, hashed, so the event does not echo back on the next import."""
     with transaction.atomic():
-        if event.video_link and event.video_link != appointment.video_link:
-            Appointment.objects.filter(pk=appointment.pk).update(video_link=event.video_link)
+        video_link = rules.safe_video_link(event.video_link)
+        if video_link and video_link != appointment.video_link:
+            Appointment.objects.filter(pk=appointment.pk).update(video_link=video_link)
         link, _ = EventLink.objects.update_or_create(
             connection=connection,
             provider_event_id=event.id,
@@ -106,9 +186,24 @@ def save_link(
                 "skip_detail": "",
                 "synced_hash": rules.event_hash(event),
                 "crm_updated_at": crm_updated_at,
+                # What the CRM wrote: its participants and the digest of the rest.
+                **(
+                    {"crm_attendees": written[0], "crm_fingerprint": written[1]}
+                    if written is not None
+                    else {}
+                ),
             },
         )
     return link
+
+
+def _nothing_to_push(
+    link: EventLink, draft: EventDraft, changed_fields: Iterable[str] | None
+) -> bool:
+    """The event already has what the CRM would write (only CRM-side fields changed)."""
+    if link.crm_fingerprint == fingerprint(draft) and link.crm_attendees == participants(draft):
+        return True
+    return not touches_event(changed_fields, EVENT_FIELDS)
 
 
 def export_to(
@@ -117,8 +212,12 @@ def export_to(
     *,
     adapter: CalendarAdapter | None = None,
     now: dt.datetime | None = None,
+    changed_fields: Iterable[str] | None = None,
 ) -> str:
-    """Push one appointment to its organizer's calendar. Returns what happened, in words."""
+    """Push one appointment to its organizer's calendar. Returns what happened, in words.
+
+    ``changed_fields`` (from ``appointment_changed``; None when unknown) lets an update that
+    touches nothing on the event skip the provider entirely."""
     now = now or timezone.now()
     reason = rules.export_skip_reason(appointment, connection, now, sync_window(now))
     if reason:
@@ -129,15 +228,26 @@ def export_to(
     if link is not None and link.crm_updated_at and appointment.updated_at <= link.crm_updated_at:
         return "unchanged"  # includes every appointment the import just wrote: no echo
     draft = build_draft(appointment, connection)
-    adapter = adapter or get_adapter(connection)
     crm_updated_at = appointment.updated_at
+    written = (participants(draft), fingerprint(draft))
+    if link is not None and _nothing_to_push(link, draft, changed_fields):
+        if link.crm_fingerprint == written[1]:  # known in sync: nothing pending
+            EventLink.objects.filter(pk=link.pk).update(crm_updated_at=crm_updated_at)
+        return "nothing on the event changed"
+    adapter = adapter or get_adapter(connection)
+    if link is not None:
+        _, error = guarded(
+            connection, lambda: plan_attendees(adapter, connection, link, draft, changed_fields)
+        )
+        if error:
+            return error
     event, error = guarded(connection, lambda: _write(adapter, appointment, link, draft))
     if error:
         return error
     if event is None:
         request_sync(connection.pk, trigger="conflict")
         return "provider won the conflict"
-    save_link(connection, appointment, crm_updated_at, event)
+    save_link(connection, appointment, crm_updated_at, event, written)
     return "updated" if link else "created"
 
 
@@ -150,7 +260,7 @@ def _load(appointment_id: int) -> Appointment | None:
     )
 
 
-def export_appointment(appointment_id: int) -> str:
+def export_appointment(appointment_id: int, changed_fields: list[str] | None = None) -> str:
     """The task body. A deleted appointment leaves its calendar event alone (spec)."""
     appointment = _load(appointment_id)
     if appointment is None:
@@ -158,7 +268,7 @@ def export_appointment(appointment_id: int) -> str:
     connection = organizer_connection(appointment.organizer_id)
     if connection is None:
         return "organizer has no active calendar connection"
-    return export_to(appointment, connection)
+    return export_to(appointment, connection, changed_fields=changed_fields)
 
 
 def appointments_to_push(connection: CalendarConnection, now: dt.datetime):  # noqa: ANN201

@@ -234,3 +234,63 @@ def test_idempotency_key_is_stable_per_appointment_and_connection(provider, conn
     draft = exporter.build_draft(appointment, conn)
     assert draft.idempotency_key == rules.idempotency_key(appointment.pk, conn.pk)
     assert draft.crm_id == str(appointment.pk)
+
+
+# --- updates merge attendees; CRM-only changes stay in the CRM ----------------------------------
+def provider_requests(emulator) -> int:
+    return emulator.state.request_summary()["total"]
+
+
+def update_in_crm(django_capture_on_commit_callbacks, appointment, actor, **changes):
+    """Through the service, so the signal (with its changed_fields) runs the export inline."""
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment_update(appointment=appointment, actor=actor, **changes)
+
+
+def test_colleague_added_in_the_calendar_survives_a_crm_description_edit(
+    provider, conn, cal, karl, contact, django_capture_on_commit_callbacks
+):
+    cal.create(title="Offertgenomgång", start=at(3), end=at(3, 11),
+               attendees=["kund@extern.se", "johanna@exempel.se"])  # fmt: skip
+    engine.sync_connection(conn.pk, trigger="test", full=True)
+    appointment = Appointment.objects.get()
+    assert {a.email for a in appointment.attendees.all()} == {"kund@extern.se"}  # Johanna hidden
+    update_in_crm(django_capture_on_commit_callbacks, appointment, karl, description="Ny text")
+    [event] = cal.events()
+    assert "Ny text" in body_of(provider, event)
+    assert attendee_emails(provider, event) == {"kund@extern.se", "johanna@exempel.se"}
+
+
+def test_outcome_change_makes_no_provider_request(
+    provider, conn, cal, book, karl, contact, emulator, django_capture_on_commit_callbacks
+):
+    appointment = book(contacts=[contact])
+    before = provider_requests(emulator)
+    update_in_crm(django_capture_on_commit_callbacks, appointment, karl, outcome="completed")
+    assert provider_requests(emulator) == before
+    # Nothing is left pending for the sweep either.
+    assert exporter.export_appointment(appointment.pk) == "unchanged"
+    assert provider_requests(emulator) == before
+
+
+def test_removing_a_contact_in_the_crm_removes_only_that_attendee(
+    provider, conn, cal, book, karl, contact, django_capture_on_commit_callbacks
+):
+    other = ContactFactory(name="Andra Kund", emails=["andra@extern.se"])
+    appointment = book(contacts=[contact, other])
+    [event] = cal.events()
+    cal.update(event["id"], attendees=[*attendee_emails(provider, event), "johanna@exempel.se"])
+    update_in_crm(django_capture_on_commit_callbacks, appointment, karl, contacts=[contact])
+    [event] = cal.events()
+    assert attendee_emails(provider, event) == {"kund@extern.se", "johanna@exempel.se"}
+
+
+def test_change_from_the_calendar_is_not_pushed_back(provider, conn, karl, monkeypatch):
+    from calendar_sync.sync import receivers
+
+    calls = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: calls.append(a))
+    receivers.on_appointment_changed(
+        None, appointment_id=1, action="updated", changed_fields=["title"], origin="calendar"
+    )
+    assert calls == []

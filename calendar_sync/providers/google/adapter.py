@@ -29,6 +29,7 @@ from ..base import (
     Tokens,
     TokenSaver,
     chunks,
+    merged_attendees,
     time_windows,
 )
 from .client import GoogleClient
@@ -148,6 +149,10 @@ class GoogleCalendarAdapter(CalendarAdapter):
     def update_event(self, event_id: str, draft: EventDraft, *, etag: str = "") -> ExternalEvent:
         current = self.client.execute(self._events.get(calendarId=CALENDAR, eventId=event_id))
         body = self._draft_body(draft, current=current)
+        if draft.write_attendees:
+            body["attendees"] = _merged_attendees(current, draft)
+        else:
+            body.pop("attendees")  # a patch without the key leaves everyone invited as they are
         adds_video = draft.add_video and not _video_link(current) and not _video_pending(current)
         if not adds_video:
             body.pop("conferenceData", None)
@@ -339,6 +344,19 @@ class GoogleCalendarAdapter(CalendarAdapter):
 # -- helpers ------------------------------------------------------------------------------------------
 def _send_updates(draft: EventDraft) -> str:
     return "all" if draft.send_invitations else "none"
+
+
+def _merged_attendees(current: dict[str, Any], draft: EventDraft) -> list[dict[str, Any]]:
+    rows = merged_attendees(
+        list(current.get("attendees") or []),
+        lambda row: str(row.get("email") or ""),
+        draft,
+        lambda email: {"email": email},
+    )
+    room = draft.room_email.lower()
+    if room and room not in {str(row.get("email") or "").lower() for row in rows}:
+        rows.append({"email": room, "resource": True, "displayName": draft.room_name or room})
+    return rows
 
 
 def _rfc3339(value: dt.datetime) -> str:

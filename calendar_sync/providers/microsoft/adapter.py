@@ -33,6 +33,7 @@ from ..base import (
     Tokens,
     TokenSaver,
     chunks,
+    merged_attendees,
     time_windows,
 )
 from .client import GraphClient
@@ -149,6 +150,10 @@ class MicrosoftGraphAdapter(CalendarAdapter):
             # Never switch a meeting's Teams link off from here: the rep may have added it.
             body.pop("isOnlineMeeting", None)
             body.pop("onlineMeetingProvider", None)
+        if draft.write_attendees:
+            body["attendees"] = _merged_attendees(self._get(event_id), draft)
+        else:
+            body.pop("attendees")  # a PATCH without the key leaves everyone invited as they are
         item = self.client.request(
             "patch",
             f"me/events/{_quote(event_id)}",
@@ -356,6 +361,24 @@ class MicrosoftGraphAdapter(CalendarAdapter):
 
 
 # -- helpers ------------------------------------------------------------------------------------------
+def _merged_attendees(current: dict[str, Any], draft: EventDraft) -> list[dict[str, Any]]:
+    rows = merged_attendees(
+        [
+            {"emailAddress": row["emailAddress"], "type": row.get("type") or "required"}
+            for row in current.get("attendees", []) or []
+            if (row.get("emailAddress") or {}).get("address")
+        ],
+        lambda row: str(row["emailAddress"]["address"]),
+        draft,
+        lambda email: {"emailAddress": {"address": email}, "type": "required"},
+    )
+    room = draft.room_email.lower()
+    if room and room not in {str(row["emailAddress"]["address"]).lower() for row in rows}:
+        address = {"address": room, "name": draft.room_name or room}
+        rows.append({"emailAddress": address, "type": "resource"})
+    return rows
+
+
 def _quote(value: str) -> str:
     return quote(value, safe="")
 
