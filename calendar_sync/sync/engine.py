@@ -205,11 +205,19 @@ def import_changes(
             ctx.stats["cursor_expired"] += 1
             _pull(ctx, adapter, run, None)
     except ProviderError as exc:
-        run.error = record_error(connection, exc)
-        run.provider_requests = adapter.request_count()
-        _fill_run(ctx, run, timezone.now())
-        run.save()
+        _fail_run(ctx, run, adapter, record_error(connection, exc))
+    except Exception as exc:  # a bug or a database error: recorded, not a crash every 10 min
+        log.exception("sync of connection %s failed unexpectedly", connection.pk)
+        _fail_run(ctx, run, adapter, record_error(connection, exc))
     return run
+
+
+def _fail_run(ctx: SyncContext, run: SyncRun, adapter: CalendarAdapter, error: str) -> None:
+    """The run as far as it got (pages already committed stay), with the error."""
+    run.error = error
+    run.provider_requests = adapter.request_count()
+    _fill_run(ctx, run, timezone.now())
+    run.save()
 
 
 def _claim_request(connection_id: int) -> None:

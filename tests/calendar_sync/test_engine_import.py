@@ -522,3 +522,56 @@ def test_recurring_appointments_deleted_by_the_calendar_leave_no_crm_tombstone(
     karl_cal.delete(series["id"])
     sync(karl_conn)
     assert not EventLink.objects.filter(skip_reason="deleted_in_crm").exists()
+
+
+def test_unexpected_error_is_recorded_and_the_next_sync_recovers(
+    provider, karl_conn, karl_cal, monkeypatch
+):
+    karl_cal.create(title="Möte", start=at(5), end=at(5, 11), attendees=["k@extern.se"])
+    real = engine.import_page
+
+    def broken(ctx, page):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(engine, "import_page", broken)
+    run = engine.sync_connection(karl_conn.pk, trigger="test")  # does not raise
+    assert "RuntimeError: database went away" in run.error
+    assert run.finished_at is not None
+    karl_conn.refresh_from_db()
+    assert "database went away" in karl_conn.last_error
+    assert karl_conn.sync_started_at is None and not karl_conn.sync_cursor
+    monkeypatch.setattr(engine, "import_page", real)
+    assert sync(karl_conn).created == 1
+
+
+def test_adapter_mapping_failure_is_recorded_not_raised(provider, karl_conn, karl_cal, monkeypatch):
+    karl_cal.create(title="Möte", start=at(5), end=at(5, 11), attendees=["k@extern.se"])
+    adapter_class = type(engine.get_adapter(karl_conn))
+
+    def broken(self, item):
+        raise KeyError("start")
+
+    monkeypatch.setattr(adapter_class, "to_external", broken)
+    run = engine.sync_connection(karl_conn.pk, trigger="test")
+    assert run.error.startswith("KeyError")
+    assert not Appointment.objects.exists()
+
+
+def test_event_failing_to_map_in_the_importer_is_a_malformed_skip(
+    provider, karl_conn, karl_cal, monkeypatch
+):
+    from calendar_sync.sync import importer
+
+    karl_cal.create(title="Trasig", start=at(5), end=at(5, 11), attendees=["k@extern.se"])
+    karl_cal.create(title="Hel", start=at(6), end=at(6, 11), attendees=["k@extern.se"])
+    apply = importer._apply_event
+
+    def broken(appointment, ev):
+        if ev.title == "Trasig":
+            raise TypeError("unexpected value")
+        apply(appointment, ev)
+
+    monkeypatch.setattr(importer, "_apply_event", broken)
+    run = sync(karl_conn)
+    assert run.skipped == {"malformed": 1}
+    assert list(Appointment.objects.values_list("title", flat=True)) == ["Hel"]
