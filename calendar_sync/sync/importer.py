@@ -262,7 +262,7 @@ def _apply_event(appointment: Appointment, ev: ExternalEvent) -> None:
     appointment.location = _clip(ev.location, 255)
     # Our export wrote "agenda, then description": take the agenda back off, never duplicate it.
     appointment.description = rules.import_description(appointment.agenda, ev.description or "")
-    appointment.video_link = _clip(ev.video_link, 1000)
+    appointment.video_link = rules.safe_video_link(ev.video_link)
     appointment.room_name, appointment.room_email = _room(ev)
     appointment.cancelled_at = None
 
@@ -618,6 +618,8 @@ def _record_malformed(planner: PagePlanner, ev: ExternalEvent, exc: Exception) -
 def import_page(ctx: SyncContext, page: ChangePage) -> None:
     """Call inside a transaction: the page's writes land together (or not at all)."""
     ctx.stats["pages"] += 1
+    # A page may list an event twice (Graph delta repeats items): its last version counts.
+    page.events = list({ev.id: ev for ev in page.events}.values())
     ctx.stats["fetched"] += len(page.events)
     data = load_page_data(ctx, page)
     planner = PagePlanner(ctx, data)

@@ -575,3 +575,25 @@ def test_event_failing_to_map_in_the_importer_is_a_malformed_skip(
     run = sync(karl_conn)
     assert run.skipped == {"malformed": 1}
     assert list(Appointment.objects.values_list("title", flat=True)) == ["Hel"]
+
+
+def test_event_listed_twice_in_one_page_is_imported_once_as_its_last_version(
+    provider, karl_conn, karl_cal, monkeypatch
+):
+    import dataclasses
+
+    karl_cal.create(title="Ny", start=at(5), end=at(5, 11), attendees=["k@extern.se"])
+    adapter_class = type(engine.get_adapter(karl_conn))
+    list_changes = adapter_class.list_changes
+
+    def repeating(self, **kw):
+        for page in list_changes(self, **kw):
+            stale = [dataclasses.replace(ev, title="Gammal") for ev in page.events]
+            page.events = [*stale, *page.events]
+            yield page
+
+    monkeypatch.setattr(adapter_class, "list_changes", repeating)
+    run = sync(karl_conn)
+    assert (run.fetched, run.created) == (1, 1)
+    assert list(Appointment.objects.values_list("title", flat=True)) == ["Ny"]
+    assert EventLink.objects.count() == 1
