@@ -37,6 +37,18 @@ def query_replace(context, **changes) -> str:
 
 
 @register.filter
+def https_url(value: object) -> str:
+    """``value`` if it is an https:// URL safe to put in an href, else "" (a stored link that
+    says ``javascript:`` or ``data:`` must never become a link)."""
+    url = str(value or "").strip()
+    if not url.lower().startswith("https://") or len(url) <= len("https://"):
+        return ""
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        return ""
+    return url
+
+
+@register.filter
 def response_class(response: str) -> str:
     return {"accepted": "accepted", "declined": "declined", "tentative": "tentative"}.get(
         response, ""

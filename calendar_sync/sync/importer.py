@@ -262,7 +262,7 @@ def _apply_event(appointment: Appointment, ev: ExternalEvent) -> None:
     appointment.location = _clip(ev.location, 255)
     # Our export wrote "agenda, then description": take the agenda back off, never duplicate it.
     appointment.description = rules.import_description(appointment.agenda, ev.description or "")
-    appointment.video_link = _clip(ev.video_link, 1000)
+    appointment.video_link = rules.safe_video_link(ev.video_link)
     appointment.room_name, appointment.room_email = _room(ev)
     appointment.cancelled_at = None
 

@@ -29,6 +29,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -353,7 +354,11 @@ def export_skip_reason(
     connection: ExportConnection | None,
     now: dt.datetime,
     window: tuple[dt.datetime, dt.datetime],
+    *,
+    linked: bool = False,
 ) -> str | None:
+    """Why the appointment is not pushed now. The window limits creating events only: an
+    appointment that has its event already (``linked``) follows wherever it is moved."""
     if connection is None or not connection.is_active:
         return "organizer has no active calendar connection"
     if connection.user_id != appointment.organizer_id:
@@ -362,7 +367,7 @@ def export_skip_reason(
         return "locked (a contact's invitation is never pushed back)"
     if appointment.start < now:
         return "back-dated or passed"
-    if appointment.start >= window[1]:
+    if appointment.start >= window[1] and not linked:
         return "beyond the sync window (pushed when it enters)"
     return None
 
@@ -408,6 +413,28 @@ def export_attendees(
 def export_description(agenda: str, description: str) -> str:
     """The agenda first (it is the greeting in the invitation), then the description."""
     return "\n\n".join(part.strip() for part in (agenda, description) if part and part.strip())
+
+
+VIDEO_LINK_MAX_LENGTH = 1000  # Appointment.video_link
+
+
+def safe_video_link(url: str | None) -> str:
+    """The provider's meeting link if it is a plain https:// URL (Meet and Teams links are),
+    else "": the CRM renders it as a link, so ``javascript:``, ``data:`` and the like never get
+    stored. A link too long for the field is dropped rather than cut into a broken one."""
+    link = (url or "").strip()
+    if not link or len(link) > VIDEO_LINK_MAX_LENGTH:
+        return ""
+    if any(ch.isspace() or not ch.isprintable() for ch in link):
+        return ""
+    try:
+        parts = urlsplit(link)
+        host = parts.hostname
+    except ValueError:  # e.g. "https://[::1"
+        return ""
+    if parts.scheme.lower() != "https" or not host:
+        return ""
+    return link
 
 
 def import_description(agenda: str, text: str) -> str:

@@ -367,3 +367,35 @@ def test_all_day_recurring_is_imported_where_supported():
 def test_deleted_recurring_event_stays_where_deletes_do_not_remove():
     ev = event(cancelled=True, series_id="s1")
     assert not rules.should_delete_on_provider_delete(ev, recurring_delete_removes=False)
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://meet.google.com/abc-defg-hij", True),
+        (
+            "https://teams.microsoft.com/l/meetup-join/19%3ameeting_x%40thread.v2/0?context=%7b%7d",
+            True,
+        ),
+        ("  https://meet.google.com/abc-defg-hij  ", True),
+        ("HTTPS://MEET.GOOGLE.COM/abc", True),
+        ("javascript:alert(document.domain)", False),
+        ("JavaScript:alert(1)//https://meet.google.com/", False),
+        ("  javascript:alert(1)", False),
+        ("data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", False),
+        ("vbscript:msgbox(1)", False),
+        ("http://meet.google.com/abc", False),
+        ("//evil.example/x", False),
+        ("https://", False),
+        ("https:///path-only", False),
+        ("https://[::1", False),
+        ("https://meet.google.com/a\njavascript:alert(1)", False),
+        ("https://meet.google.com/a\x00b", False),
+        ("https://meet.google.com/" + "a" * 1000, False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_safe_video_link(url, kept):
+    expected = url.strip() if kept else ""
+    assert rules.safe_video_link(url) == expected

@@ -143,6 +143,58 @@ def test_malformed_event_is_skipped_and_the_rest_of_the_page_lands(rep_conn, mon
     assert rep_conn.sync_cursor == "c1"
 
 
+def test_imported_event_with_a_javascript_video_link_gets_no_video_link(
+    rep_conn, monkeypatch, client
+):
+    meet = "https://meet.google.com/abc-defg-hij"
+    run = run_fake(
+        monkeypatch,
+        rep_conn,
+        [
+            ChangePage(
+                events=[
+                    event(1, video_link="javascript:alert(document.domain)"),
+                    event(2, video_link=" data:text/html,<script>alert(1)</script>"),
+                    event(3, video_link=meet),
+                ],
+                next_cursor="c1",
+            )
+        ],
+    )
+    assert run.created == 3
+    links = dict(
+        Appointment.objects.filter(title__in=["Möte 1", "Möte 2", "Möte 3"]).values_list(
+            "title", "video_link"
+        )
+    )
+    assert links == {"Möte 1": "", "Möte 2": "", "Möte 3": meet}
+    client.force_login(rep_conn.user)
+    pages = {
+        a.title: client.get(f"/appointments/{a.pk}/").content.decode()
+        for a in Appointment.objects.all()
+    }
+    assert "javascript:" not in pages["Möte 1"] and "data:text/html" not in pages["Möte 2"]
+    assert f'href="{meet}"' in pages["Möte 3"]
+
+
+def test_export_write_back_keeps_only_an_https_video_link(rep_conn):
+    from calendar_sync.sync import exporter
+
+    appointment = Appointment.objects.create(
+        title="Möte",
+        start=at(2),
+        end=at(2, 11),
+        organizer=rep_conn.user,
+        appointment_type=rep_conn.appointment_type,
+    )
+    exporter.save_link(rep_conn, appointment, timezone.now(), event(1, video_link="javascript:x"))
+    appointment.refresh_from_db()
+    assert appointment.video_link == ""
+    exporter.save_link(rep_conn, appointment, timezone.now(), event(1, video_link="https://m.x/1"))
+    appointment.refresh_from_db()
+    assert appointment.video_link == "https://m.x/1"
+
+
 def test_event_without_start_is_skipped(rep_conn, monkeypatch):
     run = run_fake(monkeypatch, rep_conn, [ChangePage([event(1), event(2)], "c")])
     assert run.created == 2

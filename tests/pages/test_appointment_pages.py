@@ -347,3 +347,32 @@ def test_list_filters_by_date_range(rep_client, rep, meeting_type):
         reverse("appointments:list"), {"start": "2030-01-01", "end": "2030-01-31"}
     ).content.decode()
     assert "Inside" in html and "Outside" not in html
+
+
+@pytest.mark.parametrize(
+    "link",
+    ["javascript:alert(document.domain)", " JavaScript:alert(1)", "data:text/html,x", "http://x/"],
+)
+def test_detail_page_links_a_video_link_only_when_it_is_https(rep_client, rep, meeting_type, link):
+    start = _this_week_at(10)
+    appointment = AppointmentFactory(
+        organizer=rep,
+        appointment_type=meeting_type,
+        title="Videomöte",
+        start=start,
+        end=start + timedelta(hours=1),
+    )
+    # Stored without validation, as a bulk write would.
+    Appointment.objects.filter(pk=appointment.pk).update(video_link=link)
+    html = rep_client.get(reverse("appointments:detail", args=[appointment.pk])).content.decode()
+    video = re.search(r'<dd id="video-link">(.*?)</dd>', html, re.S).group(1)
+    assert "href" not in video and link.strip() not in html
+    calendar = rep_client.get(reverse("appointments:calendar")).content.decode()
+    assert "Videomöte" in calendar and link.strip() not in calendar
+
+
+def test_detail_page_links_an_https_video_link(rep_client, rep, meeting_type):
+    link = "https://meet.google.com/abc-defg-hij"
+    appointment = AppointmentFactory(organizer=rep, appointment_type=meeting_type, video_link=link)
+    html = rep_client.get(reverse("appointments:detail", args=[appointment.pk])).content.decode()
+    assert f'<a href="{link}" target="_blank" rel="noopener noreferrer">' in html
