@@ -1,6 +1,8 @@
 """Delivers push notifications (Google channels, Graph subscriptions) on background threads.
 
-Only loopback receivers are allowed: the emulator never sends traffic off this machine.
+Only loopback receivers are allowed: the emulator never sends traffic off this machine. Redirects
+are not followed (a loopback receiver could otherwise bounce a push, with its channel token,
+elsewhere): a 3xx answer is recorded as not delivered.
 """
 
 from __future__ import annotations
@@ -41,9 +43,9 @@ def check_loopback(url: str) -> None:
 def post_now(
     url: str, *, headers: dict[str, str], body: bytes | None = None, timeout: float = 10
 ) -> requests.Response:
-    """A synchronous POST (used for Graph's validation handshake)."""
+    """A synchronous POST (used for Graph's validation handshake); redirects are not followed."""
     check_loopback(url)
-    return requests.post(url, headers=headers, data=body, timeout=timeout)
+    return requests.post(url, headers=headers, data=body, timeout=timeout, allow_redirects=False)
 
 
 def deliver(
@@ -79,7 +81,11 @@ def _send(
 ) -> None:
     try:
         resp = post_now(url, headers=headers, body=body, timeout=10)
-        outcome = str(resp.status_code)
+        if resp.is_redirect or resp.is_permanent_redirect:
+            outcome = f"error: redirect {resp.status_code} not followed"
+            log.info("push to %s answered a redirect; not followed", url)
+        else:
+            outcome = str(resp.status_code)
     except (requests.RequestException, NotLoopback) as exc:
         outcome = f"error: {exc.__class__.__name__}"
         log.info("push to %s failed: %s", url, exc)
