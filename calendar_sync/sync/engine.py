@@ -36,6 +36,8 @@ PROVIDER_POLICY: dict[str, dict[str, bool]] = {
     "google": {"recurring_delete_removes": True, "all_day_recurring_supported": False},
     "microsoft": {"recurring_delete_removes": False, "all_day_recurring_supported": True},
 }
+# A provider the spec says nothing of gets its general rules.
+DEFAULT_POLICY = PROVIDER_POLICY["microsoft"]
 
 
 def sync_window(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
@@ -51,13 +53,15 @@ def get_adapter(connection: CalendarConnection) -> CalendarAdapter:
 def build_context(connection: CalendarConnection, now: dt.datetime | None = None) -> SyncContext:
     now = now or timezone.now()
     reps = user_addresses(connection.user) | {rules.normalize(connection.account_email)}
+    policy = PROVIDER_POLICY.get(connection.provider, DEFAULT_POLICY)
     return SyncContext(
         connection=connection,
         rep_addresses=reps,
         user_domains=user_domains(),
         window=sync_window(now),
         now=now,
-        **PROVIDER_POLICY.get(connection.provider, {}),
+        recurring_delete_removes=policy["recurring_delete_removes"],
+        all_day_recurring_supported=policy["all_day_recurring_supported"],
     )
 
 

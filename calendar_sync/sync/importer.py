@@ -147,7 +147,9 @@ def load_page_data(ctx: SyncContext, page: ChangePage) -> PageData:
     appointment_ids = {link.appointment_id for link in links.values() if link.appointment_id}
     appointment_ids |= set(merge.values())
     appointment_ids |= {int(ev.crm_id) for ev in events if ev.crm_id.isdigit()}
-    appointment_ids |= {lk.appointment_id for lks in series_links.values() for lk in lks}
+    appointment_ids |= {
+        lk.appointment_id for lks in series_links.values() for lk in lks if lk.appointment_id
+    }
     shared: set[int] = set()
     if cancelled_ids and appointment_ids:
         shared = set(
