@@ -54,6 +54,11 @@ def sync_connection(
     connection_id: int, trigger: str = "schedule", full: bool = False
 ) -> int | None:
     run = engine.sync_connection(connection_id, trigger=trigger, full=full)
+    connection = _active(connection_id)
+    if run is not None and connection is not None:
+        # The backstop for CRM changes too: an export that failed is pushed again here.
+        exported, _ = engine.guarded(connection, lambda: exporter.export_pending(connection))
+        engine.record_exports(run, exported)
     return run.pk if run is not None else None
 
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from appointments.models import Appointment
@@ -219,12 +220,14 @@ def export_to(
     ``changed_fields`` (from ``appointment_changed``; None when unknown) lets an update that
     touches nothing on the event skip the provider entirely."""
     now = now or timezone.now()
-    reason = rules.export_skip_reason(appointment, connection, now, sync_window(now))
+    link = EventLink.objects.filter(connection=connection, appointment=appointment).first()
+    reason = rules.export_skip_reason(
+        appointment, connection, now, sync_window(now), linked=link is not None
+    )
     if reason:
         return reason
     if appointment.cancelled_at is not None:
         return "cancelled in the calendar"
-    link = EventLink.objects.filter(connection=connection, appointment=appointment).first()
     if link is not None and link.crm_updated_at and appointment.updated_at <= link.crm_updated_at:
         return "unchanged"  # includes every appointment the import just wrote: no echo
     draft = build_draft(appointment, connection)
@@ -271,33 +274,56 @@ def export_appointment(appointment_id: int, changed_fields: list[str] | None = N
     return export_to(appointment, connection, changed_fields=changed_fields)
 
 
-def appointments_to_push(connection: CalendarConnection, now: dt.datetime):  # noqa: ANN201
-    """The organizer's upcoming appointments in the window that have no event yet."""
-    window = sync_window(now)
-    linked = EventLink.objects.filter(connection=connection, appointment__isnull=False)
-    return (
-        Appointment.objects.filter(
-            organizer_id=connection.user_id,
-            start__gte=now,
-            start__lt=window[1],
-            locked=False,
-            cancelled_at__isnull=True,
-        )
-        .exclude(pk__in=linked.values("appointment_id"))
-        .prefetch_related("attendees")
+def _upcoming(connection: CalendarConnection, now: dt.datetime):  # noqa: ANN202
+    return Appointment.objects.filter(
+        organizer_id=connection.user_id, start__gte=now, locked=False, cancelled_at__isnull=True
     )
 
 
-def export_window(connection: CalendarConnection, *, now: dt.datetime | None = None) -> dict:
-    """Push every upcoming appointment of the window without an event (activation, and daily
-    for appointments that have just entered the window). Appointments created before the
-    activation go without attendees (spec)."""
-    now = now or timezone.now()
-    adapter = get_adapter(connection)
+def appointments_pending(connection: CalendarConnection, now: dt.datetime):  # noqa: ANN201
+    """Upcoming appointments with an event whose CRM changes have not reached it (a push that
+    failed, or was never run): wherever they are, the window does not limit updates."""
+    pending = EventLink.objects.filter(
+        connection=connection,
+        appointment__isnull=False,
+        crm_updated_at__isnull=False,
+        appointment__updated_at__gt=F("crm_updated_at"),
+    )
+    return _upcoming(connection, now).filter(pk__in=pending.values("appointment_id"))
+
+
+def appointments_to_push(connection: CalendarConnection, now: dt.datetime):  # noqa: ANN201
+    """The organizer's upcoming appointments in the window that have no event yet, and the
+    linked ones with pending changes."""
+    window = sync_window(now)
+    linked = EventLink.objects.filter(connection=connection, appointment__isnull=False)
+    new = _upcoming(connection, now).filter(start__lt=window[1])
+    new = new.exclude(pk__in=linked.values("appointment_id"))
+    return (new | appointments_pending(connection, now)).prefetch_related("attendees")
+
+
+def _export_all(connection: CalendarConnection, appointments, now: dt.datetime) -> dict:  # noqa: ANN001
+    adapter: CalendarAdapter | None = None
     outcomes: dict[str, int] = {}
-    for appointment in appointments_to_push(connection, now):
+    for appointment in appointments:
+        adapter = adapter or get_adapter(connection)
         outcome = export_to(appointment, connection, adapter=adapter, now=now)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
         if connection.state != ConnectionState.ACTIVE:
             break
     return outcomes
+
+
+def export_window(connection: CalendarConnection, *, now: dt.datetime | None = None) -> dict:
+    """Push every upcoming appointment of the window without an event (activation, and daily
+    for appointments that have just entered the window), and re-push pending changes.
+    Appointments created before the activation go without attendees (spec)."""
+    now = now or timezone.now()
+    return _export_all(connection, appointments_to_push(connection, now), now)
+
+
+def export_pending(connection: CalendarConnection, *, now: dt.datetime | None = None) -> dict:
+    """After every sync (the 10-minute poll, pushes): CRM changes whose push failed heal."""
+    now = now or timezone.now()
+    pending = appointments_pending(connection, now).prefetch_related("attendees")
+    return _export_all(connection, pending, now)

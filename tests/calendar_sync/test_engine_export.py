@@ -294,3 +294,48 @@ def test_change_from_the_calendar_is_not_pushed_back(provider, conn, karl, monke
         None, appointment_id=1, action="updated", changed_fields=["title"], origin="calendar"
     )
     assert calls == []
+
+
+# --- updates are not limited by the window; failed pushes heal ----------------------------------
+def start_of(provider: str, event: dict) -> dt.datetime:
+    raw = event["start"]["dateTime"]
+    parsed = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:  # Graph: wall time in the given zone (UTC here)
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed
+
+
+def test_exported_appointment_moved_beyond_the_window_moves_the_event(
+    provider, conn, cal, book, karl, django_capture_on_commit_callbacks
+):
+    appointment = book(start=at(10), end=at(10, 11))
+    update_in_crm(django_capture_on_commit_callbacks, appointment, karl,
+                  start=at(100), end=at(100, 11))  # fmt: skip
+    [event] = cal.events()
+    assert start_of(provider, event) == at(100)
+    link = EventLink.objects.get(appointment=appointment)
+    assert link.crm_updated_at == Appointment.objects.get().updated_at  # nothing pending
+
+
+def test_update_that_failed_with_a_500_is_pushed_by_the_next_sweep(
+    provider, conn, cal, book, karl, emulator, adapter_retry_sleeps,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    import requests
+
+    appointment = book()
+    requests.post(
+        f"{emulator.url}/_emulator/faults",
+        json={"kind": "500", "count": 20, "provider": provider},
+        timeout=5,
+    ).raise_for_status()
+    update_in_crm(django_capture_on_commit_callbacks, appointment, karl, title="Demo v2")
+    requests.delete(f"{emulator.url}/_emulator/faults", timeout=5).raise_for_status()
+    [event] = cal.events()
+    assert title_of(provider, event) == "Demo"  # the push failed (and was recorded)
+    conn.refresh_from_db()
+    assert conn.last_error
+    tasks.sync_connection(conn.pk, trigger="schedule")  # the 10-minute poll
+    [event] = cal.events()
+    assert title_of(provider, event) == "Demo v2"
+    assert exporter.export_appointment(appointment.pk) == "unchanged"
