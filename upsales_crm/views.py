@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from contacts import services as contact_services
@@ -62,6 +63,7 @@ def settings_profile(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache  # the page shows a new token once: no browser or proxy may keep a copy
 @login_required
 @require_http_methods(["GET", "POST"])
 def settings_api_token(request: HttpRequest) -> HttpResponse:

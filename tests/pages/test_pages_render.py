@@ -111,5 +111,13 @@ def test_api_token_is_shown_once_after_create(rep_client):
     assert "Rotate token" in html
 
 
+def test_api_token_page_is_never_cached(rep_client):
+    url = reverse("settings_api_token")
+    for response in (rep_client.get(url), rep_client.post(url)):
+        directives = {d.strip() for d in response["Cache-Control"].split(",")}
+        assert {"no-cache", "no-store", "must-revalidate", "private"} <= directives
+        assert "Expires" in response
+
+
 def test_missing_appointment_is_404(rep_client):
     assert rep_client.get(reverse("appointments:detail", args=[999999])).status_code == 404
