@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from . import services
 from .forms import CalendarAppAdminForm
@@ -35,7 +35,9 @@ class CalendarAppAdmin(admin.ModelAdmin):
     @admin.display(description=_("stored secret"))
     def masked_secret(self, obj: CalendarApp) -> str:
         # Only whether one is stored: not a single character of it, not even its length.
-        return str(_("set") if obj.client_secret else _("not set"))
+        if obj.client_secret:
+            return pgettext("OAuth client secret", "set")
+        return pgettext("OAuth client secret", "not set")
 
     def save_model(self, request: HttpRequest, obj: CalendarApp, form, change: bool) -> None:  # noqa: ANN001
         if obj.installed and not obj.installed_at:

@@ -116,17 +116,35 @@ class MicrosoftGraphAdapter(CalendarAdapter):
                     removed.append(str(item.get("id", "")))
                 else:
                     events.append(self.to_external(item))
+            gone = self._still_there(removed, events)
             next_link = body.get("@odata.nextLink")
             page = ChangePage(
                 events=events,
                 next_cursor=None if next_link else body.get("@odata.deltaLink"),
-                removed_ids=removed,
+                removed_ids=gone,
             )
             del body  # the wire JSON is not kept alive while the page is imported
             yield page
             if not next_link:
                 return
             url, params = next_link, None
+
+    def _still_there(self, removed: list[str], events: list[ExternalEvent]) -> list[str]:
+        """calendarView/delta reports an event moved out of the link's fixed window as
+        ``@removed``, exactly like a deleted one. Ask for each: the ones that are gone (404, or
+        cancelled) are returned; the others join ``events`` as changes (moved, not deleted)."""
+        gone: list[str] = []
+        for event_id in removed:
+            try:
+                item = self._get(event_id)
+            except EventNotFound:
+                gone.append(event_id)
+                continue
+            if item.get("isCancelled"):
+                gone.append(event_id)
+            else:
+                events.append(self.to_external(item))
+        return gone
 
     def get_event(self, event_id: str) -> ExternalEvent:
         return self.to_external(self._get(event_id))
