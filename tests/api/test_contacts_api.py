@@ -157,3 +157,17 @@ def test_deleting_an_appointment_type_in_use_is_409_suggesting_to_deactivate(db)
     assert (
         manager.patch(f"/api/v1/appointment-types/{kind.pk}/", {"active": False}).status_code == 200
     )
+
+
+def test_appointment_type_in_use_message_is_translated(db):
+    from tests.factories import AppointmentFactory, AppointmentTypeFactory
+
+    user = UserFactory(sales_rep=False)
+    user.user_permissions.add(Permission.objects.get(codename="delete_appointmenttype"))
+    kind = AppointmentTypeFactory(name="Demo")
+    AppointmentFactory(appointment_type=kind)
+    resp = client_for(user).delete(
+        f"/api/v1/appointment-types/{kind.pk}/", HTTP_ACCEPT_LANGUAGE="sv"
+    )
+    assert resp.status_code == 409
+    assert "Inaktivera den i stället" in resp.data["detail"]

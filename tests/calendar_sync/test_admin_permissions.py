@@ -108,3 +108,14 @@ def test_masked_secret_shows_only_whether_a_secret_is_stored(client, app_and_con
     assert "not set" in other
     listing = client.get(APPS_URL).content.decode()
     assert "-123" not in listing and "not set" in listing
+
+
+def test_masked_secret_is_translated(app_and_connection):
+    from django.contrib import admin
+    from django.utils import translation
+
+    app, _ = app_and_connection
+    model_admin = admin.site._registry[CalendarApp]
+    with translation.override("sv"):
+        assert model_admin.masked_secret(app) == "angiven"
+        assert model_admin.masked_secret(CalendarApp(provider="microsoft")) == "inte angiven"
