@@ -218,7 +218,9 @@ class CalendarAdapter(ABC):
     def watch(self, *, callback_url: str, token: str, ttl_seconds: int) -> Channel: ...
 
     @abstractmethod
-    def renew_watch(self, channel: Channel, *, callback_url: str, ttl_seconds: int) -> Channel: ...
+    def renew_watch(self, channel: Channel, *, callback_url: str, ttl_seconds: int) -> Channel:
+        """The channel, extended. A channel with another id is a new one (Google cannot extend):
+        the caller saves it, then stops the old one."""
 
     @abstractmethod
     def stop_watch(self, channel: Channel) -> None: ...

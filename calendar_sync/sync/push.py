@@ -7,6 +7,7 @@ connection; webhooks compare it in constant time.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 
 from django.conf import settings
@@ -14,8 +15,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import CalendarConnection, ConnectionState
-from ..providers.base import Channel
+from ..providers.base import CalendarAdapter, Channel, ProviderError
 from .engine import get_adapter
+
+log = logging.getLogger(__name__)
 
 # Google allows up to a week; Graph caps event subscriptions at 4230 minutes.
 CHANNEL_TTL = {"google": 7 * 24 * 3600, "microsoft": 4200 * 60}
@@ -39,12 +42,27 @@ def _save(connection: CalendarConnection, channel: Channel, token: str) -> None:
     )
 
 
+def _stop_quietly(adapter: CalendarAdapter, connection: CalendarConnection, old: Channel) -> None:
+    """Best effort: the new channel is saved already, so a failure here only means the old one
+    runs out by itself (its pushes are still accepted until then: same connection)."""
+    try:
+        adapter.stop_watch(old)
+    except ProviderError as exc:
+        log.warning("could not stop channel %s of connection %s: %s", old.id, connection.pk, exc)
+
+
 def start_push(connection: CalendarConnection) -> Channel:
+    """A new channel. One the connection still has (a reconnect, a recreate) is stopped once
+    the new one is saved: never two running, and never a gap without one."""
+    previous = current_channel(connection)
+    adapter = get_adapter(connection)
     token = secrets.token_urlsafe(32)
-    channel = get_adapter(connection).watch(
+    channel = adapter.watch(
         callback_url=callback_url(connection.provider), token=token, ttl_seconds=ttl(connection)
     )
     _save(connection, channel, token)
+    if previous is not None and previous.id != channel.id:
+        _stop_quietly(adapter, connection, previous)
     return channel
 
 
@@ -63,10 +81,14 @@ def renew_push(connection: CalendarConnection) -> Channel:
     channel = current_channel(connection)
     if channel is None:
         return start_push(connection)
-    renewed = get_adapter(connection).renew_watch(
+    adapter = get_adapter(connection)
+    renewed = adapter.renew_watch(
         channel, callback_url=callback_url(connection.provider), ttl_seconds=ttl(connection)
     )
+    # Google renews with a new channel: save it first, then stop the old one.
     _save(connection, renewed, renewed.token or connection.channel_token)
+    if renewed.id != channel.id:
+        _stop_quietly(adapter, connection, channel)
     return renewed
 
 

@@ -18,6 +18,7 @@ from calendar_sync import tasks
 from calendar_sync.models import CalendarConnection, EventLink
 from calendar_sync.providers.base import ChangePage, ExternalAttendee, ExternalEvent
 from calendar_sync.sync import engine, locking, push
+from provider_emulator.faults import Fault
 
 pytestmark = pytest.mark.django_db
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -297,3 +298,54 @@ def test_sync_calendars_command_unknown_user(rep_conn):
 
     with pytest.raises(CommandError):
         call_command("sync_calendars", "--user", "nobody@x.se")
+
+
+# --- channels are never leaked -------------------------------------------------------------------
+@pytest.fixture
+def hooks(settings):
+    """A receiver that answers Graph's validation handshake, as the pushes' callback."""
+    from .test_adapter_contract import Receiver
+
+    receiver = Receiver()
+    settings.PUBLIC_BASE_URL = receiver.url
+    yield receiver
+    receiver.close()
+
+
+def live_channels(emulator, provider: str) -> set[str]:
+    store = emulator.state.stores[provider]
+    return set(store.channels if provider == "google" else store.subscriptions)
+
+
+@pytest.mark.parametrize("provider", ["google", "microsoft"])
+def test_renewal_keeps_the_new_channel_when_stopping_the_old_one_fails(
+    provider, sync_user, sync_connect, emulator, hooks, adapter_retry_sleeps, caplog
+):
+    conn = sync_connect(provider, sync_user("karl.andersson@exempel.se"))
+    push.start_push(conn)
+    conn.refresh_from_db()
+    # Every channels.stop fails (Graph extends its subscription in place: nothing to stop).
+    emulator.state.faults.add(Fault(kind="500", count=50, provider=provider, endpoint="stop"))
+    CalendarConnection.objects.filter(pk=conn.pk).update(
+        channel_expires_at=timezone.now() + dt.timedelta(hours=1)
+    )
+    first = conn.channel_id
+    assert tasks.renew_channels() == 1
+    conn.refresh_from_db()
+    assert conn.channel_expires_at > timezone.now() + dt.timedelta(days=1)  # renewed
+    assert conn.channel_id in live_channels(emulator, provider)  # the running one is recorded
+    if provider == "google":  # a new channel; the old one could not be stopped: logged
+        assert conn.channel_id != first
+        assert "could not stop channel" in caplog.text
+
+
+@pytest.mark.parametrize("provider", ["google", "microsoft"])
+def test_reconnect_stops_the_previous_channel(provider, sync_user, sync_connect, emulator, hooks):
+    conn = sync_connect(provider, sync_user("karl.andersson@exempel.se"))
+    push.start_push(conn)
+    conn.refresh_from_db()
+    CalendarConnection.objects.filter(pk=conn.pk).update(state="needs_reconnect")
+    CalendarConnection.objects.filter(pk=conn.pk).update(state="active")  # reconnected
+    tasks.connection_activated(conn.pk)
+    conn.refresh_from_db()
+    assert live_channels(emulator, provider) == {conn.channel_id}

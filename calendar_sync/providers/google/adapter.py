@@ -278,10 +278,9 @@ class GoogleCalendarAdapter(CalendarAdapter):
         )
 
     def renew_watch(self, channel: Channel, *, callback_url: str, ttl_seconds: int) -> Channel:
-        # Google channels cannot be extended: open a new one, then close the old one.
-        new = self.watch(callback_url=callback_url, token=channel.token, ttl_seconds=ttl_seconds)
-        self.stop_watch(channel)
-        return new
+        # Google channels cannot be extended: a new one. The caller saves it, then stops the old
+        # one (a failed stop must not lose the new channel: it would run unrecorded).
+        return self.watch(callback_url=callback_url, token=channel.token, ttl_seconds=ttl_seconds)
 
     def stop_watch(self, channel: Channel) -> None:
         body = {"id": channel.id, "resourceId": channel.resource_id}
