@@ -293,24 +293,37 @@ def interactive_calls() -> Iterator[None]:
 
 
 def call_with_retries(fn: Callable[[], T]) -> T:
-    """Run one provider call, retrying rate limits and transient errors (tenacity)."""
+    """Run one provider call, retrying rate limits and transient errors (tenacity).
+
+    A Retry-After longer than what is left of the budget (one wait is at most RETRY_WAIT_CAP)
+    is not waited out: retrying earlier than asked only burns attempts. It is raised as
+    ``RateLimited`` with a message the rep can read; the next poll or push tries again."""
     interactive = _interactive.get()
     attempts = INTERACTIVE_MAX_ATTEMPTS if interactive else RETRY_MAX_ATTEMPTS
     seconds = INTERACTIVE_MAX_SECONDS if interactive else RETRY_MAX_SECONDS
+    started = time.monotonic()
 
-    def retryable(exc: BaseException) -> bool:
-        # Interactively, a Retry-After longer than the budget is reported, not waited out.
-        too_long = interactive and getattr(exc, "retry_after", 0) > INTERACTIVE_MAX_SECONDS
-        return is_retryable(exc) and not too_long
+    def too_long(exc: BaseException) -> bool:
+        left = seconds - (time.monotonic() - started)
+        limit = INTERACTIVE_MAX_SECONDS if interactive else min(RETRY_WAIT_CAP, left)
+        return isinstance(exc, RateLimited) and exc.retry_after > limit
 
     retrying = Retrying(
-        retry=retry_if_exception(retryable),
+        retry=retry_if_exception(lambda exc: is_retryable(exc) and not too_long(exc)),
         wait=_WaitRetryAfter(),
         stop=stop_after_attempt(attempts) | stop_after_delay(seconds),
         sleep=lambda seconds: RETRY_SLEEP(seconds),
         reraise=True,
     )
-    return retrying(fn)
+    try:
+        return retrying(fn)
+    except RateLimited as exc:
+        if not too_long(exc):
+            raise
+        after = round(exc.retry_after)
+        raise RateLimited(
+            f"rate limited, retry after {after} s", retry_after=exc.retry_after, status=exc.status
+        ) from exc
 
 
 def parse_retry_after(value: str | None, default: float = 1.0) -> float:
