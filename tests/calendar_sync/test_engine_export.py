@@ -339,3 +339,36 @@ def test_update_that_failed_with_a_500_is_pushed_by_the_next_sweep(
     [event] = cal.events()
     assert title_of(provider, event) == "Demo v2"
     assert exporter.export_appointment(appointment.pk) == "unchanged"
+
+
+def test_adding_a_contact_to_an_imported_appointment_keeps_the_colleague(
+    provider, conn, cal, karl, contact, django_capture_on_commit_callbacks
+):
+    cal.create(title="Offertgenomgång", start=at(3), end=at(3, 11),
+               attendees=["kund@extern.se", "johanna@exempel.se"])  # fmt: skip
+    engine.sync_connection(conn.pk, trigger="test", full=True)
+    appointment = Appointment.objects.get()
+    other = ContactFactory(name="Andra Kund", emails=["andra@extern.se"])
+    update_in_crm(django_capture_on_commit_callbacks, appointment, karl, contacts=[contact, other])
+    [event] = cal.events()
+    assert attendee_emails(provider, event) == {
+        "kund@extern.se", "johanna@exempel.se", "andra@extern.se"
+    }  # fmt: skip
+
+
+def test_edit_of_an_activation_pushed_appointment_keeps_people_added_in_the_calendar(
+    provider, karl, sync_type, sync_connect, sync_actor, contact, django_capture_on_commit_callbacks
+):
+    appointment = Appointment.objects.create(
+        organizer=karl, title="Före appen", appointment_type=sync_type, start=at(3), end=at(3, 11)
+    )
+    appointment.attendees.create(kind="contact", contact=contact, email="kund@extern.se")
+    conn = sync_connect(provider, karl, activated_at=timezone.now() + dt.timedelta(seconds=1))
+    tasks.connection_activated(conn.pk)
+    cal = sync_actor(provider, conn.account_email)
+    [event] = cal.events()
+    cal.update(event["id"], attendees=["johanna@exempel.se"])
+    update_in_crm(django_capture_on_commit_callbacks, appointment, karl, title="Efter appen")
+    [event] = cal.events()
+    assert title_of(provider, event) == "Efter appen"
+    assert attendee_emails(provider, event) == {"johanna@exempel.se"}
