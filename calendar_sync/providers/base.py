@@ -7,6 +7,7 @@ map wire JSON to and from them and translate the providers' errors into ``Provid
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from tenacity import (
     RetryCallState,
@@ -25,6 +26,8 @@ from tenacity import (
     wait_exponential,
 )
 from tenacity.wait import wait_base
+
+log = logging.getLogger(__name__)
 
 ResponseStatus = Literal["accepted", "declined", "tentative", "needs_action"]
 T = TypeVar("T")
@@ -108,6 +111,9 @@ class ExternalEvent:
     video_pending: bool = False  # Meet link requested, not ready yet
     crm_id: str = ""  # our appointment id, from extended properties (echo suppression)
     room_emails: list[str] = field(default_factory=list)
+    # Set when the adapter could not map the provider's item: the importer records it as
+    # "could not be read" instead of losing the page.
+    unreadable: str = ""
 
 
 @dataclass
@@ -373,3 +379,22 @@ def time_windows(
     while start < end:
         yield start, min(start + step, end)
         start += step
+
+
+def map_or_unreadable(
+    to_external: Callable[[dict[str, Any]], ExternalEvent], item: dict[str, Any]
+) -> ExternalEvent:
+    """Map one wire item; an item the adapter cannot map becomes an unreadable stub (with its id,
+    so a known event keeps its appointment) rather than sinking the whole page."""
+    try:
+        return to_external(item)
+    except Exception as exc:  # noqa: BLE001 - any mapping failure is recorded, never raised
+        log.warning("could not map provider event %r: %s", item.get("id"), exc, exc_info=True)
+        return ExternalEvent(
+            id=str(item.get("id") or ""),
+            ical_uid=str(item.get("iCalUID") or item.get("iCalUId") or ""),
+            title=str(item.get("summary") or item.get("subject") or "")[:255],
+            start=None,
+            end=None,
+            unreadable=f"{exc.__class__.__name__}: {exc}"[:255],
+        )

@@ -339,6 +339,8 @@ class PagePlanner:
 
     def event(self, ev: ExternalEvent) -> None:
         ctx, link = self.ctx, self.data.links.get(ev.id)
+        if ev.unreadable:  # the adapter could not map it: record why, keep a known appointment
+            return self.skip(ev, link, SkipReason.MALFORMED, ev.unreadable, self.target(ev, link))
         crm_all_day(ev)  # before anything reads its bounds: the window, the hash, the apply
         # Skipped events are always looked at again: the window moves and people change.
         if link is not None and link.appointment_id and rules.is_echo(link, rules.event_hash(ev)):

@@ -544,17 +544,26 @@ def test_unexpected_error_is_recorded_and_the_next_sync_recovers(
     assert sync(karl_conn).created == 1
 
 
-def test_adapter_mapping_failure_is_recorded_not_raised(provider, karl_conn, karl_cal, monkeypatch):
-    karl_cal.create(title="Möte", start=at(5), end=at(5, 11), attendees=["k@extern.se"])
+def test_an_item_the_adapter_cannot_map_is_skipped_and_the_rest_of_the_page_lands(
+    provider, karl_conn, karl_cal, monkeypatch
+):
+    karl_cal.create(title="Trasig", start=at(5), end=at(5, 11), attendees=["k@extern.se"])
+    karl_cal.create(title="Hel", start=at(6), end=at(6, 11), attendees=["k@extern.se"])
     adapter_class = type(engine.get_adapter(karl_conn))
+    real = adapter_class.to_external
 
     def broken(self, item):
-        raise KeyError("start")
+        if (item.get("summary") or item.get("subject")) == "Trasig":
+            raise KeyError("start")
+        return real(self, item)
 
     monkeypatch.setattr(adapter_class, "to_external", broken)
     run = engine.sync_connection(karl_conn.pk, trigger="test")
-    assert run.error.startswith("KeyError")
-    assert not Appointment.objects.exists()
+    assert run.error == ""
+    assert list(Appointment.objects.values_list("title", flat=True)) == ["Hel"]
+    link = EventLink.objects.get(title="Trasig")
+    assert link.skip_reason == "malformed" and link.skip_detail.startswith("KeyError")
+    assert run.skipped == {"malformed": 1}
 
 
 def test_event_failing_to_map_in_the_importer_is_a_malformed_skip(

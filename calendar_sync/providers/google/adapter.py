@@ -29,6 +29,7 @@ from ..base import (
     Tokens,
     TokenSaver,
     chunks,
+    map_or_unreadable,
     merged_attendees,
     time_windows,
 )
@@ -113,7 +114,9 @@ class GoogleCalendarAdapter(CalendarAdapter):
             page_token = body.get("nextPageToken")
             # nextSyncToken comes only with the last page.
             page = ChangePage(
-                events=[self.to_external(item) for item in body.get("items", [])],
+                events=[
+                    map_or_unreadable(self.to_external, item) for item in body.get("items", [])
+                ],
                 next_cursor=None if page_token else body.get("nextSyncToken"),
             )
             del body  # the wire JSON is not kept alive while the page is imported

@@ -33,6 +33,7 @@ from ..base import (
     Tokens,
     TokenSaver,
     chunks,
+    map_or_unreadable,
     merged_attendees,
     time_windows,
 )
@@ -115,7 +116,7 @@ class MicrosoftGraphAdapter(CalendarAdapter):
                 if "@removed" in item:
                     removed.append(str(item.get("id", "")))
                 else:
-                    events.append(self.to_external(item))
+                    events.append(map_or_unreadable(self.to_external, item))
             gone = self._still_there(removed, events)
             next_link = body.get("@odata.nextLink")
             page = ChangePage(
