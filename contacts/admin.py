@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from rest_framework.authtoken.models import TokenProxy
 
@@ -9,6 +10,22 @@ from contacts.models import Company, Contact, ContactEmail
 # manage their own token on Settings → API token (contacts.services.api_token_create_or_rotate).
 # rest_framework.authtoken comes before contacts in INSTALLED_APPS, so its admin is loaded by now.
 admin.site.unregister(TokenProxy)
+
+# allauth.mfa's admin shows an authenticator's `data`, which holds the TOTP secret and recovery
+# codes: staff may see that a user has two-factor set up and remove it, never read its secret.
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(admin.ModelAdmin):
+    list_display = ("user", "type", "created_at", "last_used_at")
+    list_filter = ("type", "created_at", "last_used_at")
+    search_fields = ("user__email",)
+    fields = ("user", "type", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:  # noqa: ANN001 - set up by the user only
+        return False
 
 
 class ContactInline(admin.TabularInline):
