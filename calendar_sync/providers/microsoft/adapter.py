@@ -523,19 +523,7 @@ def _channel(
 
 # -- factory ----------------------------------------------------------------------------------------
 def adapter_for_connection(connection: CalendarConnection) -> MicrosoftGraphAdapter:
-    from ...models import CalendarApp, Provider
-    from ...services import connection_update_tokens
-    from .oauth import refresh_tokens
+    from .. import connection_credentials
 
-    app = CalendarApp.objects.get(provider=Provider.MICROSOFT)
-    return MicrosoftGraphAdapter(
-        tokens=Tokens(
-            connection.access_token, connection.refresh_token, connection.token_expires_at
-        ),
-        on_refresh=lambda tokens: connection_update_tokens(connection=connection, tokens=tokens),
-        client_id=app.client_id,
-        client_secret=app.client_secret,
-        tenant=app.tenant,
-        account_email=connection.account_email,
-        refresher=lambda: refresh_tokens(connection),
-    )
+    app, credentials = connection_credentials(connection)
+    return MicrosoftGraphAdapter(tenant=app.tenant, **credentials)
