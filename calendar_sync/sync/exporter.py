@@ -30,10 +30,11 @@ from .engine import build_context, get_adapter, guarded, request_sync, sync_wind
 log = logging.getLogger(__name__)
 
 # Appointment fields (as in ``appointment_changed``'s changed_fields) that the event carries.
-# Any other change (outcome, appointment type, company, follow-ups, notes) stays in the CRM.
+# Any other change (outcome, appointment type, company, follow-ups, the internal description)
+# stays in the CRM.
 PARTICIPANT_FIELDS = frozenset({"contacts", "users", "external_emails", "room_email", "room_name"})
 EVENT_FIELDS = PARTICIPANT_FIELDS | frozenset(
-    {"title", "start", "end", "all_day", "location", "agenda", "description", "video_requested"}
+    {"title", "start", "end", "all_day", "location", "agenda", "video_requested"}
 )
 
 
@@ -53,7 +54,7 @@ def build_draft(appointment: Appointment, connection: CalendarConnection) -> Eve
         end=appointment.end.astimezone(tz),
         all_day=appointment.all_day,
         timezone=settings.TIME_ZONE,
-        description=rules.export_description(appointment.agenda, appointment.description),
+        description=rules.invitation_text(appointment.agenda),
         location=appointment.location,
         attendee_emails=rules.export_attendees(
             list(appointment.attendees.all()),

@@ -51,7 +51,7 @@ APPOINTMENT_SYNC_FIELDS = [
     "end",
     "all_day",
     "location",
-    "description",
+    "agenda",
     "video_link",
     "room_name",
     "room_email",
@@ -262,8 +262,8 @@ def _apply_event(appointment: Appointment, ev: ExternalEvent) -> None:
     appointment.end = max(ev.end, ev.start)
     appointment.all_day = ev.all_day
     appointment.location = _clip(ev.location, 255)
-    # Our export wrote "agenda, then description": take the agenda back off, never duplicate it.
-    appointment.description = rules.import_description(appointment.agenda, ev.description or "")
+    # The body is what the invitees read: the agenda. The description stays the CRM's own.
+    appointment.agenda = rules.import_agenda(ev.description or "")
     appointment.video_link = rules.safe_video_link(ev.video_link)
     appointment.room_name, appointment.room_email = _room(ev)
     appointment.cancelled_at = None

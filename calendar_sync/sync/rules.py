@@ -410,9 +410,10 @@ def export_attendees(
     return emails
 
 
-def export_description(agenda: str, description: str) -> str:
-    """The agenda first (it is the greeting in the invitation), then the description."""
-    return "\n\n".join(part.strip() for part in (agenda, description) if part and part.strip())
+def invitation_text(agenda: str) -> str:
+    """What the event's body says, so what every invitee reads: the agenda, and nothing else.
+    The appointment's description is the CRM's internal note and never leaves the CRM."""
+    return (agenda or "").strip()
 
 
 VIDEO_LINK_MAX_LENGTH = 1000  # Appointment.video_link
@@ -437,14 +438,10 @@ def safe_video_link(url: str | None) -> str:
     return link
 
 
-def import_description(agenda: str, text: str) -> str:
-    """The event body as the appointment's description: without the agenda that
-    ``export_description`` put first (Graph may hand the body back with extra blank lines)."""
-    agenda = (agenda or "").strip()
-    text = (text or "").strip()
-    if agenda and text.startswith(agenda):
-        return text[len(agenda) :].lstrip()
-    return text
+def import_agenda(text: str) -> str:
+    """The event's body is what its invitees read: it becomes the appointment's agenda (the
+    description, the CRM's internal note, is never taken from the calendar nor written to it)."""
+    return (text or "").strip()
 
 
 def idempotency_key(appointment_id: Any, connection_id: Any) -> str:

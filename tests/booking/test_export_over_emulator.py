@@ -49,7 +49,7 @@ def outbox(emulator) -> list[dict]:
     return requests.get(f"{emulator.url}/_emulator/outbox", timeout=10).json()["messages"]
 
 
-def test_agenda_comes_first_in_the_invitation_then_the_description(
+def test_invitees_read_the_agenda_and_never_the_internal_description(
     provider,
     karl,
     karl_conn,
@@ -60,16 +60,40 @@ def test_agenda_comes_first_in_the_invitation_then_the_description(
     django_capture_on_commit_callbacks,
 ):
     contact = ContactFactory(name="Anna Berg", emails=["anna.berg@acme.se"])
-    book(
+    appointment = book(
         karl, sync_type, day, django_capture_on_commit_callbacks,
-        agenda="Hej Anna! Vi går igenom offerten.", description="Intern anteckning",
+        agenda="Hej Anna! Vi går igenom offerten.", description="Intern anteckning: pris 40k",
         contacts=[contact],
     )  # fmt: skip
     [event] = provider_events(karl_cal)
-    assert body_text(provider, event).startswith("Hej Anna! Vi går igenom offerten.")
-    assert "Intern anteckning" in body_text(provider, event)
+    assert body_text(provider, event).strip() == "Hej Anna! Vi går igenom offerten."
     [mail] = [m for m in outbox(emulator) if m["to"] == "anna.berg@acme.se"]
     assert "Hej Anna! Vi går igenom offerten." in mail["body"]
+    assert "Intern anteckning" not in mail["body"]
+    # Editing the internal note never reaches the event nor the invitees.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.appointment_update(appointment=appointment, actor=karl, description="Ny not")
+    [event] = provider_events(karl_cal)
+    assert "Ny not" not in body_text(provider, event)
+    assert not [m for m in outbox(emulator) if "Ny not" in m["body"]]
+
+
+def test_a_body_written_in_the_calendar_becomes_the_agenda_and_keeps_the_internal_note(
+    provider, karl, karl_conn, karl_cal, sync_type, day, django_capture_on_commit_callbacks
+):
+    appointment = book(
+        karl, sync_type, day, django_capture_on_commit_callbacks,
+        agenda="Välkommen!", description="Anteckning", external_emails=["gast@extern.se"],
+    )  # fmt: skip
+    [event] = provider_events(karl_cal)
+    karl_cal.update(event["id"], description="Ny agenda från kalendern")
+    run = engine.sync_connection(karl_conn.pk, trigger="test")
+    assert run is not None and not run.error
+    appointment.refresh_from_db()
+    assert (appointment.agenda, appointment.description) == (
+        "Ny agenda från kalendern",
+        "Anteckning",
+    )
 
 
 def test_invitations_go_to_participants_with_an_email_only(

@@ -319,9 +319,14 @@ def test_is_activation_push():
     assert not rules.is_activation_push(appt(), None)
 
 
-def test_export_description_agenda_first():
-    assert rules.export_description("Agenda", "Desc") == "Agenda\n\nDesc"
-    assert rules.export_description("", "Desc") == "Desc"
+def test_invitation_text():
+    assert rules.invitation_text("  Hej Anna!\n") == "Hej Anna!"
+    assert rules.invitation_text("") == ""
+
+
+def test_import_agenda():
+    assert rules.import_agenda("\nAgenda: pris\n\n") == "Agenda: pris"
+    assert rules.import_agenda(None) == ""  # type: ignore[arg-type]
 
 
 def test_idempotency_key_stable_and_google_safe():
