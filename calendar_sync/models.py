@@ -90,6 +90,10 @@ class CalendarConnection(models.Model):
     channel_token = EncryptedTextField(blank=True)  # Google channel token / Graph clientState
     channel_expires_at = models.DateTimeField(null=True, blank=True)
 
+    # When the rep and the admins were told by e-mail that this connection needs reconnecting:
+    # once per incident, cleared when the rep reconnects.
+    attention_alerted_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         verbose_name = _("calendar connection")
         verbose_name_plural = _("calendar connections")
@@ -151,6 +155,8 @@ class EventLink(models.Model):
     # people the CRM does not model (colleagues, guests added in the calendar) stay invited.
     crm_attendees = models.JSONField(null=True, blank=True)
     crm_fingerprint = models.CharField(max_length=64, blank=True)
+    # The event's page in the provider's web calendar (Google htmlLink / Graph webLink).
+    web_link = models.CharField(max_length=2048, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -191,6 +197,28 @@ class MeetingKey(models.Model):
         return f"{self.ical_uid} {self.original_start_key} → {self.appointment_id}"
 
 
+class ExportFailure(models.Model):
+    """The last push of an appointment to its organizer's calendar failed. It covers the
+    appointment as it was at ``crm_updated_at``: a later change is waiting again, a successful
+    push deletes the row. What the API and pages show as "failed: <error>"."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(CalendarConnection, on_delete=models.CASCADE, related_name="+")
+    crm_updated_at = models.DateTimeField()
+    error = models.TextField()
+    failed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "connection"], name="export_failure_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id} → {self.connection_id}: {self.error[:60]}"
+
+
 class SyncRun(models.Model):
     """One sync of one connection: what was fetched, written and skipped, and why."""
 
@@ -204,6 +232,7 @@ class SyncRun(models.Model):
     fetched = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
+    cancelled = models.PositiveIntegerField(default=0)
     exported = models.PositiveIntegerField(default=0)
     skipped = models.JSONField(default=dict, blank=True)  # reason -> count
     provider_requests = models.PositiveIntegerField(default=0)

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db import models
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from .models import CalendarApp, CalendarConnection, ConnectionState, EventLink, Provider
+from appointments.models import Appointment
+
+from .models import (
+    CalendarApp,
+    CalendarConnection,
+    ConnectionState,
+    EventLink,
+    ExportFailure,
+    Provider,
+)
+from .sync import rules
 from .sync.rules import SKIP_LABELS
 
 PROVIDER_URL_NAME = {
@@ -125,3 +141,286 @@ def skipped_events(connection: CalendarConnection, *, limit: int = 25) -> list[S
         )
         for link in links
     ]
+
+
+# --- sync state of appointments and connections (API, admin and pages read these) -------------
+class SyncState(models.TextChoices):
+    SENT = "sent", _("In the calendar")
+    WAITING = "waiting", _("Waiting to be sent")
+    FAILED = "failed", _("Failed")
+    NOT_SYNCED = "not_synced", _("Not synced")
+
+
+@dataclass(frozen=True)
+class LinkedEvent:
+    """An appointment's event in one rep's calendar."""
+
+    provider: str
+    account_email: str
+    event_id: str
+    ical_uid: str
+    web_link: str
+
+
+@dataclass(frozen=True)
+class AppointmentSyncState:
+    state: str  # a SyncState value
+    error: str = ""  # why it failed (FAILED) or is not synced (NOT_SYNCED)
+    events: tuple[LinkedEvent, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return str(SyncState(self.state).label)
+
+
+def _window_end(now: dt.datetime) -> dt.datetime:
+    from .sync.engine import sync_window
+
+    return sync_window(now)[1]
+
+
+def _links_by_appointment(ids: list[int]) -> dict[int, list[EventLink]]:
+    links = (
+        EventLink.objects.filter(appointment_id__in=ids)
+        .select_related("connection")
+        .only(
+            "appointment_id",
+            "provider_event_id",
+            "ical_uid",
+            "web_link",
+            "crm_updated_at",
+            "connection__provider",
+            "connection__account_email",
+            "connection__user_id",
+        )
+        .order_by("pk")
+    )
+    by_appointment: dict[int, list[EventLink]] = defaultdict(list)
+    for link in links:
+        by_appointment[link.appointment_id].append(link)  # type: ignore[index]
+    return by_appointment
+
+
+def _organizer_connections(user_ids: set[int]) -> dict[int, CalendarConnection]:
+    return {c.user_id: c for c in live_connections().filter(user_id__in=user_ids)}
+
+
+def _is_pending(appointment: Appointment, link: EventLink | None) -> bool:
+    """The CRM has something the organizer's calendar does not (as the exporter decides)."""
+    if appointment.cancelled_at is not None:
+        return False
+    if link is None:
+        return True
+    return link.crm_updated_at is not None and appointment.updated_at > link.crm_updated_at
+
+
+def _state_of(
+    appointment: Appointment,
+    links: list[EventLink],
+    connection: CalendarConnection | None,
+    failure: ExportFailure | None,
+    now: dt.datetime,
+    window_end: dt.datetime,
+) -> AppointmentSyncState:
+    events = tuple(
+        LinkedEvent(
+            provider=link.connection.provider,
+            account_email=link.connection.account_email,
+            event_id=link.provider_event_id,
+            ical_uid=link.ical_uid,
+            web_link=link.web_link,
+        )
+        for link in links
+    )
+    own = next((k for k in links if connection and k.connection_id == connection.pk), None)
+    parked = connection is not None and connection.state == ConnectionState.NEEDS_RECONNECT
+    would_push = (
+        _WouldPush(connection.user_id)
+        if connection is not None and connection.appointment_type_id is not None
+        else None
+    )
+    reason = rules.export_skip_reason(
+        appointment, would_push, now, (now, window_end), linked=own is not None
+    )
+    if reason is None and _is_pending(appointment, own):
+        assert connection is not None
+        if parked:  # pushes stop while the grant is gone, until the rep reconnects
+            return AppointmentSyncState(SyncState.FAILED, connection.last_error, events)
+        if failure is not None and failure.crm_updated_at >= appointment.updated_at:
+            return AppointmentSyncState(SyncState.FAILED, failure.error, events)
+        return AppointmentSyncState(SyncState.WAITING, "", events)
+    if events:
+        return AppointmentSyncState(SyncState.SENT, "", events)
+    return AppointmentSyncState(SyncState.NOT_SYNCED, reason or "", events)
+
+
+@dataclass
+class _WouldPush:
+    """The organizer's activated connection (also while it waits for a reconnect), as the
+    export rules see it: they then say whether the appointment belongs in its calendar."""
+
+    user_id: int
+    is_active: bool = True
+
+
+def appointment_sync_states(
+    appointments: Iterable[Appointment], *, now: dt.datetime | None = None
+) -> dict[int, AppointmentSyncState]:
+    """Per appointment id: in the calendar (``sent``), ``waiting`` to be pushed, ``failed``
+    (with the error) or ``not_synced`` (with the reason), and its events in reps' calendars.
+    Three queries for any number of appointments."""
+    appointments = list(appointments)
+    if not appointments:
+        return {}
+    now = now or timezone.now()
+    window_end = _window_end(now)
+    ids = [a.pk for a in appointments]
+    links = _links_by_appointment(ids)
+    connections = _organizer_connections({a.organizer_id for a in appointments})
+    failures = {
+        (f.appointment_id, f.connection_id): f
+        for f in ExportFailure.objects.filter(appointment_id__in=ids)
+    }
+    states = {}
+    for a in appointments:
+        connection = connections.get(a.organizer_id)
+        failure = failures.get((a.pk, connection.pk)) if connection else None
+        states[a.pk] = _state_of(a, links.get(a.pk, []), connection, failure, now, window_end)
+    return states
+
+
+def appointment_sync_state(appointment: Appointment) -> AppointmentSyncState:
+    return appointment_sync_states([appointment])[appointment.pk]
+
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    """Everything about one connection's health, in one place (API, admin, the rep's page)."""
+
+    connection: CalendarConnection
+    needs_attention: bool
+    syncing: bool
+    next_poll_at: dt.datetime | None
+    counts: dict[str, int] = field(default_factory=dict)
+    last_run: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def state(self) -> str:
+        return self.connection.state
+
+    @property
+    def last_sync_at(self) -> dt.datetime | None:
+        return self.connection.last_sync_at
+
+    @property
+    def last_error(self) -> str:
+        return self.connection.last_error
+
+    @property
+    def push_expires_at(self) -> dt.datetime | None:
+        return self.connection.channel_expires_at
+
+
+NEEDS_ATTENTION = Q(state=ConnectionState.NEEDS_RECONNECT) | (
+    Q(state=ConnectionState.ACTIVE) & ~Q(last_error="")
+)
+
+
+def _count(qs: QuerySet, by: str) -> Coalesce:
+    counted = qs.order_by().values(by).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def connection_status_queryset(
+    qs: QuerySet[CalendarConnection] | None = None, *, now: dt.datetime | None = None
+) -> QuerySet[CalendarConnection]:
+    """Connections annotated with their counts (one query for a whole admin page):
+    ``n_linked`` events logged, ``n_skipped`` upcoming events not logged, ``n_pending`` CRM
+    changes or new appointments waiting to be pushed, ``n_failed`` of those whose last push failed,
+    and ``needs_attention``."""
+    now = now or timezone.now()
+    qs = CalendarConnection.objects.all() if qs is None else qs
+    links = EventLink.objects.filter(connection=OuterRef("pk"))
+    upcoming = Appointment.objects.filter(
+        organizer_id=OuterRef("user_id"), start__gte=now, locked=False, cancelled_at__isnull=True
+    )
+    pending_links = links.filter(
+        appointment__organizer_id=OuterRef("user_id"),
+        appointment__start__gte=now,
+        appointment__locked=False,
+        appointment__cancelled_at__isnull=True,
+        crm_updated_at__isnull=False,
+        appointment__updated_at__gt=F("crm_updated_at"),
+    )
+    own_link = EventLink.objects.filter(
+        appointment=OuterRef("pk"), connection=OuterRef(OuterRef("pk"))
+    )
+    unlinked = upcoming.filter(start__lt=_window_end(now)).filter(~Exists(own_link))
+    failed = ExportFailure.objects.filter(
+        connection=OuterRef("pk"),
+        appointment__start__gte=now,
+        appointment__cancelled_at__isnull=True,
+        crm_updated_at__gte=F("appointment__updated_at"),
+    )
+    return qs.select_related("user", "appointment_type").annotate(
+        n_linked=_count(links.filter(appointment__isnull=False), "connection"),
+        n_skipped=_count(links.exclude(skip_reason="").filter(start__gte=now), "connection"),
+        n_pending=_count(pending_links, "connection") + _count(unlinked, "organizer_id"),
+        n_failed=_count(failed, "connection"),
+        needs_attention=models.ExpressionWrapper(
+            NEEDS_ATTENTION, output_field=models.BooleanField()
+        ),
+    )
+
+
+def next_poll_at(connection: CalendarConnection) -> dt.datetime | None:
+    """When the polling backstop next looks at this connection (None: not polled)."""
+    if not connection.is_active:
+        return None
+    from django_q.models import Schedule
+
+    return (
+        Schedule.objects.filter(func="calendar_sync.tasks.sync_all")
+        .values_list("next_run", flat=True)
+        .order_by("next_run")
+        .first()
+    )
+
+
+def connection_status(
+    connection: CalendarConnection, *, now: dt.datetime | None = None
+) -> ConnectionStatus:
+    annotated = connection_status_queryset(
+        CalendarConnection.objects.filter(pk=connection.pk), now=now
+    ).get()
+    return _status(annotated, next_poll_at(annotated))
+
+
+def connection_statuses(
+    qs: QuerySet[CalendarConnection], *, now: dt.datetime | None = None
+) -> list[ConnectionStatus]:
+    """The statuses of many connections in two queries (the admin's list)."""
+    connections = list(connection_status_queryset(qs, now=now))
+    poll = (
+        next_poll_at(next((c for c in connections if c.is_active), connections[0]))
+        if (connections)
+        else None
+    )
+    return [_status(c, poll if c.is_active else None) for c in connections]
+
+
+def _status(connection: Any, poll: dt.datetime | None) -> ConnectionStatus:
+    summary = dict(connection.last_sync_summary or {})
+    return ConnectionStatus(
+        connection=connection,
+        needs_attention=bool(connection.needs_attention),
+        syncing=connection.sync_started_at is not None,
+        next_poll_at=poll,
+        counts={
+            "linked": connection.n_linked,
+            "skipped_upcoming": connection.n_skipped,
+            "waiting": max(connection.n_pending - connection.n_failed, 0),
+            "failed": connection.n_failed,
+        },
+        last_run=summary,
+    )

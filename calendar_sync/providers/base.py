@@ -108,6 +108,7 @@ class ExternalEvent:
     original_start: dt.datetime | None = None
     is_recurring: bool = False  # an instance of a series (or the series itself)
     video_link: str = ""
+    web_link: str = ""  # the event's page in the provider's web calendar
     video_pending: bool = False  # Meet link requested, not ready yet
     crm_id: str = ""  # our appointment id, from extended properties (echo suppression)
     room_emails: list[str] = field(default_factory=list)

@@ -141,7 +141,8 @@ def _finish(ctx: SyncContext, run: SyncRun, adapter: CalendarAdapter, cursor: st
 def _fill_run(ctx: SyncContext, run: SyncRun, finished: dt.datetime | None = None) -> None:
     run.fetched = ctx.stats["fetched"]
     run.created = ctx.stats["created"]
-    run.updated = ctx.stats["updated"] + ctx.stats["cancelled"]
+    run.updated = ctx.stats["updated"]
+    run.cancelled = ctx.stats["cancelled"]
     run.skipped = dict(ctx.skipped)
     run.finished_at = finished
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from appointments.models import Appointment
 from contacts.selectors import users_by_emails
 
-from ..models import CalendarConnection, ConnectionState, EventLink
+from ..models import CalendarConnection, ConnectionState, EventLink, ExportFailure
 from ..providers.base import CalendarAdapter, EventDraft, ExternalEvent, PreconditionFailed
 from . import rules
 from .engine import build_context, get_adapter, guarded, request_sync, sync_window
@@ -194,9 +194,27 @@ def save_link(
                     if written is not None
                     else {}
                 ),
+                "web_link": rules.safe_web_link(event.web_link),
             },
         )
+        ExportFailure.objects.filter(appointment=appointment, connection=connection).delete()
     return link
+
+
+def record_failure(
+    appointment: Appointment,
+    connection: CalendarConnection,
+    crm_updated_at: dt.datetime,
+    error: str,
+) -> str:
+    """Keep why this version of the appointment did not reach the calendar (its sync state
+    reads "failed"); the sweep after the next sync tries again."""
+    ExportFailure.objects.update_or_create(
+        appointment=appointment,
+        connection=connection,
+        defaults={"crm_updated_at": crm_updated_at, "error": error, "failed_at": timezone.now()},
+    )
+    return error
 
 
 def _nothing_to_push(
@@ -244,10 +262,10 @@ def export_to(
             connection, lambda: plan_attendees(adapter, connection, link, draft, changed_fields)
         )
         if error:
-            return error
+            return record_failure(appointment, connection, crm_updated_at, error)
     event, error = guarded(connection, lambda: _write(adapter, appointment, link, draft))
     if error:
-        return error
+        return record_failure(appointment, connection, crm_updated_at, error)
     if event is None:
         request_sync(connection.pk, trigger="conflict")
         return "provider won the conflict"

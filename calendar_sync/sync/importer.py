@@ -42,6 +42,7 @@ LINK_UPDATE_FIELDS = [
     "skip_reason",
     "skip_detail",
     "synced_hash",
+    "web_link",
     "crm_updated_at",
     "updated_at",
 ]
@@ -296,6 +297,7 @@ def _link(ctx: SyncContext, ev: ExternalEvent, existing: EventLink | None) -> Ev
         title=_clip(ev.title, 255),
         start=ev.start,
         synced_hash=_hash_or_blank(ev),
+        web_link=rules.safe_web_link(ev.web_link),
         crm_updated_at=existing.crm_updated_at if existing is not None else None,
         appointment_id=existing.appointment_id if existing is not None else None,
     )

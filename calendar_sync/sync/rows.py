@@ -47,6 +47,7 @@ class EventLinkRow:
     skip_detail: str = ""
     crm_attendees: list[str] | None = None  # the export's (kept on upsert: not updated there)
     crm_fingerprint: str = ""
+    web_link: str = ""
     created_at: dt.datetime | None = None  # auto_now_add / auto_now: stamped by insert_rows
     updated_at: dt.datetime | None = None
 

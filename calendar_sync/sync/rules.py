@@ -423,8 +423,22 @@ def safe_video_link(url: str | None) -> str:
     """The provider's meeting link if it is a plain https:// URL (Meet and Teams links are),
     else "": the CRM renders it as a link, so ``javascript:``, ``data:`` and the like never get
     stored. A link too long for the field is dropped rather than cut into a broken one."""
+    return _https_link(url, VIDEO_LINK_MAX_LENGTH)
+
+
+WEB_LINK_MAX_LENGTH = 2048  # EventLink.web_link
+
+
+def safe_web_link(url: str | None) -> str:
+    """The event's page in the provider's web calendar (Google ``htmlLink``, Graph
+    ``webLink``), kept only as a plain https:// URL that fits the column: the API hands it out
+    as a link to follow, so nothing else is stored."""
+    return _https_link(url, WEB_LINK_MAX_LENGTH)
+
+
+def _https_link(url: str | None, max_length: int) -> str:
     link = (url or "").strip()
-    if not link or len(link) > VIDEO_LINK_MAX_LENGTH:
+    if not link or len(link) > max_length:
         return ""
     if any(ch.isspace() or not ch.isprintable() for ch in link):
         return ""

@@ -404,3 +404,20 @@ def test_deleted_recurring_event_stays_where_deletes_do_not_remove():
 def test_safe_video_link(url, kept):
     expected = url.strip() if kept else ""
     assert rules.safe_video_link(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://www.google.com/calendar/event?eid=abc", True),
+        ("https://outlook.office365.com/owa/?itemid=AAMk%3D&exvsurl=1&path=/calendar/item", True),
+        ("https://outlook.office365.com/owa/?itemid=" + "A" * 1500, True),  # longer than Meet's
+        ("https://outlook.office365.com/owa/?itemid=" + "A" * 2100, False),
+        ("javascript:alert(1)", False),
+        ("http://www.google.com/calendar/event?eid=abc", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_safe_web_link(url, kept):
+    assert rules.safe_web_link(url) == (url if kept else "")

@@ -327,6 +327,7 @@ class GoogleCalendarAdapter(CalendarAdapter):
             original_start=original_start,
             is_recurring=bool(item.get("recurringEventId") or item.get("recurrence")),
             video_link=_video_link(item),
+            web_link=item.get("htmlLink") or "",
             video_pending=_video_pending(item),
             crm_id=private.get(CRM_ID_KEY, ""),
             room_emails=[a.email for a in attendees if a.is_resource],

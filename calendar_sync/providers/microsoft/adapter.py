@@ -361,6 +361,7 @@ class MicrosoftGraphAdapter(CalendarAdapter):
             or (start if event_type == "occurrence" else None),
             is_recurring=event_type != "singleInstance",
             video_link=video_link,
+            web_link=item.get("webLink") or "",
             video_pending=bool(item.get("isOnlineMeeting")) and not video_link,
             crm_id=_crm_id(item),
             room_emails=rooms,
