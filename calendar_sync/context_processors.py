@@ -1,4 +1,5 @@
-"""The "reconnect your calendar" banner, on every page of a rep whose grant was revoked."""
+"""The calendar banners on every page: "reconnect" for a rep whose grant was revoked, and "the
+app was uninstalled" for a rep whose calendar an administrator's uninstall disconnected."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ def calendar_banner(request: HttpRequest) -> dict:
         return {}
     connection = selectors.connection_needing_reconnect(user)
     if connection is None:
-        return {}
+        uninstalled = selectors.uninstalled_app_of(user)
+        return {"calendar_app_uninstalled": uninstalled} if uninstalled else {}
     return {
         "calendar_needs_reconnect": connection,
         "calendar_reconnect_backend": selectors.backend_name(connection.provider),

@@ -83,6 +83,85 @@ def has_active_calendar(user) -> bool:  # noqa: ANN001
     ).exists()
 
 
+def connection_to_resume(
+    *, user, provider: str, account_email: str, account_id: str
+) -> CalendarConnection | None:  # noqa: ANN001
+    """The rep's last disconnected connection of this very account (same provider, same
+    account id, else same address): connecting it again resumes it, with its event links and
+    its activation, instead of starting over."""
+    qs = CalendarConnection.objects.filter(
+        user=user, provider=provider, state=ConnectionState.DISCONNECTED
+    ).order_by("-disconnected_at", "-pk")
+    if account_id:
+        same = qs.filter(account_id=account_id).first()
+        if same is not None:
+            return same
+    return qs.filter(account_email__iexact=account_email).first()
+
+
+def first_activation(user_id: int) -> dt.datetime | None:
+    """When the rep first activated a calendar app (any connection, disconnected ones too)."""
+    return (
+        CalendarConnection.objects.filter(user_id=user_id, activated_at__isnull=False)
+        .order_by("activated_at")
+        .values_list("activated_at", flat=True)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class PreviousAccount:
+    """A calendar account the rep has disconnected, and how many upcoming appointments have
+    their event (and their invitations) in it."""
+
+    provider: str
+    provider_label: str
+    account_email: str
+    upcoming: int
+
+
+def previous_accounts(user, *, exclude: CalendarConnection | None = None) -> list[PreviousAccount]:  # noqa: ANN001
+    """The rep's disconnected accounts other than ``exclude``'s, newest first, each once."""
+    rows = CalendarConnection.objects.filter(user=user, state=ConnectionState.DISCONNECTED)
+    if exclude is not None:
+        rows = rows.exclude(provider=exclude.provider, account_email__iexact=exclude.account_email)
+    now = timezone.now()
+    found: dict[tuple[str, str], PreviousAccount] = {}
+    for row in rows.order_by("-disconnected_at", "-pk"):
+        key = (row.provider, row.account_email.lower())
+        if key in found:
+            continue
+        upcoming = (
+            EventLink.objects.filter(
+                connection__user=user,
+                connection__provider=row.provider,
+                connection__account_email__iexact=row.account_email,
+                appointment__start__gte=now,
+                appointment__organizer=user,
+            )
+            .values("appointment")
+            .distinct()
+            .count()
+        )
+        found[key] = PreviousAccount(
+            row.provider, str(row.get_provider_display()), row.account_email, upcoming
+        )
+    return list(found.values())
+
+
+def uninstalled_app_of(user) -> CalendarConnection | None:  # noqa: ANN001
+    """The rep's last connection when an administrator has uninstalled its app since (and the
+    rep has no live connection): the banner tells them why their calendar stopped syncing."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if live_connections().filter(user=user).exists():
+        return None
+    last = CalendarConnection.objects.filter(user=user).order_by("-connected_at", "-pk").first()
+    if last is None or app_is_installed(last.provider):
+        return None
+    return last
+
+
 def connection_needing_reconnect(user) -> CalendarConnection | None:  # noqa: ANN001
     if user is None or not getattr(user, "is_authenticated", False):
         return None

@@ -99,7 +99,9 @@ def connection_link(
     """Store a freshly authorised account for ``user`` (called by the OAuth pipeline).
 
     A rep has one live connection; an account belongs to one rep. Reconnecting the same account
-    (after a revoked grant) refreshes the tokens and makes the connection active again.
+    (after a revoked grant, or after a Disconnect) refreshes the tokens and makes the same
+    connection active again: its event links and its first activation stay, so no event is
+    made twice and nobody is invited twice. Another account starts a new connection.
     """
     if not account_email:
         raise LinkRefused(_("The provider did not tell us the account's e-mail address."))
@@ -117,9 +119,19 @@ def connection_link(
         )
     if not tokens.refresh_token and not (current and current.refresh_token):
         raise LinkRefused(_("The provider did not grant offline access. Please try again."))
+    # A reconnect is not a new activation: the same account resumes its old connection.
+    current = current or selectors.connection_to_resume(
+        user=user, provider=provider, account_email=account_email, account_id=account_id
+    )
     try:
         with transaction.atomic():
             connection = current or CalendarConnection(user=user, provider=provider)
+            if connection.state == ConnectionState.DISCONNECTED:
+                # Events may have changed meanwhile: re-read the window (links keep it free
+                # of duplicates); push starts afresh.
+                connection.sync_cursor = ""
+                connection.channel_id = connection.channel_resource_id = ""
+                connection.channel_expires_at = None
             connection.account_email = account_email
             connection.account_id = account_id
             connection.access_token = tokens.access_token
@@ -133,7 +145,7 @@ def connection_link(
             connection.save()
     except IntegrityError as exc:  # a concurrent link won the race
         raise LinkRefused(_("This calendar is already connected.")) from exc
-    if current and current.activated_at:
+    if current and current.activated_at and connection.is_active:
         # A reconnect: the sync picks up again where it stopped.
         _enqueue_on_commit("connection_activated", connection.pk)
     return connection

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from social_core.exceptions import AuthCanceled, SocialAuthBaseException
 from social_django import views as social_views
 
@@ -73,6 +73,12 @@ def _page_context(request: HttpRequest, app: CalendarApp) -> dict:
         "skip_reasons": selectors.skip_reasons_summary(mine) if mine else [],
         "skipped_events": selectors.skipped_events(mine) if mine else [],
         "summary": (mine.last_sync_summary or {}) if mine else {},
+        # Accounts the rep disconnected: what happens to the meetings sent from them.
+        "previous_accounts": [
+            p
+            for p in selectors.previous_accounts(request.user, exclude=mine)
+            if p.provider == app.provider and p.upcoming
+        ],
     }
 
 
@@ -92,10 +98,26 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _uninstalled_page(request: HttpRequest, provider: str) -> HttpResponse:
+    """A rep who follows a link (or the banner) to an app an administrator has uninstalled
+    reads what that means for them, not a 404."""
+    if provider not in Provider.values:
+        raise Http404
+    last = (
+        CalendarConnection.objects.filter(user_id=request.user.pk, provider=provider)
+        .order_by("-connected_at", "-pk")
+        .first()
+    )
+    context = {"provider": provider, "label": Provider(provider).label, "last": last}
+    return render(request, "calendar_sync/uninstalled.html", context)
+
+
 @login_required
 @require_GET
 def app_page(request: HttpRequest, provider: str) -> HttpResponse:
     """Step 2 ("Activate"), step 6 (choose the type) or the status page, depending on state."""
+    if provider in Provider.values and not selectors.app_is_installed(provider):
+        return _uninstalled_page(request, provider)
     app = _installed_app(provider)
     context = _page_context(request, app)
     connection: CalendarConnection | None = context["connection"]
@@ -146,11 +168,16 @@ def save(request: HttpRequest, provider: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def disconnect(request: HttpRequest, provider: str) -> HttpResponse:
+    """GET asks for confirmation (what stops, what is kept); POST disconnects."""
     connection = selectors.connection_for_user(request.user)
     if connection is None or connection.provider != provider:
+        if request.method == "GET":
+            return redirect("calendar_sync:index")
         raise Http404
+    if request.method == "GET":
+        return render(request, "calendar_sync/confirm_disconnect.html", {"connection": connection})
     services.connection_disconnect(connection=connection, actor=request.user)
     messages.success(
         request,

@@ -24,6 +24,7 @@ from contacts.selectors import users_by_emails
 
 from ..models import CalendarConnection, ConnectionState, EventLink, ExportFailure
 from ..providers.base import CalendarAdapter, EventDraft, ExternalEvent, PreconditionFailed
+from ..selectors import first_activation
 from . import rules
 from .engine import build_context, get_adapter, guarded, request_sync, sync_window
 
@@ -44,9 +45,25 @@ def organizer_connection(user_id: int) -> CalendarConnection | None:
     ).first()
 
 
+def invited_from_another_calendar(appointment: Appointment, connection: CalendarConnection) -> bool:
+    """The appointment's event lives in another calendar of its organizer (an account the rep
+    has since left): its invitees were invited from there."""
+    return (
+        EventLink.objects.filter(
+            appointment=appointment, connection__user_id=appointment.organizer_id
+        )
+        .exclude(connection=connection)
+        .exists()
+    )
+
+
 def build_draft(appointment: Appointment, connection: CalendarConnection) -> EventDraft:
     tz = ZoneInfo(settings.TIME_ZONE)
-    activation_push = rules.is_activation_push(appointment, connection.activated_at)
+    with_attendees = rules.writes_attendees(
+        appointment,
+        first_activated_at=first_activation(connection.user_id),
+        invited_from_another_calendar=invited_from_another_calendar(appointment, connection),
+    )
     return EventDraft(
         crm_id=str(appointment.pk),
         title=appointment.title,
@@ -59,11 +76,11 @@ def build_draft(appointment: Appointment, connection: CalendarConnection) -> Eve
         attendee_emails=rules.export_attendees(
             list(appointment.attendees.all()),
             organizer_id=appointment.organizer_id,
-            activation_push=activation_push,
+            with_attendees=with_attendees,
         ),
         room_email=appointment.room_email,
         room_name=appointment.room_name,
-        send_invitations=not activation_push,
+        send_invitations=with_attendees,
         idempotency_key=rules.idempotency_key(appointment.pk, connection.pk),
         add_video=appointment.video_requested,
         # The same id on every retry: Google never makes a second meeting for it.

@@ -382,10 +382,27 @@ def should_export(
 
 
 def is_activation_push(
-    appointment: ExportableAppointment, activated_at: dt.datetime | None
+    appointment: ExportableAppointment, first_activated_at: dt.datetime | None
 ) -> bool:
-    """Created before the rep activated the app: its attendees are never synced (spec item 2)."""
-    return activated_at is not None and appointment.created_at < activated_at
+    """Created before the rep FIRST activated a calendar app (spec: "attendees at appointments
+    created in Upsales before the app was installed won't be synced"). A reconnect, however
+    late, is not an activation: ``first_activated_at`` is the rep's earliest one."""
+    return first_activated_at is not None and appointment.created_at < first_activated_at
+
+
+def writes_attendees(
+    appointment: ExportableAppointment,
+    *,
+    first_activated_at: dt.datetime | None,
+    invited_from_another_calendar: bool,
+) -> bool:
+    """Whether the event carries the appointment's attendees (and so the provider mails them).
+    Not for appointments from before the rep's first activation (``is_activation_push``), and
+    not for ones whose event lives in another calendar account of the rep already (the rep
+    switched accounts): their invitees have that invitation, and one is all anybody gets."""
+    if invited_from_another_calendar:
+        return False
+    return not is_activation_push(appointment, first_activated_at)
 
 
 class AttendeeRow(Protocol):
@@ -395,10 +412,11 @@ class AttendeeRow(Protocol):
 
 
 def export_attendees(
-    attendees: Sequence[AttendeeRow], *, organizer_id: Any, activation_push: bool
+    attendees: Sequence[AttendeeRow], *, organizer_id: Any, with_attendees: bool = True
 ) -> list[str]:
-    """Invitation addresses: contacts with an e-mail, other users, external addresses."""
-    if activation_push:
+    """Invitation addresses (each once): contacts with an e-mail, other users, external
+    addresses; none when ``writes_attendees`` says the event goes without them."""
+    if not with_attendees:
         return []
     emails: list[str] = []
     for row in attendees:

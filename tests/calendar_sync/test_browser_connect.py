@@ -121,6 +121,9 @@ def test_rep_connects_disconnects_and_reconnects_after_revocation(crm, page, emu
     assert connection.is_active
 
     # Disconnect: back to "Activate", appointments kept.
+    page.get_by_role("link", name="Disconnect").click()
+    expect(page.locator("#disconnect-confirm")).to_contain_text("Your appointments stay")
+    assert CalendarConnection.objects.get(pk=connection.pk).state == ConnectionState.ACTIVE
     page.get_by_role("button", name="Disconnect").click()
     expect(page.get_by_role("link", name="Activate")).to_be_visible()
     connection.refresh_from_db()
@@ -130,6 +133,8 @@ def test_rep_connects_disconnects_and_reconnects_after_revocation(crm, page, emu
     page.get_by_role("link", name="Activate").click()
     page.get_by_role("button", name=case["connect"]).click()
     provider_sign_in(page, provider, case["account"])
+    # The same account resumes its connection (type kept); the rep may still change the type.
+    expect(page.locator("#id_appointment_type option:checked")).to_have_text("Meeting")
     page.select_option("select[name=appointment_type]", label="Demo")
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#calendar-account")).to_have_text(case["account"])

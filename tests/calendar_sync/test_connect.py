@@ -367,10 +367,15 @@ def test_one_live_connection_per_rep(calendar_apps, rep_client, rep, meeting, ta
 
 
 @pytest.mark.parametrize("provider", ["google", "microsoft"])
-def test_uninstalled_app_is_404_everywhere(provider, calendar_apps, rep_client):
+def test_uninstalled_app_page_explains_it_and_the_oauth_flow_is_404(
+    provider, calendar_apps, rep_client
+):
     CalendarApp.objects.filter(provider=provider).update(installed=False)
 
-    assert rep_client.get(reverse(PAGE[provider])).status_code == 404
+    page = rep_client.get(reverse(PAGE[provider]))
+    assert page.status_code == 200
+    assert b'id="calendar-app-uninstalled"' in page.content
+    assert b"Activate" not in page.content
     assert rep_client.get(reverse("calendar_sync:connect", args=[provider])).status_code == 404
     assert begin(rep_client, provider).status_code == 404
     complete = reverse("social:complete", args=[BACKEND[provider]])
@@ -419,6 +424,93 @@ def test_denying_access_connects_nothing(calendar_apps, rep_client, rep):
 
 
 # --- disconnect, revocation, reconnect ---------------------------------------------------------------
+@providers
+def test_uninstalling_the_app_shows_each_affected_rep_a_banner_not_a_404(
+    provider, calendar_apps, client, rep, meeting, task_calls, django_capture_on_commit_callbacks
+):
+    client.force_login(rep)
+    connect(client, provider)
+    save_type(client, provider, meeting)
+    admin = UserFactory(email="admin@exempel.se", is_staff=True, is_superuser=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.calendar_app_uninstall(app=CalendarApp.objects.get(provider=provider), actor=admin)
+
+    page = client.get(reverse("appointments:list"))
+    assert b'id="calendar-uninstalled-banner"' in page.content
+    assert ACCOUNT[provider].encode() in page.content
+    assert client.get(reverse(PAGE[provider])).status_code == 200
+    # A rep who never had the app is not bothered.
+    other = UserFactory(email="eva.lind@exempel.se")
+    client.force_login(other)
+    assert b"calendar-uninstalled-banner" not in client.get(reverse("appointments:list")).content
+
+
+@providers
+def test_disconnect_asks_for_confirmation_first(
+    provider, calendar_apps, rep_client, rep, meeting, task_calls
+):
+    connect(rep_client, provider)
+    save_type(rep_client, provider, meeting)
+    status = rep_client.get(reverse(PAGE[provider])).content.decode()
+    confirm_url = reverse("calendar_sync:disconnect", args=[provider])
+    assert f'href="{confirm_url}"' in status  # a link to the question, not a one-click POST
+
+    page = rep_client.get(confirm_url)
+    assert page.status_code == 200 and b'id="disconnect-confirm"' in page.content
+    assert CalendarConnection.objects.get(user=rep).state == ConnectionState.ACTIVE
+
+
+@providers
+def test_reconnecting_the_same_account_resumes_the_connection(
+    provider,
+    calendar_apps,
+    rep_client,
+    rep,
+    meeting,
+    task_calls,
+    django_capture_on_commit_callbacks,
+):
+    connect(rep_client, provider)
+    save_type(rep_client, provider, meeting)
+    first = CalendarConnection.objects.get(user=rep)
+    with django_capture_on_commit_callbacks(execute=True):
+        rep_client.post(reverse("calendar_sync:disconnect", args=[provider]))
+    task_calls.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        connect(rep_client, provider)
+
+    again = CalendarConnection.objects.get(user=rep)  # still one row: the same connection
+    assert again.pk == first.pk and again.state == ConnectionState.ACTIVE
+    assert again.activated_at == first.activated_at and again.appointment_type == meeting
+    assert ("activated", again.pk) in task_calls  # the sync picks up, no type step again
+
+
+@providers
+def test_connect_page_says_what_happens_to_the_meetings_of_a_disconnected_account(
+    provider,
+    calendar_apps,
+    rep_client,
+    rep,
+    meeting,
+    task_calls,
+    django_capture_on_commit_callbacks,
+):
+    from calendar_sync.models import EventLink
+
+    connect(rep_client, provider)
+    save_type(rep_client, provider, meeting)
+    connection = CalendarConnection.objects.get(user=rep)
+    upcoming = AppointmentFactory(organizer=rep, appointment_type=meeting)  # in two days
+    EventLink.objects.create(connection=connection, appointment=upcoming, provider_event_id="e1")
+    with django_capture_on_commit_callbacks(execute=True):
+        rep_client.post(reverse("calendar_sync:disconnect", args=[provider]))
+
+    page = rep_client.get(reverse("calendar_sync:connect", args=[provider])).content.decode()
+    assert "1 upcoming appointment was sent from " + ACCOUNT[provider] in page
+    assert "nobody is invited twice" in page
+
+
 @providers
 def test_disconnect_stops_push_revokes_and_keeps_appointments(
     provider,

@@ -304,19 +304,36 @@ def test_export_attendees():
         row("user", "karl@exempel.se", 1),  # the organizer
         row("external", "x@y.se"),
     ]
-    got = rules.export_attendees(rows, organizer_id=1, activation_push=False)
+    got = rules.export_attendees(rows, organizer_id=1)
     assert got == ["kund@acme.se", "eva@exempel.se", "x@y.se"]
 
 
 def test_export_attendees_activation_push_has_none():
     rows = [row("contact", "kund@acme.se")]
-    assert rules.export_attendees(rows, organizer_id=1, activation_push=True) == []
+    assert rules.export_attendees(rows, organizer_id=1, with_attendees=False) == []
 
 
 def test_is_activation_push():
     assert rules.is_activation_push(appt(created_at=NOW - dt.timedelta(days=1)), NOW)
     assert not rules.is_activation_push(appt(created_at=NOW + dt.timedelta(seconds=1)), NOW)
     assert not rules.is_activation_push(appt(), None)
+
+
+def test_writes_attendees():
+    first = NOW - dt.timedelta(days=30)
+    booked_after_first = appt(created_at=NOW - dt.timedelta(days=1))
+    # A reconnect yesterday does not matter: the first activation does.
+    assert rules.writes_attendees(
+        booked_after_first, first_activated_at=first, invited_from_another_calendar=False
+    )
+    assert not rules.writes_attendees(
+        appt(created_at=first - dt.timedelta(days=1)),
+        first_activated_at=first,
+        invited_from_another_calendar=False,
+    )
+    assert not rules.writes_attendees(
+        booked_after_first, first_activated_at=first, invited_from_another_calendar=True
+    )
 
 
 def test_invitation_text():
