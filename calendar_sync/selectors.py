@@ -149,6 +149,14 @@ def previous_accounts(user, *, exclude: CalendarConnection | None = None) -> lis
     return list(found.values())
 
 
+def last_connection(user, provider: str) -> CalendarConnection | None:  # noqa: ANN001
+    return (
+        CalendarConnection.objects.filter(user=user, provider=provider)
+        .order_by("-connected_at", "-pk")
+        .first()
+    )
+
+
 def uninstalled_app_of(user) -> CalendarConnection | None:  # noqa: ANN001
     """The rep's last connection when an administrator has uninstalled its app since (and the
     rep has no live connection): the banner tells them why their calendar stopped syncing."""

@@ -103,11 +103,7 @@ def _uninstalled_page(request: HttpRequest, provider: str) -> HttpResponse:
     reads what that means for them, not a 404."""
     if provider not in Provider.values:
         raise Http404
-    last = (
-        CalendarConnection.objects.filter(user_id=request.user.pk, provider=provider)
-        .order_by("-connected_at", "-pk")
-        .first()
-    )
+    last = selectors.last_connection(request.user, provider)
     context = {"provider": provider, "label": Provider(provider).label, "last": last}
     return render(request, "calendar_sync/uninstalled.html", context)
 
