@@ -112,12 +112,14 @@ def test_admin_uninstall_action_disconnects_and_hides(
         )
     assert not CalendarApp.objects.get(provider="google").installed
     assert CalendarConnection.objects.get(user=rep).state == ConnectionState.DISCONNECTED
-    assert rep_client.get(reverse("calendar_sync:google")).status_code == 404
+    hidden = rep_client.get(reverse("calendar_sync:google"))
+    assert hidden.status_code == 200  # explains the uninstall to the rep, no 404
+    assert b'id="calendar-app-uninstalled"' in hidden.content and b"Activate" not in hidden.content
     admin_client.post(
         reverse("admin:calendar_sync_calendarapp_changelist"),
         {"action": "install", "_selected_action": [CalendarApp.objects.get(provider="google").pk]},
     )
-    assert rep_client.get(reverse("calendar_sync:google")).status_code == 200
+    assert b"Activate" in rep_client.get(reverse("calendar_sync:google")).content
 
 
 def test_admin_lists_connections_without_tokens(calendar_apps, admin_client, rep_client, rep):
