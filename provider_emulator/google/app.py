@@ -31,6 +31,8 @@ CALENDAR_WRITE = {
     "https://www.googleapis.com/auth/calendar",
     "https://www.googleapis.com/auth/calendar.events",
 }
+# calendars.insert/delete need the full calendar scope (calendar.events is not enough).
+CALENDARS_MANAGE = {"https://www.googleapis.com/auth/calendar"}
 FREEBUSY = CALENDAR_READ | {"https://www.googleapis.com/auth/calendar.freebusy"}
 DIRECTORY = {
     "https://www.googleapis.com/auth/admin.directory.resource.calendar",
@@ -79,6 +81,8 @@ url_map = Map(
             methods=["GET"],
         ),
         Rule(f"{CAL}/calendars/<calendar_id>", endpoint="calendars_get", methods=["GET"]),
+        Rule(f"{CAL}/calendars", endpoint="calendars_insert", methods=["POST"]),
+        Rule(f"{CAL}/calendars/<calendar_id>", endpoint="calendars_delete", methods=["DELETE"]),
         Rule(f"{CAL}/calendars/<calendar_id>/events", endpoint="events_list", methods=["GET"]),
         Rule(f"{CAL}/calendars/<calendar_id>/events", endpoint="events_insert", methods=["POST"]),
         Rule(
@@ -131,6 +135,8 @@ API: dict[str, tuple[str, set[str]]] = {
     "calendar_list": ("calendar.calendarList.list", CALENDAR_READ),
     "calendar_list_get": ("calendar.calendarList.get", CALENDAR_READ),
     "calendars_get": ("calendar.calendars.get", CALENDAR_READ),
+    "calendars_insert": ("calendar.calendars.insert", CALENDARS_MANAGE),
+    "calendars_delete": ("calendar.calendars.delete", CALENDARS_MANAGE),
     "events_list": ("calendar.events.list", CALENDAR_READ),
     "events_insert": ("calendar.events.insert", CALENDAR_WRITE),
     "events_watch": ("calendar.events.watch", CALENDAR_READ),
@@ -266,6 +272,13 @@ class GoogleApp:
     def on_calendars_get(self, request: Request, account: Account, calendar_id: str) -> Response:
         cal = self.store.resolve_calendar(account, calendar_id)
         return json_response(self.store.calendar_resource(cal))
+
+    def on_calendars_insert(self, request: Request, account: Account) -> Response:
+        return json_response(self.store.insert_calendar(account, read_json(request)))
+
+    def on_calendars_delete(self, request: Request, account: Account, calendar_id: str) -> Response:
+        self.store.delete_calendar(account, self.store.resolve_calendar(account, calendar_id))
+        return Response(status=204)
 
     # -- events ------------------------------------------------------------------------------------
     def on_events_list(self, request: Request, account: Account, calendar_id: str) -> Response:

@@ -485,7 +485,10 @@ class GraphApp:
                 "The time duration specified for the availability request is too long. The maximum allowed is 62 days.",
             )
         with self.state.lock:
-            value = [self.store.schedule(str(s), ws, we, interval, ctx.tz()) for s in schedules]
+            value = [
+                self.store.schedule(str(s), ws, we, interval, ctx.tz(), ctx.account)
+                for s in schedules
+            ]
         return ctx.json(
             {
                 "@odata.context": ctx.root

@@ -7,6 +7,7 @@
 | `events_read.py` | events.list / get / instances |
 | `events_write.py` | events.insert / patch / update / delete, attendee responses |
 | `validation.py` | checking and normalising an event body |
+| `event_types.py` | status events: focusTime, outOfOffice, workingLocation |
 | `conference.py` | conferenceData (Google Meet) |
 | `instances.py` | recurring events: instance ids, expansion in a window |
 | `attendees.py` | attendee copies across accounts, rooms, the outbox |
@@ -26,6 +27,7 @@ from .conference import ConferenceMixin
 from .core import ApiError, StoreCore, _b64, _unb64, not_found
 from .demo import DemoMixin
 from .directory import DirectoryMixin
+from .event_types import EventTypesMixin
 from .events_read import EventReadsMixin
 from .events_write import EventWritesMixin
 from .freebusy import FreeBusyMixin
@@ -41,6 +43,7 @@ class GoogleStore(
     EventReadsMixin,
     EventWritesMixin,
     ValidationMixin,
+    EventTypesMixin,
     ConferenceMixin,
     InstancesMixin,
     AttendeesMixin,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 
 from ...state import Account
-from .core import DEFAULT_TZ, StoreCore, not_found
+from .. import recurrence as rec
+from .core import DEFAULT_TZ, ApiError, StoreCore, not_found
 
 
 class CalendarsMixin(StoreCore):
@@ -88,4 +90,48 @@ class CalendarsMixin(StoreCore):
             "summary": cal["summary"],
             "timeZone": cal["timeZone"],
             "conferenceProperties": {"allowedConferenceSolutionTypes": ["hangoutsMeet"]},
+            **({"description": cal["description"]} if cal.get("description") else {}),
         }
+
+    def insert_calendar(self, account: Account, body: dict) -> dict:
+        """calendars.insert: a new secondary calendar owned by the account (in its calendarList)."""
+        with self.state.lock:
+            self._ensure_calendars(account)
+            summary = str(body.get("summary") or "").strip()
+            if not summary:
+                raise ApiError(400, "required", "Missing title.", location="summary")
+            tz = str(body.get("timeZone") or DEFAULT_TZ)
+            try:
+                rec.zone(tz)
+            except rec.TimeError as exc:
+                raise ApiError(400, "invalid", "Invalid time zone definition.") from exc
+            cal_id = f"c_{secrets.token_hex(32)}@group.calendar.google.com"
+            self.calendars[cal_id] = {
+                "id": cal_id,
+                "owner": account.email,
+                "summary": summary,
+                "timeZone": tz,
+                "primary": False,
+                "colorId": "9",
+                "etag": self._etag(),
+            }
+            if body.get("description"):
+                self.calendars[cal_id]["description"] = str(body["description"])
+            self.events[cal_id] = {}
+            return self.calendar_resource(self.calendars[cal_id])
+
+    def delete_calendar(self, account: Account, cal: dict) -> None:
+        """calendars.delete: a secondary calendar and its events go; the primary cannot."""
+        with self.state.lock:
+            if cal["primary"]:
+                raise ApiError(
+                    400, "cannotDeletePrimaryCalendar", "Cannot delete primary calendar."
+                )
+            del self.calendars[cal["id"]]
+            self.events.pop(cal["id"], None)
+            for token, info in list(self.sync_tokens.items()):
+                if info["cal"] == cal["id"]:
+                    del self.sync_tokens[token]
+            for channel_id, channel in list(self.channels.items()):
+                if channel["calendar"] == cal["id"]:
+                    del self.channels[channel_id]

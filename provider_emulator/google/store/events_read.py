@@ -22,6 +22,19 @@ SYNC_FORBIDDEN = (
     "privateExtendedProperty",
     "sharedExtendedProperty",
 )
+# events.list eventTypes (repeatable; unset: every type).
+LISTABLE_EVENT_TYPES = (
+    "birthday",
+    "default",
+    "focusTime",
+    "fromGmail",
+    "outOfOffice",
+    "workingLocation",
+)
+
+
+def _event_types(params: Any) -> list[str]:
+    return params.getlist("eventTypes") if hasattr(params, "getlist") else []
 
 
 class EventReadsMixin(StoreCore):
@@ -54,6 +67,11 @@ class EventReadsMixin(StoreCore):
                     location="timeMax",
                 )
             updated_min = _time_param(params, "updatedMin")
+            for kind in _event_types(params):
+                if kind not in LISTABLE_EVENT_TYPES:
+                    raise ApiError(
+                        400, "invalid", "Invalid value for: eventTypes", location="eventTypes"
+                    )
             single = _bool(params.get("singleEvents"))
             order_by = params.get("orderBy")
             if order_by not in (None, "", "startTime", "updated"):
@@ -130,6 +148,9 @@ class EventReadsMixin(StoreCore):
 
     def _matches(self, ev: dict, params: Any, updated_min: dt.datetime | None) -> bool:
         if params.get("iCalUID") and ev.get("iCalUID") != params["iCalUID"]:
+            return False
+        kinds = _event_types(params)
+        if kinds and ev.get("eventType", "default") not in kinds:
             return False
         if updated_min and rec.parse_rfc3339(ev["updated"]) < updated_min:
             return False

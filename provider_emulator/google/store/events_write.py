@@ -34,6 +34,9 @@ WRITABLE = {
     "attachments",
     "status",
     "eventType",
+    "focusTimeProperties",
+    "outOfOfficeProperties",
+    "workingLocationProperties",
     "conferenceData",
     "sequence",
     "locked",
@@ -99,6 +102,7 @@ class EventWritesMixin(StoreCore):
                 }
             )
             self._normalize(ev, cal)
+            self._check_event_type(ev, cal)
             self._apply_conference(ev, body.get("conferenceData"), conf_version)
             self._auto_rooms(ev, cal, set())
             self._save(cal["id"], ev)
@@ -156,9 +160,11 @@ class EventWritesMixin(StoreCore):
                     new.pop("hangoutLink", None)
             new.pop("_conf_pending", None)
             is_organizer = current.get("_org_cal", cal["id"]) == cal["id"]
+            self._keep_event_type(current, new, body)
             self._normalize(new, cal)
             if not is_organizer:
                 return self._attendee_write(account, cal, current, new)
+            self._check_event_type(new, cal)
             self._apply_conference(new, requested_conf, conf_version)
             times = ("start", "end", "recurrence")
             if any(current.get(k) != new.get(k) for k in times):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import recurrence as rec
 from .core import RESPONSES, ApiError, StoreCore
 
+VISIBILITIES = ("default", "public", "private", "confidential")
 ATTENDEE_KEYS = {
     "email",
     "displayName",
@@ -53,6 +54,8 @@ class ValidationMixin(StoreCore):
         ev["status"] = status
         if ev.get("transparency") not in (None, "opaque", "transparent"):
             raise ApiError(400, "invalid", "Invalid value for: transparency")
+        if ev.get("visibility") not in (None, *VISIBILITIES):
+            raise ApiError(400, "invalid", "Invalid value for: visibility")
         props = ev.get("extendedProperties")
         if props is not None:
             clean = {}

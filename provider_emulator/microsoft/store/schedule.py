@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ...state import Account
 from ..timeutil import fmt_local
 from .core import StoreCore, _overlaps
 
+# availabilityView codes: working elsewhere is 0, not 4, "for backward compatibility" (Graph docs).
 AVAILABILITY_CODE = {
     "free": "0",
     "workingElsewhere": "0",
@@ -18,8 +20,19 @@ AVAILABILITY_CODE = {
 
 class ScheduleMixin(StoreCore):
     def schedule(
-        self, address: str, ws: dt.datetime, we: dt.datetime, interval: int, tz: str
+        self,
+        address: str,
+        ws: dt.datetime,
+        we: dt.datetime,
+        interval: int,
+        tz: str,
+        requester: Account | None = None,
     ) -> dict:
+        """getSchedule for one address: the default calendar only (other calendars never count).
+
+        A private (or confidential) item shows its time and status to others, never its subject
+        or location; its owner sees everything.
+        """
         acc = self._account(address)
         if acc is None:
             return {
@@ -59,18 +72,9 @@ class ScheduleMixin(StoreCore):
             "scheduleId": address,
             "availabilityView": "".join(view),
             "scheduleItems": [
-                {
-                    "isPrivate": ev.get("sensitivity") in ("private", "confidential"),
-                    "status": status,
-                    "subject": ev["subject"],
-                    "location": (ev.get("location") or {}).get("displayName", ""),
-                    "isMeeting": bool(ev.get("attendees")),
-                    "isRecurring": ev["type"] in ("occurrence", "exception"),
-                    "isException": ev["type"] == "exception",
-                    "isReminderSet": bool(ev.get("is_reminder_on", True)),
-                    "start": fmt_local(ev["start"], tz),
-                    "end": fmt_local(ev["end"], tz),
-                }
+                _schedule_item(
+                    ev, status, tz, owner=requester is None or requester.email == acc.email
+                )
                 for ev, status in items
             ],
             "workingHours": {
@@ -80,3 +84,22 @@ class ScheduleMixin(StoreCore):
                 "timeZone": {"name": "UTC" if not acc else "W. Europe Standard Time"},
             },
         }
+
+
+def _schedule_item(ev: dict, status: str, tz: str, *, owner: bool) -> dict:
+    private = ev.get("sensitivity") in ("private", "confidential")
+    item = {
+        "isPrivate": private,
+        "status": status,
+        "subject": ev["subject"],
+        "location": (ev.get("location") or {}).get("displayName", ""),
+        "isMeeting": bool(ev.get("attendees")),
+        "isRecurring": ev["type"] in ("occurrence", "exception"),
+        "isException": ev["type"] == "exception",
+        "isReminderSet": bool(ev.get("is_reminder_on", True)),
+        "start": fmt_local(ev["start"], tz),
+        "end": fmt_local(ev["end"], tz),
+    }
+    if private and not owner:
+        del item["subject"], item["location"]
+    return item
