@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from appointments import rules
 from appointments.models import Appointment, AppointmentType, AttendeeKind, Outcome
+from calendar_sync.providers.registry import PROVIDERS
 from contacts.forms import EmailListField
 from contacts.models import Company, Contact
 
@@ -37,10 +38,6 @@ RULE_FIELD = {
     "room": "room_email",
     # Confirming a busy time goes with the time itself.
     "book_anyway": "start",
-}
-VIDEO_LABELS = {
-    "google": _("Add Google Meet link"),
-    "microsoft": _("Add Teams meeting"),
 }
 DATE_TIME_FIELDS = ("date", "start_time", "end_time", "all_day")
 
@@ -213,9 +210,9 @@ class AppointmentForm(forms.Form):
             for name in ("room", "video_requested", "book_anyway"):
                 del self.fields[name]
             return
-        self.fields["video_requested"].label = VIDEO_LABELS.get(
-            booking.provider, self.fields["video_requested"].label
-        )
+        spec = PROVIDERS.get(booking.provider)
+        if spec is not None:
+            self.fields["video_requested"].label = spec.video_label
         rooms = list(booking.rooms)
         current = appointment.room_email if appointment else ""
         if current and current not in dict(rooms):

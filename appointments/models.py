@@ -7,6 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from calendar_sync.providers.registry import PROVIDERS
 from contacts.models import Company, Contact
 
 
@@ -31,10 +32,11 @@ class Outcome(models.TextChoices):
     REBOOKED = "rebooked", _("Rebooked")
 
 
-class Source(models.TextChoices):
-    CRM = "crm", _("CRM")
-    GOOGLE = "google", _("Google Calendar")
-    MICROSOFT = "microsoft", _("Office365")
+# Where an appointment was made: the CRM, or a calendar provider (its id; from the registry).
+Source = models.TextChoices(  # type: ignore[misc,call-overload]
+    "Source",
+    [("CRM", ("crm", _("CRM"))), *((p.id.upper(), (p.id, p.label)) for p in PROVIDERS.values())],
+)
 
 
 class Response(models.TextChoices):

@@ -19,9 +19,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import CalendarConnection, ConnectionState, Provider
+from .models import CalendarConnection, ConnectionState
 from .providers import get_adapter
 from .providers.base import AuthRevoked, BusyBlock, ProviderError, interactive_calls
+from .providers.registry import PROVIDERS
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,8 @@ def _name(user) -> str:  # noqa: ANN001
 
 
 def provider_label(provider: str) -> str:
-    return str(Provider(provider).label) if provider in Provider.values else provider
+    spec = PROVIDERS.get(provider)
+    return str(spec.label) if spec is not None else provider
 
 
 def provider_error_message(exc: ProviderError, provider: str, whose: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -9,17 +11,17 @@ from django.utils.translation import gettext_lazy as _
 from appointments.models import Appointment, AppointmentType
 
 from .crypto import EncryptedTextField
+from .providers.registry import get_provider, provider_choices
 
-
-class Provider(models.TextChoices):
-    GOOGLE = "google", _("Google Calendar")
-    MICROSOFT = "microsoft", _("Office365")
+if TYPE_CHECKING:
+    from .providers.base import Tokens
+from .providers.spec import CalendarProvider
 
 
 class CalendarApp(models.Model):
     """An app in the App directory: installed by an administrator with its OAuth client."""
 
-    provider = models.CharField(_("app"), max_length=20, choices=Provider.choices, unique=True)
+    provider = models.CharField(_("app"), max_length=20, choices=provider_choices(), unique=True)
     installed = models.BooleanField(_("installed"), default=False)
     client_id = models.CharField(_("OAuth client id"), max_length=255, blank=True)
     client_secret = EncryptedTextField(_("OAuth client secret"), blank=True)
@@ -37,6 +39,11 @@ class CalendarApp(models.Model):
     def __str__(self) -> str:
         return self.get_provider_display()
 
+    @property
+    def spec(self) -> type[CalendarProvider]:
+        """The provider's registry entry (``UnknownProvider`` for an id it does not have)."""
+        return get_provider(self.provider)
+
 
 class ConnectionState(models.TextChoices):
     ACTIVE = "active", _("Active")
@@ -50,7 +57,7 @@ class CalendarConnection(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_connections"
     )
-    provider = models.CharField(_("provider"), max_length=20, choices=Provider.choices)
+    provider = models.CharField(_("provider"), max_length=20, choices=provider_choices())
     account_email = models.EmailField(_("connected account"))
     account_id = models.CharField(max_length=255, blank=True)  # provider's stable user id
     state = models.CharField(
@@ -119,8 +126,24 @@ class CalendarConnection(models.Model):
         return f"{self.user} ↔ {self.get_provider_display()} ({self.account_email})"
 
     @property
+    def spec(self) -> type[CalendarProvider]:
+        """The provider's registry entry (``UnknownProvider`` for an id it does not have)."""
+        return get_provider(self.provider)
+
+    @property
     def is_active(self) -> bool:
         return self.state == ConnectionState.ACTIVE and self.appointment_type_id is not None
+
+    def store_tokens(self, tokens: Tokens) -> None:
+        """Persist refreshed tokens (some providers rotate the refresh token, others keep it).
+        Here rather than in services so the provider layer, a leaf, can save what it refreshed."""
+        self.access_token = tokens.access_token
+        fields = ["access_token", "token_expires_at"]
+        if tokens.refresh_token:
+            self.refresh_token = tokens.refresh_token
+            fields.append("refresh_token")
+        self.token_expires_at = tokens.expires_at
+        self.save(update_fields=fields)
 
 
 class EventLink(models.Model):
@@ -250,7 +273,7 @@ class Room(models.Model):
     """A bookable meeting room as the provider lists it (Google Directory calendar resources,
     Graph places), cached per provider; refreshed on a schedule and when empty or stale."""
 
-    provider = models.CharField(_("provider"), max_length=20, choices=Provider.choices)
+    provider = models.CharField(_("provider"), max_length=20, choices=provider_choices())
     email = models.EmailField(_("e-mail"))
     name = models.CharField(_("name"), max_length=255)
     capacity = models.PositiveIntegerField(_("capacity"), default=0)

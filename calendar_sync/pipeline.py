@@ -6,7 +6,7 @@ Nothing here signs anyone in or creates users:
   ``authenticate()``, so the social backends never need to be in ``AUTHENTICATION_BACKENDS``
   (a session can therefore never be tied to them: the CRM's own sign-in, with TOTP, stays the
   only way in).
-* ``CalendarOAuthMixin`` refuses to start or complete a flow without a signed-in rep, answers 404
+* ``providers.oauth.CalendarOAuthMixin`` (in every provider's backend) refuses to start or complete a flow without a signed-in rep, answers 404
   for an app that is not installed, and reads the OAuth client from the App directory.
 * The pipeline ends in ``link_calendar``, which stores the tokens (encrypted) on a
   ``CalendarConnection`` and returns a redirect; ``UserSocialAuth`` rows are never written.
@@ -14,7 +14,6 @@ Nothing here signs anyone in or creates users:
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
@@ -22,22 +21,19 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from social_django.strategy import DjangoStrategy
 
 from . import selectors, services
-from .models import CalendarApp
-from .providers.base import Tokens
+from .providers.oauth import tokens_from_response
+from .providers.registry import get_provider
 
 log = logging.getLogger(__name__)
-
-BACKEND_PROVIDER = selectors.BACKEND_PROVIDER
 
 
 class CalendarLinkStrategy(DjangoStrategy):
     def get_backend(self, name: str, redirect_uri: str | None = None, **kwargs: Any):  # noqa: ANN201
-        provider = BACKEND_PROVIDER.get(name)
+        provider = selectors.backend_provider(name)
         if provider is None or not selectors.app_is_installed(provider):
             raise Http404("No such calendar app")
         return super().get_backend(name, redirect_uri=redirect_uri, **kwargs)
@@ -48,47 +44,6 @@ class CalendarLinkStrategy(DjangoStrategy):
         kwargs.update(strategy=self, storage=self.storage, backend=backend)
         # DjangoStrategy.clean_authenticate_args() expects the request first, as Django passes it.
         return backend.authenticate(self.request, *args, **kwargs)
-
-
-class CalendarOAuthMixin:
-    """Shared by the Google and Microsoft backends (see providers/*/oauth.py)."""
-
-    provider: str
-    strategy: Any
-
-    def calendar_app(self) -> CalendarApp:
-        app = CalendarApp.objects.filter(provider=self.provider, installed=True).first()
-        if app is None:
-            raise Http404("No such calendar app")
-        return app
-
-    def get_key_and_secret(self) -> tuple[str, str]:
-        app = self.calendar_app()
-        return app.client_id, app.client_secret
-
-    def _require_rep(self) -> None:
-        request = getattr(self.strategy, "request", None)
-        if request is None or not request.user.is_authenticated:
-            raise PermissionDenied
-
-    def start(self):  # noqa: ANN201
-        self._require_rep()
-        return super().start()  # type: ignore[misc]
-
-    def auth_complete(self, *args: Any, **kwargs: Any):  # noqa: ANN201
-        # Refuse before the code is even exchanged.
-        self._require_rep()
-        return super().auth_complete(*args, **kwargs)  # type: ignore[misc]
-
-
-def tokens_from_response(response: dict[str, Any]) -> Tokens:
-    expires_in = response.get("expires_in")
-    expires_at = timezone.now() + dt.timedelta(seconds=int(expires_in)) if expires_in else None
-    return Tokens(
-        access_token=response.get("access_token") or "",
-        refresh_token=response.get("refresh_token") or "",
-        expires_at=expires_at,
-    )
 
 
 def link_calendar(
@@ -106,7 +61,7 @@ def link_calendar(
     rep = getattr(request, "user", None)
     if rep is None or not rep.is_authenticated or (user is not None and user.pk != rep.pk):
         raise PermissionDenied
-    provider = BACKEND_PROVIDER[backend.name]
+    provider = selectors.backend_provider(backend.name) or ""
     email = (details.get("email") or "").strip().lower()
     tokens = tokens_from_response(response)
     try:
@@ -140,62 +95,8 @@ def link_calendar(
 def address_is_verified(provider: str, email: str, response: dict[str, Any]) -> bool:
     """May the connected account's address become one of the rep's (verified) addresses?
 
-    Google says so itself (``email_verified``). Microsoft's ``mail`` attribute is set by the
-    account's tenant administrator and not verified (the "nOAuth" weakness): it is trusted only
-    on the domain of the ``userPrincipalName``, which the tenant must have verified.
+    The provider's registry entry decides (``trusts_email_claim``, ``email_is_verified``):
+    Google vouches for the address itself; Microsoft's ``mail`` attribute is set by the tenant
+    administrator and not verified (the "nOAuth" weakness), so it is checked.
     """
-    if not email or "@" not in email:
-        return False
-    if provider != "microsoft":
-        return response.get("email_verified", True) not in (False, "false")
-    upn = str(response.get("userPrincipalName") or "").strip().lower()
-    return "@" in upn and upn.rsplit("@", 1)[1] == email.rsplit("@", 1)[1]
-
-
-# --- token refresh and revocation over plain HTTP (used by providers/*/oauth.py) ---------------
-TOKEN_TIMEOUT = 10
-
-
-def request_tokens(url: str, data: dict[str, str], *, previous_refresh_token: str = "") -> Tokens:
-    """POST a token request; map OAuth errors to the adapters' error types.
-
-    ``invalid_grant`` (revoked, expired or rotated-away refresh token) raises ``AuthRevoked``:
-    permanent, the rep has to reconnect.
-    """
-    import requests
-
-    from .providers.base import AuthRevoked, ProviderError, RateLimited
-
-    try:
-        resp = requests.post(
-            url, data=data, headers={"Accept": "application/json"}, timeout=TOKEN_TIMEOUT
-        )
-    except requests.RequestException as exc:
-        raise ProviderError(f"token endpoint unreachable: {exc.__class__.__name__}") from exc
-    try:
-        body = resp.json()
-    except ValueError:
-        body = {}
-    if resp.status_code == 429:
-        retry_after = float(resp.headers.get("Retry-After") or 1)
-        raise RateLimited("token endpoint rate limited", retry_after=retry_after)
-    error = body.get("error") if isinstance(body, dict) else None
-    if error in (
-        "invalid_grant",
-        "unauthorized_client",
-        "interaction_required",
-        "consent_required",
-    ):
-        raise AuthRevoked(
-            f"{error}: {body.get('error_description', '')}".strip(), status=resp.status_code
-        )
-    if resp.status_code >= 400 or not body.get("access_token"):
-        raise ProviderError(
-            f"token refresh failed: {error or resp.status_code}",
-            permanent=400 <= resp.status_code < 500,
-            status=resp.status_code,
-        )
-    tokens = tokens_from_response(body)
-    if not tokens.refresh_token:  # Google keeps the refresh token; Microsoft rotates it
-        tokens.refresh_token = previous_refresh_token
-    return tokens
+    return get_provider(provider).email_is_verified(email, response)

@@ -22,23 +22,21 @@ from .models import (
     ConnectionState,
     EventLink,
     ExportFailure,
-    Provider,
 )
+from .providers.registry import get_provider, provider_for_backend
 from .sync import rules
 from .sync.rules import SKIP_LABELS
 
-PROVIDER_URL_NAME = {
-    Provider.GOOGLE: "calendar_sync:google",
-    Provider.MICROSOFT: "calendar_sync:microsoft",
-}
-
-# social-auth backend name per provider (the /oauth/login/<backend>/ URLs).
-PROVIDER_BACKEND = {Provider.GOOGLE: "google-oauth2", Provider.MICROSOFT: "microsoft-graph"}
-BACKEND_PROVIDER = {name: provider for provider, name in PROVIDER_BACKEND.items()}
-
 
 def backend_name(provider: str) -> str:
-    return PROVIDER_BACKEND[Provider(provider)]
+    """The social-auth backend name (the /oauth/login/<backend>/ URLs)."""
+    return get_provider(provider).backend_name
+
+
+def backend_provider(backend: str) -> str | None:
+    """The provider id whose OAuth backend is ``backend`` (None: no such backend)."""
+    spec = provider_for_backend(backend)
+    return spec.id if spec is not None else None
 
 
 def installed_apps() -> list[CalendarApp]:
@@ -188,7 +186,7 @@ def connection_linked_elsewhere(
 
 
 def provider_url_name(provider: str) -> str:
-    return PROVIDER_URL_NAME[Provider(provider)]
+    return get_provider(provider).url_name()
 
 
 @dataclass(frozen=True)

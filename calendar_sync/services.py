@@ -16,15 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import selectors
-from .models import CalendarApp, CalendarConnection, ConnectionState, Provider
+from .models import CalendarApp, CalendarConnection, ConnectionState
 from .providers.base import AuthRevoked, Tokens
+from .providers.registry import get_provider
 
 log = logging.getLogger(__name__)
-
-OAUTH_MODULES = {
-    Provider.GOOGLE: "calendar_sync.providers.google.oauth",
-    Provider.MICROSOFT: "calendar_sync.providers.microsoft.oauth",
-}
 
 
 class LinkRefused(Exception):
@@ -32,7 +28,7 @@ class LinkRefused(Exception):
 
 
 def _oauth(provider: str):  # noqa: ANN202
-    return import_module(OAUTH_MODULES[Provider(provider)])
+    return get_provider(provider).oauth()
 
 
 def _sync_task(name: str) -> Callable[[int], object] | None:
@@ -192,14 +188,8 @@ def _enqueue_on_commit(task_name: str, connection_id: int) -> None:
 
 
 def connection_update_tokens(*, connection: CalendarConnection, tokens: Tokens) -> None:
-    """Persist refreshed tokens (Microsoft rotates the refresh token; Google keeps it)."""
-    connection.access_token = tokens.access_token
-    fields = ["access_token", "token_expires_at"]
-    if tokens.refresh_token:
-        connection.refresh_token = tokens.refresh_token
-        fields.append("refresh_token")
-    connection.token_expires_at = tokens.expires_at
-    connection.save(update_fields=fields)
+    """Persist refreshed tokens (some providers rotate the refresh token, others keep it)."""
+    connection.store_tokens(tokens)
 
 
 def connection_mark_needs_reconnect(*, connection: CalendarConnection, reason: str) -> None:

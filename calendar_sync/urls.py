@@ -1,6 +1,7 @@
 """calendar_sync's URLs, mounted at the site root by upsales_crm/urls.py.
 
-* ``calendar_sync:*`` - Settings → Google Calendar / Office365 (``/settings/calendar/...``).
+* ``calendar_sync:*`` - Settings → one page per provider in the registry
+  (``/settings/calendar/<settings_slug>/``, URL name ``calendar_sync:<provider id>``).
 * ``social:begin`` / ``social:complete`` - the OAuth flow (``/oauth/login|complete/<backend>/``),
   our wrappers around social-auth's views; social-auth's other views (disconnect, launch
   bridges) are deliberately not exposed.
@@ -12,11 +13,14 @@ from __future__ import annotations
 from django.urls import include, path
 
 from . import views
+from .providers.registry import PROVIDERS
 
 settings_patterns = [
     path("", views.index, name="index"),
-    path("google/", views.app_page, {"provider": "google"}, name="google"),
-    path("office365/", views.app_page, {"provider": "microsoft"}, name="microsoft"),
+    *(
+        path(f"{p.settings_slug}/", views.app_page, {"provider": p.id}, name=p.id)
+        for p in PROVIDERS.values()
+    ),
     path("<str:provider>/connect/", views.connect, name="connect"),
     path("<str:provider>/save/", views.save, name="save"),
     path("<str:provider>/disconnect/", views.disconnect, name="disconnect"),

@@ -1,4 +1,5 @@
-"""Settings → Google Calendar / Office365: activate, connect, choose the type, save, disconnect.
+"""Settings → one page per provider (the registry): activate, connect, choose the type, save,
+disconnect.
 
 The OAuth begin/complete URLs wrap social-auth's views: only a signed-in rep may use them, only
 for an installed app, and a failed flow comes back as a message instead of an error page.
@@ -13,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -22,14 +24,15 @@ from social_django import views as social_views
 
 from . import selectors, services
 from .forms import AppointmentTypeChoiceForm
-from .models import CalendarApp, CalendarConnection, Provider
+from .models import CalendarApp, CalendarConnection
+from .providers.registry import PROVIDERS
 
 log = logging.getLogger(__name__)
 
 
 # --- the Settings menu (the pages engineer's menu calls this) --------------------------------------
 def settings_menu_entries(request: HttpRequest) -> list[tuple[str, str, bool]]:
-    """ "Google Calendar" and "Office365" for installed apps; otherwise a pointer to ask the admin."""
+    """Each installed app's label (from the registry); otherwise a pointer to ask the admin."""
     match = getattr(request, "resolver_match", None)
     here = match.kwargs.get("provider") if match and match.namespace == "calendar_sync" else None
     apps = selectors.installed_apps()
@@ -52,7 +55,7 @@ def settings_menu_entries(request: HttpRequest) -> list[tuple[str, str, bool]]:
 
 
 def _installed_app(provider: str) -> CalendarApp:
-    if provider not in Provider.values:
+    if provider not in PROVIDERS:
         raise Http404
     app = CalendarApp.objects.filter(provider=provider, installed=True).first()
     if app is None:
@@ -67,6 +70,7 @@ def _page_context(request: HttpRequest, app: CalendarApp) -> dict:
     return {
         "app": app,
         "provider": app.provider,
+        "spec": app.spec,
         "backend": selectors.backend_name(app.provider),
         "connection": mine,
         "other_connection": other,
@@ -86,6 +90,7 @@ def _page_context(request: HttpRequest, app: CalendarApp) -> dict:
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     installed = selectors.installed_apps()
+    labels = [str(p.label) for p in PROVIDERS.values()]
     if len(installed) == 1 or selectors.connection_for_user(request.user):
         connection = selectors.connection_for_user(request.user)
         provider = connection.provider if connection else installed[0].provider
@@ -94,7 +99,12 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "calendar_sync/index.html",
-        {"installed": installed, "all_apps": Provider.choices},
+        {
+            "installed": [(app, app.spec.url_name()) for app in installed],
+            "all_apps": list(PROVIDERS.values()),
+            "apps_or": get_text_list(labels, _("or")),
+            "apps_and": get_text_list(labels, _("and")),
+        },
     )
 
 
@@ -126,7 +136,7 @@ def app_page(request: HttpRequest, provider: str) -> HttpResponse:
 @login_required
 @require_GET
 def connect(request: HttpRequest, provider: str) -> HttpResponse:
-    """Step 3: "Connect to Google Calendar" / "Connect to Office365"."""
+    """Step 3: the provider's connect button (``connect_label``)."""
     app = _installed_app(provider)
     context = _page_context(request, app)
     if context["connection"] is not None and context["connection"].state == "active":
@@ -192,7 +202,7 @@ def _require_rep(request: HttpRequest) -> None:
 
 
 def _provider_or_404(backend: str) -> str:
-    provider = selectors.BACKEND_PROVIDER.get(backend)
+    provider = selectors.backend_provider(backend)
     if provider is None or not selectors.app_is_installed(provider):
         raise Http404
     return provider

@@ -1,4 +1,7 @@
-"""Push receivers: Google channel notifications and Microsoft Graph change/lifecycle notifications.
+"""Push receivers, one per push kind (``providers.spec.PushCapability``): watch-channel
+notifications (Google) and subscription change/lifecycle notifications (Microsoft Graph).
+Each provider names its receiver in the registry; ``webhook_urls`` mounts it at
+``/webhooks/calendar/<provider id>/``.
 
 They answer at once and do no provider work: a valid notification sets
 ``sync_requested_at`` and enqueues ONE coalesced sync (``engine.request_sync``). Unknown
@@ -19,7 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .models import CalendarConnection, ConnectionState, Provider
+from .models import CalendarConnection, ConnectionState
 from .sync import engine
 
 log = logging.getLogger(__name__)
@@ -58,7 +61,8 @@ def _token_ok(connection: CalendarConnection, token: str | None) -> bool:
 
 @csrf_exempt
 @require_POST
-def google(request: HttpRequest) -> HttpResponse:
+def channel_notification(request: HttpRequest, provider: str) -> HttpResponse:
+    """A watch-channel push (``PushCapability.kind == "channel"``): id and token in headers."""
     channel_id = request.headers.get("X-Goog-Channel-ID", "")
     token = request.headers.get("X-Goog-Channel-Token", "")
     for header, value, limit in (
@@ -67,15 +71,15 @@ def google(request: HttpRequest) -> HttpResponse:
     ):
         problem = _text_problem(value, limit)
         if problem:
-            log.warning("malformed google push: %s %s", header, problem)
+            log.warning("malformed %s push: %s %s", provider, header, problem)
             return HttpResponse(
                 f"Malformed {header} header: it {problem}.", status=400, content_type="text/plain"
             )
-    connection = _connection_for_channel(Provider.GOOGLE, channel_id)
+    connection = _connection_for_channel(provider, channel_id)
     if connection is None:
         return HttpResponse("unknown channel", status=404, content_type="text/plain")
     if not _token_ok(connection, token):
-        log.warning("google push with a bad token for channel %s", channel_id)
+        log.warning("%s push with a bad token for channel %s", provider, channel_id)
         return HttpResponse("bad channel token", status=403, content_type="text/plain")
     state = request.headers.get("X-Goog-Resource-State", "")
     if state != "sync" and connection.is_active:  # "sync" only confirms the channel
@@ -83,9 +87,9 @@ def google(request: HttpRequest) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-def _graph_item(item: dict[str, Any]) -> str:
+def _graph_item(provider: str, item: dict[str, Any]) -> str:
     """Handle one Graph notification; returns "ok", "unknown" or "forged"."""
-    connection = _connection_for_channel(Provider.MICROSOFT, item.get("subscriptionId") or "")
+    connection = _connection_for_channel(provider, item.get("subscriptionId") or "")
     if connection is None:
         return "unknown"
     if not _token_ok(connection, item.get("clientState")):
@@ -146,7 +150,9 @@ def _graph_item_problem(item: object) -> str | None:
 
 
 @csrf_exempt
-def microsoft(request: HttpRequest) -> HttpResponse:
+def subscription_notification(request: HttpRequest, provider: str) -> HttpResponse:
+    """Subscription notifications (``PushCapability.kind == "subscription"``, Graph's shape):
+    the validation handshake, then JSON batches of change and lifecycle notifications."""
     token = request.GET.get("validationToken")
     if token is not None:  # the subscription handshake: echo it back, as plain text
         return HttpResponse(token, content_type="text/plain; charset=utf-8")
@@ -181,7 +187,7 @@ def microsoft(request: HttpRequest) -> HttpResponse:
             {"error": f"Malformed notification body: expected JSON {{'value': [...]}} ({exc})"},
             status=400,
         )
-    outcomes = [_graph_item(item) for item in items]
+    outcomes = [_graph_item(provider, item) for item in items]
     if "ok" in outcomes or not outcomes:
         return HttpResponse(status=202)
     if "forged" in outcomes:

@@ -178,10 +178,10 @@ def connect(emulator: Emulator, provider: str, user):  # noqa: ANN001, ANN201
     from django.utils import timezone
 
     from appointments.models import AppointmentType
-    from calendar_sync.conf import GOOGLE_SCOPES, MICROSOFT_SCOPES
     from calendar_sync.models import CalendarApp, CalendarConnection
+    from calendar_sync.providers.registry import get_provider
 
-    scopes = list(GOOGLE_SCOPES if provider == "google" else MICROSOFT_SCOPES)
+    scopes = list(get_provider(provider).scopes)
     body = emulator.call("grant", provider, user.email, scopes)
     CalendarApp.objects.update_or_create(
         provider=provider,
@@ -359,11 +359,17 @@ def bench_provider(emulator: Emulator, provider: str, args: argparse.Namespace) 
     )
 
 
+def provider_ids() -> list[str]:
+    from calendar_sync.providers.registry import PROVIDERS
+
+    return list(PROVIDERS)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=2500)
     parser.add_argument("--connections", type=int, default=200)
-    parser.add_argument("--provider", choices=["google", "microsoft", "both"], default="both")
+    parser.add_argument("--provider", choices=[*provider_ids(), "both"], default="both")
     parser.add_argument("--repeat", type=int, default=3, help="runs of (a) and (d); best shown")
     parser.add_argument("--emulator", choices=["process", "thread"], default="process")
     args = parser.parse_args()
@@ -379,7 +385,7 @@ def main() -> None:
     print(f"emulator in {where}; best of {args.repeat} runs for (a) and (d); "
           f"ratio on our side's time (wall minus provider wait)")  # fmt: skip
     try:
-        providers = ["google", "microsoft"] if args.provider == "both" else [args.provider]
+        providers = provider_ids() if args.provider == "both" else [args.provider]
         for provider in providers:
             bench_provider(emulator, provider, args)
     finally:

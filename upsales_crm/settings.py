@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from calendar_sync.providers.registry import PROVIDERS as CALENDAR_PROVIDERS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -206,10 +208,10 @@ SYNC_WINDOW_DAYS = env.int("SYNC_WINDOW_DAYS", default=92)
 # social-auth never signs anyone in: its backends are deliberately NOT in AUTHENTICATION_BACKENDS
 # (the strategy calls them directly), and the pipeline only links a calendar account to the rep
 # who is already signed in (with TOTP, via allauth). Tokens live encrypted on CalendarConnection.
-SOCIAL_AUTH_AUTHENTICATION_BACKENDS = [
-    "calendar_sync.providers.google.oauth.GoogleCalendarOAuth2",
-    "calendar_sync.providers.microsoft.oauth.MicrosoftCalendarOAuth2",
-]
+# One backend per provider in the registry (calendar_sync/providers/registry.py), with PKCE.
+SOCIAL_AUTH_AUTHENTICATION_BACKENDS = [p.oauth_backend for p in CALENDAR_PROVIDERS.values()]
+for _provider in CALENDAR_PROVIDERS.values():
+    globals()[f"SOCIAL_AUTH_{_provider.backend_name.upper().replace('-', '_')}_USE_PKCE"] = True
 SOCIAL_AUTH_STRATEGY = "calendar_sync.pipeline.CalendarLinkStrategy"
 SOCIAL_AUTH_PIPELINE = (
     "social_core.pipeline.social_auth.social_details",
@@ -218,8 +220,6 @@ SOCIAL_AUTH_PIPELINE = (
     "calendar_sync.pipeline.link_calendar",
 )
 SOCIAL_AUTH_URL_NAMESPACE = "social"
-SOCIAL_AUTH_GOOGLE_OAUTH2_USE_PKCE = True
-SOCIAL_AUTH_MICROSOFT_GRAPH_USE_PKCE = True
 SOCIAL_AUTH_LOGIN_REDIRECT_URL = "calendar_sync:index"
 SOCIAL_AUTH_LOGIN_ERROR_URL = "calendar_sync:index"
 SOCIAL_AUTH_RAISE_EXCEPTIONS = True  # calendar_sync.views turns them into messages

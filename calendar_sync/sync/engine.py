@@ -31,14 +31,6 @@ log = logging.getLogger(__name__)
 
 MAX_FOLLOW_UPS = 3  # pushes that arrive during a sync trigger at most this many re-runs
 
-# What the spec says of one provider only (see ``rules``' module doc), as the rules' flags.
-PROVIDER_POLICY: dict[str, dict[str, bool]] = {
-    "google": {"recurring_delete_removes": True, "all_day_recurring_supported": False},
-    "microsoft": {"recurring_delete_removes": False, "all_day_recurring_supported": True},
-}
-# A provider the spec says nothing of gets its general rules.
-DEFAULT_POLICY = PROVIDER_POLICY["microsoft"]
-
 
 def sync_window(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
     return rules.sync_window(
@@ -53,15 +45,16 @@ def get_adapter(connection: CalendarConnection) -> CalendarAdapter:
 def build_context(connection: CalendarConnection, now: dt.datetime | None = None) -> SyncContext:
     now = now or timezone.now()
     reps = user_addresses(connection.user) | {rules.normalize(connection.account_email)}
-    policy = PROVIDER_POLICY.get(connection.provider, DEFAULT_POLICY)
+    # What the spec says of one provider only (see ``rules``' module doc): registry flags.
+    spec = connection.spec
     return SyncContext(
         connection=connection,
         rep_addresses=reps,
         user_domains=user_domains(),
         window=sync_window(now),
         now=now,
-        recurring_delete_removes=policy["recurring_delete_removes"],
-        all_day_recurring_supported=policy["all_day_recurring_supported"],
+        recurring_delete_removes=spec.recurring_delete_removes,
+        all_day_recurring_supported=spec.all_day_recurring_supported,
     )
 
 

@@ -16,12 +16,10 @@ from django.utils import timezone
 
 from ..models import CalendarConnection, ConnectionState
 from ..providers.base import CalendarAdapter, Channel, ProviderError
+from ..providers.registry import with_push
 from .engine import get_adapter
 
 log = logging.getLogger(__name__)
-
-# Google allows up to a week; Graph caps event subscriptions at 4230 minutes.
-CHANNEL_TTL = {"google": 7 * 24 * 3600, "microsoft": 4200 * 60}
 
 
 def callback_url(provider: str) -> str:
@@ -29,7 +27,11 @@ def callback_url(provider: str) -> str:
 
 
 def ttl(connection: CalendarConnection) -> int:
-    return CHANNEL_TTL.get(connection.provider, 24 * 3600)
+    """The channel lifetime the provider's registry entry asks for (its push capability)."""
+    capability = connection.spec.push
+    if capability is None:
+        raise ProviderError(f"{connection.provider} has no push", permanent=True)
+    return capability.channel_ttl_seconds
 
 
 def _save(connection: CalendarConnection, channel: Channel, token: str) -> None:
@@ -51,9 +53,12 @@ def _stop_quietly(adapter: CalendarAdapter, connection: CalendarConnection, old:
         log.warning("could not stop channel %s of connection %s: %s", old.id, connection.pk, exc)
 
 
-def start_push(connection: CalendarConnection) -> Channel:
+def start_push(connection: CalendarConnection) -> Channel | None:
     """A new channel. One the connection still has (a reconnect, a recreate) is stopped once
-    the new one is saved: never two running, and never a gap without one."""
+    the new one is saved: never two running, and never a gap without one. None for a provider
+    without push (``push = None`` in the registry): polling alone keeps it in sync."""
+    if connection.spec.push is None:
+        return None
     previous = current_channel(connection)
     adapter = get_adapter(connection)
     token = secrets.token_urlsafe(32)
@@ -77,7 +82,7 @@ def current_channel(connection: CalendarConnection) -> Channel | None:
     )
 
 
-def renew_push(connection: CalendarConnection) -> Channel:
+def renew_push(connection: CalendarConnection) -> Channel | None:
     channel = current_channel(connection)
     if channel is None:
         return start_push(connection)
@@ -107,8 +112,12 @@ def due_for_renewal(now: dt.datetime | None = None):  # noqa: ANN201
     active = CalendarConnection.objects.filter(
         state=ConnectionState.ACTIVE, appointment_type__isnull=False
     )
+    pushing = with_push()
     soon = Q()
-    for provider, seconds in CHANNEL_TTL.items():
-        half = now + dt.timedelta(seconds=seconds / 2)
-        soon |= Q(provider=provider, channel_expires_at__lt=half)
-    return active.filter(soon | Q(channel_id="") | Q(channel_expires_at__isnull=True))
+    for spec in pushing:
+        assert spec.push is not None
+        half = now + dt.timedelta(seconds=spec.push.channel_ttl_seconds / 2)
+        soon |= Q(provider=spec.id, channel_expires_at__lt=half)
+    return active.filter(provider__in=[spec.id for spec in pushing]).filter(
+        soon | Q(channel_id="") | Q(channel_expires_at__isnull=True)
+    )

@@ -40,8 +40,8 @@ def adapter_connection(db, emulator, provider_settings):
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from calendar_sync import conf
     from calendar_sync.models import CalendarApp, CalendarConnection
+    from calendar_sync.providers.registry import get_provider
 
     def make(provider: str, email: str, *, expired: bool = False):
         state = emulator.state
@@ -54,7 +54,7 @@ def adapter_connection(db, emulator, provider_settings):
                 client_secret=client_secret,
                 redirect_uris=[ADAPTER_REDIRECT_URI],
             )
-        scopes = list(conf.GOOGLE_SCOPES if provider == "google" else conf.MICROSOFT_SCOPES)
+        scopes = list(get_provider(provider).scopes)
         code = state.code_issue(
             provider=provider,
             client_id=client_id,
@@ -122,8 +122,8 @@ def sync_connect(db, emulator, provider_settings, sync_type):
 
     from django.utils import timezone
 
-    from calendar_sync.conf import GOOGLE_SCOPES, MICROSOFT_SCOPES
     from calendar_sync.models import CalendarApp, CalendarConnection
+    from calendar_sync.providers.registry import get_provider
 
     def make(provider: str, user, *, aliases=(), activated_at=None, email=None):
         email = email or user.email
@@ -145,7 +145,7 @@ def sync_connect(db, emulator, provider_settings, sync_type):
             provider=provider,
             client_id=client_id,
             account=state.account_find(provider, email),
-            scopes=list(GOOGLE_SCOPES if provider == "google" else MICROSOFT_SCOPES),
+            scopes=list(get_provider(provider).scopes),
             redirect_uri=ADAPTER_REDIRECT_URI,
         )
         _, body = state.code_exchange(

@@ -14,11 +14,12 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from social_django.models import UserSocialAuth
 
-from calendar_sync import conf, selectors, services
+from calendar_sync import selectors, services
 from calendar_sync.management.commands.connect_calendar import emulator_sign_in
 from calendar_sync.management.commands.install_calendar_apps import install_demo
 from calendar_sync.models import CalendarApp, CalendarConnection, ConnectionState
 from calendar_sync.providers.base import AuthRevoked
+from calendar_sync.providers.registry import get_provider
 from tests.factories import AppointmentFactory, AppointmentTypeFactory, UserFactory
 
 BACKEND = {"google": "google-oauth2", "microsoft": "microsoft-graph"}
@@ -90,9 +91,7 @@ def save_type(client, provider: str, appointment_type):
 
 
 def refresh_at_emulator(provider: str, app: CalendarApp, refresh_token: str) -> dict:
-    from calendar_sync.providers.microsoft.oauth import token_url
-
-    url = conf.google_endpoints().token_url if provider == "google" else token_url(app)
+    url = get_provider(provider).oauth().token_url(app)
     return requests.post(
         url,
         data={
@@ -223,7 +222,7 @@ def test_authorize_request_has_state_pkce_exact_redirect_and_minimal_scopes(
     assert len(query["state"][0]) >= 32
     assert query["code_challenge_method"] == ["S256"]
     assert len(query["code_challenge"][0]) == 43
-    scopes = conf.GOOGLE_SCOPES if provider == "google" else conf.MICROSOFT_SCOPES
+    scopes = list(get_provider(provider).scopes)
     assert query["scope"][0].split() == scopes
     if provider == "google":
         assert query["access_type"] == ["offline"]

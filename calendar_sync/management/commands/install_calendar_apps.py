@@ -1,10 +1,11 @@
-"""Install "Google Calendar" and "Office365" in the App directory (idempotent).
+"""Install every provider of the registry in the App directory (idempotent).
 
-* With CALENDAR_EMULATOR_URL (the demo default): demo OAuth clients, registered in the emulator
-  with the CRM's redirect URIs, plus demo accounts (reps, a second Google account for the
-  chooser, rooms, a customer per provider).
-* Otherwise: the real clients from GOOGLE_CLIENT_ID/SECRET and MICROSOFT_CLIENT_ID/SECRET/TENANT;
-  an app without credentials is left as it is.
+* With CALENDAR_EMULATOR_URL (the demo default): each provider's ``demo_client``, registered in
+  the emulator with the CRM's redirect URIs, plus its ``demo_accounts`` (reps, a second account
+  for the chooser, a customer per provider) and the demo rooms.
+* Otherwise: the real clients from ``<env_prefix>_CLIENT_ID``/``_CLIENT_SECRET`` (and
+  ``_TENANT`` for a provider with tenants), e.g. GOOGLE_CLIENT_ID; an app without credentials is
+  left as it is.
 """
 
 from __future__ import annotations
@@ -17,38 +18,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from calendar_sync import services
-from calendar_sync.models import Provider
-from calendar_sync.selectors import PROVIDER_BACKEND
+from calendar_sync.providers.registry import PROVIDERS
 
-DEMO_CLIENTS = {
-    Provider.GOOGLE: {
-        "client_id": "upsales-crm-demo.apps.googleusercontent.com",
-        "client_secret": "demo-google-client-secret",
-        "tenant": "",
-    },
-    Provider.MICROSOFT: {
-        "client_id": "6731de76-14a6-49ae-97bc-6eba6914391e",
-        "client_secret": "demo-microsoft-client-secret",
-        "tenant": "common",
-    },
-}
-
-DEMO_ACCOUNTS: list[dict[str, object]] = [
-    # The seeded rep Karl, with his aliases from the FAQ, and two-step verification on.
-    {
-        "provider": "google",
-        "email": "karl.andersson@exempel.se",
-        "name": "Karl Andersson",
-        "aliases": ["karl@exempel.se", "karl@sthlm.exempel.se"],
-        "two_step": True,
-    },
-    # A second Google account, so the account chooser has a choice.
-    {"provider": "google", "email": "karl.privat@gmail.example", "name": "Karl Andersson"},
-    {"provider": "microsoft", "email": "eva.lind@exempel.se", "name": "Eva Lind", "two_step": True},
-    # Customers (contacts from seed_demo): play them to invite a rep.
-    {"provider": "google", "email": "johan.ek@acme.se", "name": "Johan Ek"},
-    {"provider": "microsoft", "email": "anna.berg@nordisklogistik.se", "name": "Anna Berg"},
-]
 DEMO_ROOMS: list[dict[str, object]] = [
     {"email": "stora.rummet@exempel.se", "name": "Stora rummet", "capacity": 10, "building": "HQ"},
     {"email": "lilla.rummet@exempel.se", "name": "Lilla rummet", "capacity": 4, "building": "HQ"},
@@ -79,60 +50,56 @@ def emulator_post(path: str, payload: dict) -> dict:
 
 
 def install_demo(base_url: str, *, accounts: bool = True) -> list[str]:
-    """Install both apps against the emulator; returns what was done, for the output."""
+    """Install every app against the emulator; returns what was done, for the output."""
     done = []
-    for provider, client in DEMO_CLIENTS.items():
-        services.calendar_app_install(provider=provider, **client)
-        uris = redirect_uris(base_url, PROVIDER_BACKEND[provider])
+    for spec in PROVIDERS.values():
+        client = spec.demo_client
+        services.calendar_app_install(provider=spec.id, **client)
+        uris = redirect_uris(base_url, spec.backend_name)
         emulator_post(
             "/_emulator/clients",
             {
-                "provider": provider.value,
+                "provider": spec.id,
                 "client_id": client["client_id"],
                 "client_secret": client["client_secret"],
                 "redirect_uris": uris,
             },
         )
-        done.append(f"{provider.label}: installed, client registered for {', '.join(uris)}")
+        done.append(f"{spec.label}: installed, client registered for {', '.join(uris)}")
     if accounts:
-        for account in DEMO_ACCOUNTS:
-            emulator_post("/_emulator/accounts", account)
-        for provider_name in Provider.values:
+        count = 0
+        for spec in PROVIDERS.values():
+            for account in spec.demo_accounts:
+                emulator_post("/_emulator/accounts", {"provider": spec.id, **account})
+                count += 1
             for room in DEMO_ROOMS:
-                emulator_post(
-                    "/_emulator/accounts", {"provider": provider_name, "room": True, **room}
-                )
-        done.append(f"{len(DEMO_ACCOUNTS)} demo accounts and {len(DEMO_ROOMS)} rooms per provider")
+                emulator_post("/_emulator/accounts", {"provider": spec.id, "room": True, **room})
+        done.append(f"{count} demo accounts and {len(DEMO_ROOMS)} rooms per provider")
     return done
 
 
 def install_real() -> list[str]:
     done = []
     env = os.environ
-    if env.get("GOOGLE_CLIENT_ID") and env.get("GOOGLE_CLIENT_SECRET"):
+    for spec in PROVIDERS.values():
+        prefix = spec.env_prefix
+        client_id, secret = env.get(f"{prefix}_CLIENT_ID"), env.get(f"{prefix}_CLIENT_SECRET")
+        if not (client_id and secret):
+            done.append(f"{spec.label}: {prefix}_CLIENT_ID/SECRET not set, left as is")
+            continue
+        extra = {"tenant": env.get(f"{prefix}_TENANT", spec.default_tenant)}
         services.calendar_app_install(
-            provider=Provider.GOOGLE,
-            client_id=env["GOOGLE_CLIENT_ID"],
-            client_secret=env["GOOGLE_CLIENT_SECRET"],
+            provider=spec.id,
+            client_id=client_id,
+            client_secret=secret,
+            **(extra if spec.uses_tenant else {}),
         )
-        done.append("Google Calendar: installed")
-    else:
-        done.append("Google Calendar: GOOGLE_CLIENT_ID/SECRET not set, left as is")
-    if env.get("MICROSOFT_CLIENT_ID") and env.get("MICROSOFT_CLIENT_SECRET"):
-        services.calendar_app_install(
-            provider=Provider.MICROSOFT,
-            client_id=env["MICROSOFT_CLIENT_ID"],
-            client_secret=env["MICROSOFT_CLIENT_SECRET"],
-            tenant=env.get("MICROSOFT_TENANT", "common"),
-        )
-        done.append("Office365: installed")
-    else:
-        done.append("Office365: MICROSOFT_CLIENT_ID/SECRET not set, left as is")
+        done.append(f"{spec.label}: installed")
     return done
 
 
 class Command(BaseCommand):
-    help = "Install the Google Calendar and Office365 apps (against the emulator when configured)."
+    help = "Install the calendar apps (against the emulator when configured)."
 
     def add_arguments(self, parser) -> None:  # noqa: ANN001
         parser.add_argument(

@@ -22,7 +22,6 @@ from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from ... import conf
 from ..base import (
     AuthRevoked,
     EventNotFound,
@@ -34,6 +33,7 @@ from ..base import (
     call_with_retries,
     parse_retry_after,
 )
+from .endpoints import google_endpoints
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class GoogleClient:
         client_secret: str,
         refresher: Callable[[], Tokens] | None = None,
     ) -> None:
-        self.endpoints = conf.google_endpoints()
+        self.endpoints = google_endpoints()
         self.requests_made = 0
         self._on_refresh = on_refresh
         self.credentials = _Credentials(

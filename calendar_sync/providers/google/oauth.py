@@ -1,6 +1,6 @@
 """Google OAuth: the social-auth backend for linking (PKCE, offline access) and token upkeep.
 
-Endpoints come from ``calendar_sync.conf`` (Google, or the emulator when CALENDAR_EMULATOR_URL is
+Endpoints come from ``endpoints.py`` (Google, or the emulator when CALENDAR_EMULATOR_URL is
 set); the client id and secret from the App directory row.
 """
 
@@ -13,10 +13,11 @@ import requests
 from social_core.backends.google import GoogleOAuth2
 from social_core.backends.oauth import BaseOAuth2PKCE
 
-from ... import conf
-from ...models import CalendarApp, CalendarConnection, Provider
-from ...pipeline import TOKEN_TIMEOUT, CalendarOAuthMixin, request_tokens
+from ...models import CalendarApp, CalendarConnection
 from ..base import Tokens
+from ..oauth import TOKEN_TIMEOUT, CalendarOAuthMixin, refresh_grant
+from .endpoints import google_endpoints
+from .provider import GoogleCalendar
 
 log = logging.getLogger(__name__)
 
@@ -25,29 +26,26 @@ class GoogleCalendarOAuth2(CalendarOAuthMixin, GoogleOAuth2, BaseOAuth2PKCE):
     """``google-oauth2``: authorization code + PKCE (S256), offline access, consent every time
     (so Google always returns a refresh token), and the account chooser."""
 
-    name = "google-oauth2"
-    provider = Provider.GOOGLE
+    name = GoogleCalendar.backend_name
+    provider = GoogleCalendar.id
     REDIRECT_STATE = False
     STATE_PARAMETER = True
 
     def authorization_url(self) -> str:
-        return conf.google_endpoints().authorization_url
+        return google_endpoints().authorization_url
 
     def access_token_url(self) -> str:
-        return conf.google_endpoints().token_url
+        return google_endpoints().token_url
 
     def revoke_token_url(self, token: str, uid: str) -> str:
-        return conf.google_endpoints().revoke_url
-
-    def get_scope(self) -> list[str]:
-        return list(conf.GOOGLE_SCOPES)
+        return google_endpoints().revoke_url
 
     def auth_extra_arguments(self) -> dict[str, str]:
         return {"access_type": "offline", "prompt": "consent select_account"}
 
     def user_data(self, access_token: str, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         response = self.get_json(
-            conf.google_endpoints().userinfo_url,
+            google_endpoints().userinfo_url,
             headers={"Authorization": f"Bearer {access_token}"},
         )
         self.validate_email_verified(response)
@@ -55,28 +53,32 @@ class GoogleCalendarOAuth2(CalendarOAuthMixin, GoogleOAuth2, BaseOAuth2PKCE):
 
 
 def _app() -> CalendarApp:
-    return CalendarApp.objects.get(provider=Provider.GOOGLE)
+    return CalendarApp.objects.get(provider=GoogleCalendar.id)
+
+
+def authorize_url(app: CalendarApp) -> str:
+    return google_endpoints().authorization_url
+
+
+def token_url(app: CalendarApp) -> str:
+    return google_endpoints().token_url
+
+
+def profile(access_token: str) -> tuple[str, str]:
+    """(stable id, e-mail) of the account ``access_token`` belongs to."""
+    data = requests.get(
+        google_endpoints().userinfo_url,
+        headers={"Authorization": f"Bearer {access_token}"},
+        timeout=TOKEN_TIMEOUT,
+    ).json()
+    return str(data["sub"]), str(data["email"])
 
 
 def refresh_tokens(connection: CalendarConnection) -> Tokens:
     """A fresh access token for ``connection``; ``AuthRevoked`` on invalid_grant.
 
     The caller persists the result (``services.connection_update_tokens``)."""
-    from ..base import AuthRevoked
-
-    if not connection.refresh_token:
-        raise AuthRevoked("no refresh token stored")
-    app = _app()
-    return request_tokens(
-        conf.google_endpoints().token_url,
-        {
-            "grant_type": "refresh_token",
-            "refresh_token": connection.refresh_token,
-            "client_id": app.client_id,
-            "client_secret": app.client_secret,
-        },
-        previous_refresh_token=connection.refresh_token,
-    )
+    return refresh_grant(connection, google_endpoints().token_url, _app())
 
 
 refresh = refresh_tokens
@@ -88,7 +90,7 @@ def revoke(connection: CalendarConnection) -> bool:
     if not token:
         return False
     resp = requests.post(
-        conf.google_endpoints().revoke_url,
+        google_endpoints().revoke_url,
         data={"token": token},
         headers={"Content-Type": "application/x-www-form-urlencoded"},
         timeout=TOKEN_TIMEOUT,

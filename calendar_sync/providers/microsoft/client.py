@@ -24,7 +24,6 @@ from O365 import Account
 from O365.connection import MSGraphProtocol
 from O365.utils import BaseTokenBackend
 
-from ... import conf
 from ..base import (
     AuthRevoked,
     EventNotFound,
@@ -36,6 +35,8 @@ from ..base import (
     call_with_retries,
     parse_retry_after,
 )
+from .endpoints import microsoft_endpoints
+from .provider import Office365
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ class GraphClient:
         tenant: str = "",
         refresher: Callable[[], Tokens] | None = None,
     ) -> None:
-        self.endpoints = conf.microsoft_endpoints()
+        self.endpoints = microsoft_endpoints()
         self.tokens = Tokens(tokens.access_token, tokens.refresh_token, tokens.expires_at)
         self.requests_made = 0
         self._on_refresh = on_refresh
@@ -182,7 +183,7 @@ class GraphClient:
             "refresh_token": self.tokens.refresh_token,
             "client_id": self._client_id,
             "client_secret": self._client_secret,
-            "scope": " ".join(conf.MICROSOFT_SCOPES),
+            "scope": " ".join(Office365.scopes),
         }
         try:
             resp = self._token_session.post(url, data=data, timeout=HTTP_TIMEOUT)

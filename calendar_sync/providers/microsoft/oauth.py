@@ -6,35 +6,33 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import requests
 from social_core.backends.microsoft import MicrosoftOAuth2
 from social_core.backends.oauth import BaseOAuth2PKCE
 
-from ... import conf
-from ...models import CalendarApp, CalendarConnection, Provider
-from ...pipeline import CalendarOAuthMixin, request_tokens
+from ...models import CalendarApp, CalendarConnection
 from ..base import Tokens
+from ..oauth import TOKEN_TIMEOUT, CalendarOAuthMixin, refresh_grant
+from .endpoints import microsoft_endpoints
+from .provider import Office365
 
 log = logging.getLogger(__name__)
 
 
-def _tenant(app: CalendarApp) -> str:
-    return (app.tenant or "common").strip()
-
-
 def authorize_url(app: CalendarApp) -> str:
-    return f"{conf.microsoft_endpoints().login_base}/{_tenant(app)}/oauth2/v2.0/authorize"
+    return f"{microsoft_endpoints().login_base}/{Office365.tenant(app)}/oauth2/v2.0/authorize"
 
 
 def token_url(app: CalendarApp) -> str:
-    return f"{conf.microsoft_endpoints().login_base}/{_tenant(app)}/oauth2/v2.0/token"
+    return f"{microsoft_endpoints().login_base}/{Office365.tenant(app)}/oauth2/v2.0/token"
 
 
 class MicrosoftCalendarOAuth2(CalendarOAuthMixin, MicrosoftOAuth2, BaseOAuth2PKCE):
     """``microsoft-graph``: authorization code + PKCE (S256); ``offline_access`` in the scopes
     gives the refresh token; ``prompt=select_account`` shows the account chooser."""
 
-    name = "microsoft-graph"
-    provider = Provider.MICROSOFT
+    name = Office365.backend_name
+    provider = Office365.id
     REDIRECT_STATE = False
     STATE_PARAMETER = True
 
@@ -43,9 +41,6 @@ class MicrosoftCalendarOAuth2(CalendarOAuthMixin, MicrosoftOAuth2, BaseOAuth2PKC
 
     def access_token_url(self) -> str:
         return token_url(self.calendar_app())
-
-    def get_scope(self) -> list[str]:
-        return list(conf.MICROSOFT_SCOPES)
 
     def auth_extra_arguments(self) -> dict[str, str]:
         return {"prompt": "select_account", "response_mode": "query"}
@@ -61,33 +56,29 @@ class MicrosoftCalendarOAuth2(CalendarOAuthMixin, MicrosoftOAuth2, BaseOAuth2PKC
 
     def user_data(self, access_token: str, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         return self.get_json(
-            f"{conf.microsoft_endpoints().graph_base}/v1.0/me",
+            f"{microsoft_endpoints().graph_base}/v1.0/me",
             headers={"Accept": "application/json", "Authorization": f"Bearer {access_token}"},
         )
 
 
 def _app() -> CalendarApp:
-    return CalendarApp.objects.get(provider=Provider.MICROSOFT)
+    return CalendarApp.objects.get(provider=Office365.id)
+
+
+def profile(access_token: str) -> tuple[str, str]:
+    """(stable id, e-mail) of the account ``access_token`` belongs to."""
+    data = requests.get(
+        f"{microsoft_endpoints().graph_base}/v1.0/me",
+        headers={"Authorization": f"Bearer {access_token}"},
+        timeout=TOKEN_TIMEOUT,
+    ).json()
+    return str(data["id"]), str(data.get("mail") or data["userPrincipalName"])
 
 
 def refresh_tokens(connection: CalendarConnection) -> Tokens:
     """A fresh access token (and the rotated refresh token); ``AuthRevoked`` on invalid_grant."""
-    from ..base import AuthRevoked
-
-    if not connection.refresh_token:
-        raise AuthRevoked("no refresh token stored")
     app = _app()
-    return request_tokens(
-        token_url(app),
-        {
-            "grant_type": "refresh_token",
-            "refresh_token": connection.refresh_token,
-            "client_id": app.client_id,
-            "client_secret": app.client_secret,
-            "scope": " ".join(conf.MICROSOFT_SCOPES),
-        },
-        previous_refresh_token=connection.refresh_token,
-    )
+    return refresh_grant(connection, token_url(app), app, scope=" ".join(Office365.scopes))
 
 
 refresh = refresh_tokens
