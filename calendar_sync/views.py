@@ -111,10 +111,10 @@ def index(request: HttpRequest) -> HttpResponse:
 def _uninstalled_page(request: HttpRequest, provider: str) -> HttpResponse:
     """A rep who follows a link (or the banner) to an app an administrator has uninstalled
     reads what that means for them, not a 404."""
-    if provider not in Provider.values:
+    if provider not in PROVIDERS:
         raise Http404
     last = selectors.last_connection(request.user, provider)
-    context = {"provider": provider, "label": Provider(provider).label, "last": last}
+    context = {"provider": provider, "label": PROVIDERS[provider].label, "last": last}
     return render(request, "calendar_sync/uninstalled.html", context)
 
 
@@ -122,7 +122,7 @@ def _uninstalled_page(request: HttpRequest, provider: str) -> HttpResponse:
 @require_GET
 def app_page(request: HttpRequest, provider: str) -> HttpResponse:
     """Step 2 ("Activate"), step 6 (choose the type) or the status page, depending on state."""
-    if provider in Provider.values and not selectors.app_is_installed(provider):
+    if provider in PROVIDERS and not selectors.app_is_installed(provider):
         return _uninstalled_page(request, provider)
     app = _installed_app(provider)
     context = _page_context(request, app)

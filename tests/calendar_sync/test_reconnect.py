@@ -62,7 +62,7 @@ def run_on_commit(django_capture_on_commit_callbacks):
 def reconnect(emulator, provider, karl, sync_type, run_on_commit):
     """What the rep's browser does: the OAuth grant for ``email`` at the emulator, the pipeline's
     ``connection_link``, and "Save" on the type step when the page asks for it."""
-    from calendar_sync.conf import GOOGLE_SCOPES, MICROSOFT_SCOPES
+    from calendar_sync.providers.registry import get_provider
 
     def run(email: str = KARL) -> CalendarConnection:
         state = emulator.state
@@ -74,7 +74,7 @@ def reconnect(emulator, provider, karl, sync_type, run_on_commit):
             provider=provider,
             client_id=client_id,
             account=account,
-            scopes=list(GOOGLE_SCOPES if provider == "google" else MICROSOFT_SCOPES),
+            scopes=list(get_provider(provider).scopes),
             redirect_uri=ADAPTER_REDIRECT_URI,
         )
         _, body = state.code_exchange(
