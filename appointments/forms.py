@@ -84,9 +84,16 @@ class BookingOptions:
     users_with_calendar: frozenset[int] = frozenset()
 
 
+def appointment_zone(all_day: bool):
+    """The zone an appointment's date and times are read in: the user's (the current zone), but
+    an all-day appointment is calendar dates, kept as midnight in the organisation's zone
+    whoever books it (calendar_sync's importer stores all-day events the same way)."""
+    return timezone.get_default_timezone() if all_day else timezone.get_current_timezone()
+
+
 def local_bounds(day: date, start_time: time | None, end_time: time | None, all_day: bool):
-    """Aware start/end in the current time zone for a one-day appointment."""
-    tz = timezone.get_current_timezone()
+    """Aware start/end for a one-day appointment (see ``appointment_zone``)."""
+    tz = appointment_zone(all_day)
     if all_day:
         start = datetime.combine(day, time.min, tzinfo=tz)
         return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
@@ -97,8 +104,8 @@ def local_bounds(day: date, start_time: time | None, end_time: time | None, all_
 
 
 def initial_from_appointment(appointment: Appointment) -> dict:
-    start = timezone.localtime(appointment.start)
-    end = timezone.localtime(appointment.end)
+    start = timezone.localtime(appointment.start, appointment_zone(appointment.all_day))
+    end = timezone.localtime(appointment.end, appointment_zone(appointment.all_day))
     attendees = list(appointment.attendees.all())
     return {
         "title": appointment.title,
@@ -264,7 +271,10 @@ class AppointmentForm(forms.Form):
         if self.appointment is None:
             return 0
         a = self.appointment
-        return (timezone.localtime(a.end).date() - timezone.localtime(a.start).date()).days
+        zone = appointment_zone(a.all_day)
+        return (
+            timezone.localtime(a.end, zone).date() - timezone.localtime(a.start, zone).date()
+        ).days
 
     def times_changed(self) -> bool:
         return (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -83,6 +84,27 @@ def appointment_list(
     if contact is not None:
         qs = qs.filter(Exists(Attendee.objects.filter(appointment=OuterRef("pk"), contact=contact)))
     return qs.order_by("start", "pk")
+
+
+def calendar_colleagues(*, user) -> QuerySet:
+    """The other active users whose appointments the user may see on the calendar: everyone
+    for a user who sees all appointments, else the members of the user's teams."""
+    users = get_user_model().objects.filter(is_active=True).exclude(pk=user.pk)
+    if not (user.is_superuser or user.has_perm("appointments.view_all_appointments")):
+        users = users.filter(groups__in=team_groups().filter(user=user)).distinct()
+    return users.order_by("first_name", "last_name", "email")
+
+
+def appointment_calendar(
+    *, user, start: datetime, end: datetime, people=()
+) -> QuerySet[Appointment]:
+    """What the calendar shows: the user's own appointments and, of those the user may see,
+    the ones the given people (user ids) organise or attend."""
+    wanted = _own_q(user)
+    for person in people:
+        wanted |= _own_q(person)
+    qs = appointment_visible_queryset(user=user).filter(wanted)
+    return _overlapping(qs, start, end).order_by("start", "pk")
 
 
 def appointment_get(*, user, pk) -> Appointment:

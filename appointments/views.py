@@ -3,24 +3,23 @@ services; a rule that forbids a change is shown to the user with its reason."""
 
 from __future__ import annotations
 
-import calendar as pycalendar
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from importlib import import_module
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from appointments import rules, selectors, services
+from appointments import calendar_feed, rules, selectors, services
 from appointments.forms import (
     AppointmentFilterForm,
     AppointmentForm,
@@ -49,86 +48,99 @@ def has_active_calendar(user) -> bool:
 # --- calendar ----------------------------------------------------------------------------------
 
 
-@dataclass
-class CalendarDay:
-    day: date
-    in_month: bool = True
-    is_today: bool = False
-    entries: list[dict] = field(default_factory=list)
+def _feed_bound(value: str) -> datetime | None:
+    """A FullCalendar range bound: a date-time without offset is the viewer's wall clock."""
+    parsed = parse_datetime(value) if value else None
+    if parsed is None:
+        day = parse_date(value[:10]) if value else None
+        parsed = datetime.combine(day, time.min) if day else None
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+def _people_ids(raw: str) -> list[int]:
+    return [int(p) for p in raw.split(",") if p.strip().isdigit()]
+
+
+@login_required
+def calendar_view(request: HttpRequest) -> HttpResponse:
+    context = {
+        "people": calendar_feed.calendar_people(user=request.user),
+        "labels": calendar_feed.labels(),
+        "initial_date": _anchor(request),
+        "initial_view": request.GET.get("view", ""),
+        "work_start": settings.WORKING_HOURS[0],
+        "work_end": settings.WORKING_HOURS[1],
+    }
+    return render(request, "appointments/calendar.html", context)
 
 
 def _anchor(request: HttpRequest) -> date:
     return parse_date(request.GET.get("date") or "") or timezone.localdate()
 
 
-def _period(view: str, anchor: date) -> tuple[date, date, date, date]:
-    """(first shown day, day after the last shown, previous anchor, next anchor)."""
-    if view == "month":
-        first = anchor.replace(day=1)
-        last = first.replace(day=pycalendar.monthrange(first.year, first.month)[1])
-        grid_start = first - timedelta(days=first.weekday())
-        grid_end = last + timedelta(days=7 - last.weekday())
-        prev_anchor = (first - timedelta(days=1)).replace(day=1)
-        return grid_start, grid_end, prev_anchor, last + timedelta(days=1)
-    monday = anchor - timedelta(days=anchor.weekday())
-    return monday, monday + timedelta(days=7), monday - timedelta(days=7), monday + timedelta(7)
-
-
 def _aware(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
-def _calendar_days(first: date, end: date, anchor: date, appointments, user) -> list[CalendarDay]:
-    today = timezone.localdate()
-    days = {
-        first + timedelta(n): CalendarDay(
-            day=first + timedelta(n),
-            in_month=(first + timedelta(n)).month == anchor.month,
-            is_today=first + timedelta(n) == today,
+@login_required
+def calendar_events(request: HttpRequest) -> JsonResponse:
+    start = _feed_bound(request.GET.get("start", ""))
+    end = _feed_bound(request.GET.get("end", ""))
+    if start is None or end is None or end <= start or end - start > timedelta(days=62):
+        return JsonResponse(
+            {"detail": _("Give a start and an end, at most 62 days apart.")}, status=400
         )
-        for n in range((end - first).days)
-    }
-    for appointment in appointments:
-        entry = {
-            "a": appointment,
-            "participants": selectors.appointment_participants(appointment),
-            "mine": rules.is_participant(appointment, user),
-        }
-        start_day = timezone.localtime(appointment.start).date()
-        last_moment = max(appointment.end - timedelta(microseconds=1), appointment.start)
-        end_day = timezone.localtime(last_moment).date()
-        day = max(start_day, first)
-        while day <= end_day and day < end:
-            days[day].entries.append(entry)
-            day += timedelta(days=1)
-    return list(days.values())
+    events = calendar_feed.calendar_events(
+        user=request.user,
+        start=start,
+        end=end,
+        people_ids=_people_ids(request.GET.get("people", "")),
+    )
+    return JsonResponse(events, safe=False)
+
+
+def _moved_bounds(request: HttpRequest) -> tuple[datetime, datetime, bool]:
+    """The new start/end a drag or resize asks for; times without an offset are the viewer's
+    wall clock, an all-day move gives dates (read in the organisation's zone)."""
+    all_day = request.POST.get("all_day") == "1"
+    if all_day:
+        first = parse_date(request.POST.get("start", "")[:10])
+        after = (
+            parse_date(request.POST.get("end", "")[:10] or "") if request.POST.get("end") else None
+        )
+        if first is None:
+            raise ValidationError(_("The new time is not valid."))
+        after = after if after and after > first else first + timedelta(days=1)
+        zone = timezone.get_default_timezone()
+        return (
+            datetime.combine(first, time.min, zone),
+            datetime.combine(after, time.min, zone),
+            True,
+        )
+    start = _feed_bound(request.POST.get("start", ""))
+    end = _feed_bound(request.POST.get("end", ""))
+    if start is None or end is None:
+        raise ValidationError(_("The new time is not valid."))
+    return start, end, False
 
 
 @login_required
-def calendar_view(request: HttpRequest) -> HttpResponse:
-    view = "month" if request.GET.get("view") == "month" else "week"
-    anchor = _anchor(request)
-    first, end, prev_anchor, next_anchor = _period(view, anchor)
-    include_colleagues = request.GET.get("colleagues") == "1"
-    appointments = selectors.appointment_list(
-        user=request.user,
-        start=_aware(first),
-        end=_aware(end),
-        include_colleagues=include_colleagues,
-    )
-    days = _calendar_days(first, end, anchor, appointments, request.user)
-    context = {
-        "view": view,
-        "anchor": anchor,
-        "first": first,
-        "last": end - timedelta(days=1),
-        "days": days,
-        "weekday_names": [d.day for d in days[:7]],
-        "prev_anchor": prev_anchor,
-        "next_anchor": next_anchor,
-        "include_colleagues": include_colleagues,
-    }
-    return render(request, "appointments/calendar.html", context)
+@require_POST
+def appointment_move(request: HttpRequest, pk: int) -> JsonResponse:
+    """A drag or resize on the calendar: the same service and rules as the form."""
+    appointment = selectors.appointment_get(user=request.user, pk=pk)
+    try:
+        start, end, all_day = _moved_bounds(request)
+        services.appointment_update(
+            appointment=appointment, actor=request.user, start=start, end=end, all_day=all_day
+        )
+    except AppointmentPermissionDenied as err:
+        return JsonResponse({"detail": err.reason}, status=403)
+    except ValidationError as err:
+        return JsonResponse({"detail": " ".join(err.messages)}, status=400)
+    return JsonResponse({"detail": _("The appointment was moved.")})
 
 
 # --- list ------------------------------------------------------------------------------------
@@ -329,7 +341,9 @@ def _prefill(request: HttpRequest) -> dict:
     start = _parse_start(request.GET.get("start", ""))
     initial["date"] = start.date()
     initial["start_time"] = start.time()
-    initial["end_time"] = (start + timedelta(hours=1)).time()
+    initial["end_time"] = _prefill_end(start, request.GET.get("end", "")).time()
+    if request.GET.get("all_day") == "1":
+        initial["all_day"] = True
     if contact_id := request.GET.get("contact"):
         contact = contact_selectors.contact_get(user=request.user, pk=contact_id)
         initial["contacts"] = [contact]
@@ -337,6 +351,14 @@ def _prefill(request: HttpRequest) -> dict:
     if company_id := request.GET.get("company"):
         initial["company"] = contact_selectors.company_get(user=request.user, pk=company_id)
     return initial
+
+
+def _prefill_end(start: datetime, value: str) -> datetime:
+    """The end of a slot chosen on the calendar (same day, after the start), else an hour on."""
+    end = _parse_start(value) if "T" in value else None
+    if end is None or end <= start or end.date() != start.date():
+        return start + timedelta(hours=1)
+    return end
 
 
 def _parse_start(value: str) -> datetime:

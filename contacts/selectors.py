@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404
 
-from contacts.models import Company, Contact, ContactEmail, email_domain, normalize_email
+from contacts.models import (
+    Company,
+    Contact,
+    ContactEmail,
+    UserProfile,
+    email_domain,
+    normalize_email,
+)
 
 User = get_user_model()
 
@@ -102,3 +110,11 @@ def user_domains() -> set[str]:
     logins = User.objects.filter(is_active=True).values_list("email", flat=True)
     aliases = EmailAddress.objects.filter(user__is_active=True).values_list("email", flat=True)
     return {d for d in (email_domain(e) for e in [*logins, *aliases]) if d}
+
+
+def user_time_zone(user) -> str:
+    """The zone the user's times are shown in: their own, else the organisation's."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return settings.TIME_ZONE
+    own = UserProfile.objects.filter(user=user).values_list("time_zone", flat=True).first()
+    return own or settings.TIME_ZONE

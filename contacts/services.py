@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from zoneinfo import available_timezones
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,7 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from contacts.models import Company, Contact, ContactEmail, normalize_email
+from contacts.models import Company, Contact, ContactEmail, UserProfile, normalize_email
 
 COMPANY_FIELDS = frozenset({"name", "website", "phone", "address", "email_domains"})
 CONTACT_FIELDS = frozenset({"name", "title", "phone", "company"})
@@ -140,3 +141,17 @@ def api_token_create_or_rotate(*, user) -> str:
     """Give the user a fresh API token, invalidating any previous one."""
     Token.objects.filter(user=user).delete()
     return Token.objects.create(user=user).key
+
+
+def time_zone_choices() -> list[str]:
+    return sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+
+
+def user_time_zone_set(*, user, time_zone: str) -> UserProfile:
+    """Set the zone the user's times are shown in ("" = the organisation's)."""
+    if time_zone and time_zone not in available_timezones():
+        raise ValidationError({"time_zone": _("Unknown time zone: %(zone)s") % {"zone": time_zone}})
+    profile, _created = UserProfile.objects.update_or_create(
+        user=user, defaults={"time_zone": time_zone}
+    )
+    return profile

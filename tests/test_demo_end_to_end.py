@@ -226,10 +226,15 @@ def test_a_customer_invitation_appears_in_the_crm_by_push_with_real_processes(tm
             timeout=10,
         )
         assert signed_in.url.startswith(stack.crm + "/calendar/"), signed_in.url
-        tomorrow = (dt.datetime.now(STOCKHOLM) + dt.timedelta(days=1)).date().isoformat()
-        seeded = browser.get(stack.crm + "/calendar/", params={"date": tomorrow}, timeout=10)
-        assert "Demo av kalenderintegration" in seeded.text  # seed_demo puts it tomorrow
-        week = browser.get(stack.crm + "/calendar/", params={"date": day}, timeout=10)
-        assert "Offer review with johan.ek@acme.se" in week.text
+        tomorrow = (dt.datetime.now(STOCKHOLM) + dt.timedelta(days=1)).date()
+
+        def titles(first) -> list[str]:  # the calendar page's feed, for one day
+            first = dt.date.fromisoformat(str(first))
+            span = {"start": f"{first}T00:00:00", "end": f"{first + dt.timedelta(days=1)}T00:00:00"}
+            feed = browser.get(stack.crm + "/calendar/events/", params=span, timeout=10)
+            return [e["title"] for e in feed.json()]
+
+        assert "Demo av kalenderintegration" in titles(tomorrow)  # seed_demo puts it tomorrow
+        assert "Offer review with johan.ek@acme.se" in titles(day)
     finally:
         stack.stop()

@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "upsales_crm.middleware.UserTimeZoneMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -162,6 +163,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Stockholm")
 USE_I18N = True
 USE_TZ = True
+# The organisation's working hours, highlighted on the calendar (HH:MM, Monday to Friday).
+WORKING_HOURS = tuple(env.list("WORKING_HOURS", default=["08:00", "17:00"]))
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -180,7 +183,7 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 # --- DRF ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "upsales_crm.api_auth.ZonedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -190,7 +193,15 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Upsales CRM API",
-    "DESCRIPTION": "Companies, contacts, appointments, and calendar availability/rooms.",
+    "DESCRIPTION": (
+        "Companies, contacts, appointments, and calendar availability/rooms.\n\n"
+        "**Time zones.** Every date-time is ISO 8601 with its UTC offset. Requests may use any "
+        "offset (a written date-time without one is read in your zone; list filters need one); "
+        "the CRM stores UTC. Responses give times "
+        "in the signed-in user's time zone (Settings → My profile; unset, the organisation's: "
+        f"`{TIME_ZONE}`), with that zone's offset. All-day appointments are calendar dates, "
+        f"kept as midnight in `{TIME_ZONE}` to midnight after the last day."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }

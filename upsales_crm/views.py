@@ -5,6 +5,8 @@ from __future__ import annotations
 from importlib import import_module
 
 from allauth.account.models import EmailAddress
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from contacts import services as contact_services
+from contacts.models import UserProfile
+from upsales_crm.middleware import SESSION_KEY
 
 MenuEntry = tuple[str, str, bool]
 
@@ -53,13 +57,38 @@ def settings_menu(request: HttpRequest) -> list[MenuEntry]:
     return entries
 
 
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(label=_("Time zone"), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        default = _("The organisation's (%(zone)s)") % {"zone": settings.TIME_ZONE}
+        choices = [("", default), *((z, z) for z in contact_services.time_zone_choices())]
+        self.fields["time_zone"].choices = choices
+
+
 @login_required
+@require_http_methods(["GET", "POST"])
 def settings_profile(request: HttpRequest) -> HttpResponse:
+    current = UserProfile.objects.filter(user=request.user).values_list("time_zone", flat=True)
+    form = TimeZoneForm(request.POST or None, initial={"time_zone": current.first() or ""})
+    if request.method == "POST" and form.is_valid():
+        contact_services.user_time_zone_set(
+            user=request.user, time_zone=form.cleaned_data["time_zone"]
+        )
+        request.session.pop(SESSION_KEY, None)  # the next request reads the new zone
+        messages.success(request, _("Your time zone was saved."))
+        return redirect("settings_profile")
     addresses = EmailAddress.objects.filter(user=request.user).order_by("-primary", "email")
     return render(
         request,
         "settings/profile.html",
-        {"settings_menu": settings_menu(request), "addresses": addresses},
+        {
+            "settings_menu": settings_menu(request),
+            "addresses": addresses,
+            "time_zone_form": form,
+            "organisation_time_zone": settings.TIME_ZONE,
+        },
     )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import template
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 register = template.Library()
 
@@ -53,3 +56,20 @@ def response_class(response: str) -> str:
     return {"accepted": "accepted", "declined": "declined", "tentative": "tentative"}.get(
         response, ""
     )
+
+
+@register.filter(expects_localtime=False)
+def calendar_date(value):  # noqa: ANN001, ANN201
+    """An all-day appointment's date: its bound read in the organisation's zone, whatever the
+    viewer's zone (all-day appointments are dates, see appointments.forms.appointment_zone)."""
+    if not value:
+        return value
+    return timezone.localtime(value, timezone.get_default_timezone()).date()
+
+
+@register.filter(expects_localtime=False)
+def last_calendar_date(value):  # noqa: ANN001, ANN201
+    """The last day of an all-day appointment ending (exclusive) at ``value``."""
+    if not value:
+        return value
+    return calendar_date(value - timedelta(microseconds=1))

@@ -20,3 +20,18 @@ document.addEventListener("DOMContentLoaded", () => {
   syncAllDay();
   document.getElementById("id_all_day")?.addEventListener("change", syncAllDay);
 });
+// My profile: propose the browser's time zone when it differs from the saved one.
+document.addEventListener("DOMContentLoaded", () => {
+  const hint = document.getElementById("browser-time-zone");
+  const select = document.getElementById("id_time_zone");
+  if (!hint || !select) return;
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const known = [...select.options].some((o) => o.value === zone);
+  if (!zone || !known || select.value === zone) return;
+  hint.querySelector("[data-zone]").textContent = zone;
+  hint.hidden = false;
+  hint.querySelector("[data-use-browser-zone]").addEventListener("click", () => {
+    select.value = zone;
+    select.form.requestSubmit();
+  });
+});

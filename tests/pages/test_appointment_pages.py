@@ -239,7 +239,19 @@ def _this_week_at(hour: int) -> datetime:
     )
 
 
-def test_calendar_shows_appointments_and_cancelled_ones_struck(
+def _week_feed(client, **params) -> list[dict]:
+    monday = _this_week_at(0) - timedelta(days=2)
+    query = {
+        "start": monday.strftime("%Y-%m-%dT00:00:00"),
+        "end": (monday + timedelta(days=7)).strftime("%Y-%m-%dT00:00:00"),
+        **params,
+    }
+    response = client.get(reverse("appointments:calendar_events"), query)
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_calendar_feed_shows_appointments_at_their_time_and_cancelled_ones_marked(
     rep_client, rep, meeting_type, company
 ):
     start = _this_week_at(10)
@@ -259,30 +271,49 @@ def test_calendar_shows_appointments_and_cancelled_ones_struck(
         end=start + timedelta(hours=1),
         cancelled_at=timezone.now(),
     )
-    html = rep_client.get(reverse("appointments:calendar")).content.decode()
-    assert "Kickoff" in html and "Kund AB" in html and "10:00" in html
-    assert 'class="appt cancelled"' in html
-    assert "Cancelled" in html
+    events = {e["title"]: e for e in _week_feed(rep_client)}
+    kickoff = events["Kickoff"]
+    assert kickoff["start"] == start.strftime("%Y-%m-%dT10:00:00")
+    assert kickoff["extendedProps"]["company"] == "Kund AB"
+    assert kickoff["extendedProps"]["source"] == "CRM"
+    assert kickoff["editable"] is True and kickoff["extendedProps"]["moveRefusal"] == ""
+    dropped = events["Dropped"]
+    assert dropped["extendedProps"]["cancelled"] is True
+    assert "is-cancelled" in dropped["classNames"] and dropped["editable"] is False
 
 
-def test_calendar_shows_colleagues_only_when_asked(rep_client, rep, meeting_type):
+def test_calendar_feed_shows_a_colleague_only_when_toggled_in(rep_client, rep, meeting_type):
     from django.contrib.auth.models import Group
 
     # A team is a group without permissions.
     team = Group.objects.create(name="Team Nord")
-    colleague = UserFactory()
+    colleague = UserFactory(first_name="Lena", last_name="Ek")
+    stranger = UserFactory()
     team.user_set.add(rep, colleague)
     start = _this_week_at(13)
-    AppointmentFactory(
-        organizer=colleague,
-        appointment_type=meeting_type,
-        title="Colleague's lunch",
-        start=start,
-        end=start + timedelta(hours=1),
-    )
-    url = reverse("appointments:calendar")
-    assert "Colleague&#x27;s lunch" not in rep_client.get(url).content.decode()
-    assert "Colleague&#x27;s lunch" in rep_client.get(url + "?colleagues=1").content.decode()
+    for organizer, title in ((colleague, "Colleague's lunch"), (stranger, "Stranger's lunch")):
+        AppointmentFactory(
+            organizer=organizer,
+            appointment_type=meeting_type,
+            title=title,
+            start=start,
+            end=start + timedelta(hours=1),
+        )
+    page = rep_client.get(reverse("appointments:calendar")).content.decode()
+    assert "Lena Ek" in page and f'value="{colleague.pk}"' in page
+    assert f'value="{stranger.pk}"' not in page
+    assert _week_feed(rep_client) == []
+    shown = _week_feed(rep_client, people=f"{colleague.pk},{stranger.pk}")
+    assert [e["title"] for e in shown] == ["Colleague's lunch"]
+    assert "is-colleague" in shown[0]["classNames"]
+    assert shown[0]["extendedProps"]["person"] == "Lena Ek"
+    assert shown[0]["extendedProps"]["moveRefusal"].startswith("Only the organizer")
+
+
+def test_calendar_feed_refuses_a_missing_or_huge_range(rep_client):
+    url = reverse("appointments:calendar_events")
+    assert rep_client.get(url).status_code == 400
+    assert rep_client.get(url, {"start": "2030-01-01", "end": "2031-01-01"}).status_code == 400
 
 
 def _make_appointments(rep, meeting_type, company, contact, n: int) -> None:
@@ -299,19 +330,16 @@ def _make_appointments(rep, meeting_type, company, contact, n: int) -> None:
         add_user_attendee(a, UserFactory())
 
 
-@pytest.mark.parametrize("view", ["week", "month"])
-def test_calendar_query_count_does_not_grow_with_appointments(
-    rep_client, rep, meeting_type, company, contact, django_assert_max_num_queries, view
+def test_calendar_feed_query_count_does_not_grow_with_appointments(
+    rep_client, rep, meeting_type, company, contact, django_assert_max_num_queries
 ):
-    url = reverse("appointments:calendar") + f"?view={view}&colleagues=1"
     _make_appointments(rep, meeting_type, company, contact, 1)
-    rep_client.get(url)  # warm caches (content types, sessions)
-    with django_assert_max_num_queries(10) as one:
-        rep_client.get(url)
+    _week_feed(rep_client)  # warm caches (content types, sessions)
+    with django_assert_max_num_queries(12) as one:
+        _week_feed(rep_client)
     _make_appointments(rep, meeting_type, company, contact, 19)
     with django_assert_max_num_queries(len(one.captured_queries)) as twenty:
-        response = rep_client.get(url)
-    assert response.content.decode().count('class="appt') >= 20
+        assert len(_week_feed(rep_client)) == 20
     assert len(twenty.captured_queries) == len(one.captured_queries)
 
 
@@ -367,8 +395,15 @@ def test_detail_page_links_a_video_link_only_when_it_is_https(rep_client, rep, m
     html = rep_client.get(reverse("appointments:detail", args=[appointment.pk])).content.decode()
     video = re.search(r'<dd id="video-link">(.*?)</dd>', html, re.S).group(1)
     assert "href" not in video and link.strip() not in html
-    calendar = rep_client.get(reverse("appointments:calendar")).content.decode()
-    assert "Videomöte" in calendar and link.strip() not in calendar
+    response = rep_client.get(
+        reverse("appointments:calendar_events"),
+        {
+            "start": f"{start:%Y-%m-%d}T00:00:00",
+            "end": f"{start + timedelta(days=1):%Y-%m-%d}T00:00:00",
+        },
+    )
+    assert [e["title"] for e in response.json()] == ["Videomöte"]
+    assert link.strip() not in response.content.decode()
 
 
 def test_detail_page_links_an_https_video_link(rep_client, rep, meeting_type):

@@ -16,9 +16,9 @@ def test_switching_to_swedish_renders_swedish(rep_client):
     assert response["Location"] == calendar
     html = rep_client.get(calendar).content.decode()
     assert '<html lang="sv">' in html
-    for text in ("Kalender", "Möten", "Företag", "Kontakter", "Nytt möte", "Visa kollegors"):
+    for text in ("Kalender", "Möten", "Företag", "Kontakter", "Nytt möte", "Kalendrar"):
         assert text in html, text
-    assert "Show colleagues" not in html
+    assert "Calendars" not in html
 
 
 def test_swedish_form_and_settings(rep_client):
