@@ -66,13 +66,18 @@ def all_day_dates(appointment: Appointment) -> tuple[str, str]:
 
 
 def _sync_states(appointments: Sequence[Appointment]) -> dict[int, dict]:
-    """Each appointment's sync state from calendar_sync, when that app provides it."""
+    """Each appointment's sync state ("in the calendar", "waiting to be sent", "failed: why")
+    from calendar_sync's selector; appointments that are not synced get none."""
     try:
         module = import_module("calendar_sync.selectors")
     except ImportError:
         return {}
-    states = getattr(module, "appointment_sync_states", None)
-    return states(appointments) if states else {}
+    states = module.appointment_sync_states(appointments)
+    return {
+        pk: {"state": s.state, "label": s.label, "detail": s.error}
+        for pk, s in states.items()
+        if s.state != "not_synced"
+    }
 
 
 def _owner(appointment: Appointment, people: Sequence[Person]) -> Person:

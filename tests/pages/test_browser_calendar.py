@@ -142,6 +142,7 @@ def test_dragging_a_meeting_moves_it_in_the_provider_and_tells_the_invitee(
     open_week(page, crm.url, day)
     meeting = event(page, "Offertgenomgång")
     expect(meeting).to_contain_text("CRM")
+    expect(meeting).to_contain_text("In the calendar")
     drag(page, meeting, column_x(page, day), slot_y(page, day, "14:00"))
     expect(page.locator("#calendar-status")).to_contain_text("The appointment was moved.")
 
