@@ -170,6 +170,16 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
 # --- detail ------------------------------------------------------------------------------------
 
 
+def _sync_state(appointment: Appointment):  # noqa: ANN202
+    """The appointment's calendar sync state (calendar_sync's), unless it is not synced."""
+    try:
+        module = import_module("calendar_sync.selectors")
+    except ImportError:
+        return None
+    state = module.appointment_sync_state(appointment)
+    return None if state.state == "not_synced" else state
+
+
 def _detail_context(request: HttpRequest, appointment: Appointment, **extra) -> dict:
     now = timezone.now()
     user = request.user
@@ -191,6 +201,8 @@ def _detail_context(request: HttpRequest, appointment: Appointment, **extra) -> 
         "outcome_form": OutcomeForm(initial={"outcome": appointment.outcome}),
         "follow_up_form": FollowUpForm(initial=follow_up_initial) if can_follow_up else None,
         "follow_ups": appointment.follow_ups.order_by("start"),
+        "sync": _sync_state(appointment),
+        "can_retry": rules.is_organizer(appointment, user),
     }
     context.update(extra)
     return context

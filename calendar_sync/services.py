@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from importlib import import_module
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -281,3 +281,19 @@ def _after_disconnect(connection_id: int, *, revoke: bool) -> None:
     CalendarConnection.objects.filter(pk=connection_id).update(
         access_token="", refresh_token="", token_expires_at=None, channel_token=""
     )
+
+
+# --- pushing one appointment again --------------------------------------------------------------
+def appointment_push_retry(*, appointment, actor) -> None:  # noqa: ANN001
+    """The organizer's "Retry" after a failed push: send the appointment to their calendar
+    again (after the commit, in the worker), through the same export as every change."""
+    if actor is None or actor.pk != appointment.organizer_id:
+        raise PermissionDenied(_("Only the organizer can send this appointment to the calendar."))
+    appointment_id = appointment.pk
+
+    def enqueue() -> None:
+        from django_q.tasks import async_task
+
+        async_task("calendar_sync.tasks.export_appointment", appointment_id)
+
+    transaction.on_commit(enqueue)

@@ -21,6 +21,7 @@ settings_patterns = [
         path(f"{p.settings_slug}/", views.app_page, {"provider": p.id}, name=p.id)
         for p in PROVIDERS.values()
     ),
+    path("<str:provider>/status/", views.connection_status, name="status"),
     path("<str:provider>/connect/", views.connect, name="connect"),
     path("<str:provider>/save/", views.save, name="save"),
     path("<str:provider>/disconnect/", views.disconnect, name="disconnect"),
@@ -32,7 +33,13 @@ oauth_patterns = [
 ]
 
 
+appointment_patterns = [
+    path("<int:pk>/sync/", views.appointment_sync, name="appointment_sync"),
+    path("<int:pk>/sync/retry/", views.appointment_sync_retry, name="appointment_sync_retry"),
+]
+
 urlpatterns = [
+    path("appointments/", include((appointment_patterns, "calendar_sync_appointments"))),
     path("settings/calendar/", include((settings_patterns, "calendar_sync"))),
     path("oauth/", include((oauth_patterns, "social"))),
 ]

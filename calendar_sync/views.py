@@ -22,6 +22,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from social_core.exceptions import AuthCanceled, SocialAuthBaseException
 from social_django import views as social_views
 
+from appointments.selectors import appointment_get
+
 from . import selectors, services
 from .forms import AppointmentTypeChoiceForm
 from .models import CalendarApp, CalendarConnection
@@ -77,6 +79,7 @@ def _page_context(request: HttpRequest, app: CalendarApp) -> dict:
         "skip_reasons": selectors.skip_reasons_summary(mine) if mine else [],
         "skipped_events": selectors.skipped_events(mine) if mine else [],
         "summary": (mine.last_sync_summary or {}) if mine else {},
+        "status": selectors.connection_status(mine) if mine else None,
         # Accounts the rep disconnected: what happens to the meetings sent from them.
         "previous_accounts": [
             p
@@ -131,6 +134,50 @@ def app_page(request: HttpRequest, provider: str) -> HttpResponse:
         initial = {"appointment_type": connection.appointment_type_id}
         context["form"] = AppointmentTypeChoiceForm(initial=initial)
     return render(request, "calendar_sync/app.html", context)
+
+
+@login_required
+@require_GET
+def connection_status(request: HttpRequest, provider: str) -> HttpResponse:
+    """The status part of the rep's connection page, polled by the page (htmx)."""
+    context = _page_context(request, _installed_app(provider))
+    if context["connection"] is None:
+        raise Http404
+    return render(request, "calendar_sync/_connection_status.html", context)
+
+
+@login_required
+@require_GET
+def appointment_sync(request: HttpRequest, pk: int) -> HttpResponse:
+    """An appointment's sync state, polled by its page (htmx) while it waits to be sent."""
+    appointment = appointment_get(user=request.user, pk=pk)
+    return render(
+        request, "calendar_sync/_appointment_sync.html", _sync_context(request, appointment)
+    )
+
+
+@login_required
+@require_POST
+def appointment_sync_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Retry" on a failed push: send the appointment to the calendar again."""
+    appointment = appointment_get(user=request.user, pk=pk)
+    try:
+        services.appointment_push_retry(appointment=appointment, actor=request.user)
+    except PermissionDenied as err:
+        messages.error(request, str(err))
+    if not getattr(request, "htmx", False):  # django-htmx sets it
+        return redirect(appointment.get_absolute_url())
+    return render(
+        request, "calendar_sync/_appointment_sync.html", _sync_context(request, appointment)
+    )
+
+
+def _sync_context(request: HttpRequest, appointment) -> dict:  # noqa: ANN001
+    return {
+        "appointment": appointment,
+        "sync": selectors.appointment_sync_state(appointment),
+        "can_retry": appointment.organizer_id == request.user.pk,
+    }
 
 
 @login_required

@@ -16,8 +16,8 @@ from appointments.models import Appointment
 from calendar_sync.sync import engine
 from tests.booking.conftest import KARL, at, next_weekday
 from tests.calendar_sync.conftest import *  # noqa: F403 - the emulator/sync fixtures
-from tests.calendar_sync.test_browser_connect import _sales_reps_group
 from tests.factories import ContactFactory, UserFactory
+from tests.pages.conftest import sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -26,29 +26,9 @@ pytestmark = [
 
 
 @pytest.fixture
-def crm(live_server, settings, emulator):
-    _sales_reps_group()
-    settings.CALENDAR_EMULATOR_URL = emulator.url
-    settings.PUBLIC_BASE_URL = live_server.url
-    return live_server
-
-
-@pytest.fixture
-def karl(db):
-    return UserFactory(email=KARL, username=KARL, first_name="Karl", last_name="Andersson")
-
-
-@pytest.fixture
 def day():
     # A weekday at least two days ahead, so nothing has passed.
     return next_weekday(2)
-
-
-def sign_in(page, base: str, user, client) -> None:
-    """Sign in by session cookie (the login form has its own tests)."""
-    client.force_login(user)
-    cookie = client.cookies["sessionid"]
-    page.context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": base}])
 
 
 def open_week(page, base: str, day: dt.date) -> None:
