@@ -136,7 +136,10 @@ class AppointmentForm(forms.Form):
         label=_("Start time"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
     )
     end_time = forms.TimeField(
-        label=_("End time"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+        label=_("End time"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text=_("An end before the start is the next day: a meeting may cross midnight."),
     )
     all_day = forms.BooleanField(label=_("All day"), required=False)
     location = forms.CharField(label=_("Place"), max_length=255, required=False)
@@ -144,10 +147,18 @@ class AppointmentForm(forms.Form):
         label=_("Agenda"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("A greeting or agenda for the participants, shown in the invitation."),
+        help_text=_(
+            "What the invitees read: the text of the calendar invitation (a greeting, the agenda)."
+        ),
     )
     description = forms.CharField(
-        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Internal note for the CRM only: never written to the calendar, never sent to the "
+            "invitees."
+        ),
     )
     company = forms.ModelChoiceField(
         label=_("Company"), queryset=Company.objects.none(), required=False
@@ -171,7 +182,7 @@ class AppointmentForm(forms.Form):
     book_anyway = forms.BooleanField(
         label=_("Book anyway"),
         required=False,
-        help_text=_("The chosen time is busy in the calendar. Tick to book it anyway."),
+        help_text=_("The chosen time is busy (calendar or CRM). Tick to book it anyway."),
     )
 
     def __init__(
@@ -214,7 +225,8 @@ class AppointmentForm(forms.Form):
             booking.users_with_calendar if booking else frozenset()
         )
         if booking is None:
-            for name in ("room", "video_requested", "book_anyway"):
+            # The CRM's own appointments still make people busy: "Book anyway" stays.
+            for name in ("room", "video_requested"):
                 del self.fields[name]
             return
         spec = PROVIDERS.get(booking.provider)
@@ -264,13 +276,22 @@ class AppointmentForm(forms.Form):
             self.add_error("start_time", _("Enter a start time, or tick All day."))
         if end is None and "end_time" not in self.errors:
             self.add_error("end_time", _("Enter an end time, or tick All day."))
-        if start and end and end < start and self.appointment_span_days() == 0:
-            self.add_error("end_time", _("The end must not be before the start."))
+        span = self.appointment_span_days()
+        if start and end and rules.end_day_offset(start, end, span_days=span) is None:
+            self.add_error(
+                "end_time",
+                _(
+                    "The end must not be before the start (a meeting may cross midnight, "
+                    "for at most 12 hours)."
+                ),
+            )
 
     def appointment_span_days(self) -> int:
-        if self.appointment is None:
-            return 0
+        """The days an existing multi-day appointment spans (a meeting that only crosses
+        midnight, shorter than a day, spans none: its end time says it)."""
         a = self.appointment
+        if a is None or (not a.all_day and a.end - a.start < timedelta(days=1)):
+            return 0
         zone = appointment_zone(a.all_day)
         return (
             timezone.localtime(a.end, zone).date() - timezone.localtime(a.start, zone).date()
@@ -287,8 +308,13 @@ class AppointmentForm(forms.Form):
         start, end = local_bounds(
             data["date"], data.get("start_time"), data.get("end_time"), data.get("all_day")
         )
-        # A multi-day appointment (e.g. from a calendar) keeps its length in days.
-        return start, end + timedelta(days=self.appointment_span_days())
+        if data.get("all_day"):
+            return start, end + timedelta(days=self.appointment_span_days())
+        # Past midnight it ends the next day; a multi-day appointment keeps its days.
+        days = rules.end_day_offset(
+            data["start_time"], data["end_time"], span_days=self.appointment_span_days()
+        )
+        return start, _on_day(end, days or 0)
 
     def changes(self) -> dict:
         """Keyword arguments for the services: model fields and attendee lists."""
@@ -309,7 +335,7 @@ class AppointmentForm(forms.Form):
         return data
 
     def overlap_check_needed(self) -> bool:
-        """A new or moved, timed appointment of an organizer with a calendar, not confirmed."""
+        """A new or moved, timed appointment, not confirmed."""
         data = self.cleaned_data
         return (
             "book_anyway" in self.fields
@@ -318,6 +344,14 @@ class AppointmentForm(forms.Form):
             and "book_anyway" not in self.readonly_reasons
             and self.times_changed()
         )
+
+
+def _on_day(moment: datetime, days: int) -> datetime:
+    """The same wall-clock time ``days`` later (DST-safe in the current zone)."""
+    if not days:
+        return moment
+    later = datetime.combine(moment.date() + timedelta(days=days), moment.time())
+    return later.replace(tzinfo=moment.tzinfo)
 
 
 def _differs(value, initial) -> bool:

@@ -9,11 +9,11 @@ or description; a passed appointment's date/time is frozen (its outcome is not);
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from django.utils.translation import gettext as _
 
-from appointments.models import Appointment
+from appointments.models import Appointment, AttendeeKind, Outcome, Response
 
 DATE_FIELDS = frozenset({"start", "end", "all_day"})
 PLACE_FIELDS = frozenset({"location"})
@@ -128,3 +128,40 @@ def can_delete(appointment: Appointment, user, now: datetime | None = None) -> D
     if is_organizer(appointment, user):
         return ALLOW
     return deny(_("Only the organizer can delete this appointment."))
+
+
+# Outcomes that mean the meeting does not take place at its time.
+NOT_TAKING_PLACE = frozenset({Outcome.CANCELLED, Outcome.REBOOKED})
+
+
+def takes_time_of(appointment: Appointment, user_id: int) -> bool:
+    """Whether the appointment keeps the user busy (availability, suggested times and the
+    booking conflict check): they organise it or are a participating user who has not
+    declined, it is timed (all-day entries, like the calendars' own, leave the day free), and
+    it still takes place (not cancelled in the calendar, not cancelled/rebooked in the CRM)."""
+    if appointment.all_day or appointment.cancelled_at is not None:
+        return False
+    if appointment.outcome in NOT_TAKING_PLACE:
+        return False
+    if appointment.organizer_id == user_id:
+        return True
+    return any(
+        a.kind == AttendeeKind.USER and a.user_id == user_id and a.response != Response.DECLINED
+        for a in appointment.attendees.all()
+    )
+
+
+MAX_OVERNIGHT = timedelta(hours=12)
+
+
+def end_day_offset(start: time, end: time, *, span_days: int = 0) -> int | None:
+    """How many days after the start date a form's end time falls. A meeting may cross
+    midnight: an end before the start is the next day when that makes a meeting of at most
+    12 hours (22:00–01:00), else it is a mistake (None: 14:00–13:00). An appointment that
+    already spans days (from a calendar) keeps its days."""
+    if span_days > 1 or (span_days == 1 and end >= start):
+        return span_days
+    if end >= start:
+        return 0
+    minutes = (end.hour - start.hour) * 60 + end.minute - start.minute + 24 * 60
+    return 1 if timedelta(minutes=minutes) <= MAX_OVERNIGHT else None

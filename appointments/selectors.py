@@ -107,6 +107,28 @@ def appointment_calendar(
     return _overlapping(qs, start, end).order_by("start", "pk")
 
 
+def appointments_taking_time(
+    *, user_ids, start: datetime, end: datetime, exclude_id: int | None = None
+) -> dict[int, list[Appointment]]:
+    """Per user, the CRM appointments overlapping [start, end) that keep them busy
+    (``rules.takes_time_of``): the CRM's half of their availability. Read without visibility
+    filtering; callers show only times, never what the appointments are."""
+    from appointments.rules import takes_time_of
+
+    ids = set(user_ids)
+    attends = Attendee.objects.filter(appointment=OuterRef("pk"), user_id__in=ids)
+    qs = Appointment.objects.filter(Q(organizer_id__in=ids) | Q(Exists(attends)))
+    qs = qs.filter(start__lt=end, end__gt=start, all_day=False, cancelled_at__isnull=True)
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    busy: dict[int, list[Appointment]] = {pk: [] for pk in ids}
+    for appointment in qs.prefetch_related("attendees").order_by("start", "pk"):
+        for user_id in ids:
+            if takes_time_of(appointment, user_id):
+                busy[user_id].append(appointment)
+    return busy
+
+
 def appointment_get(*, user, pk) -> Appointment:
     try:
         return appointment_visible_queryset(user=user).get(pk=pk)

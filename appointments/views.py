@@ -45,6 +45,35 @@ def has_active_calendar(user) -> bool:
     return bool(check(user)) if check else False
 
 
+def no_invitation_text(organizer, appointment: Appointment | None = None) -> str:
+    """Why saving sends no invitation (""; the calendar sends them), for the form and the
+    message after saving."""
+    from calendar_sync.selectors import invitation_outlook
+    from calendar_sync.sync.rules import NO_INVITATION_LABELS
+
+    reason = invitation_outlook(organizer, appointment)
+    return str(NO_INVITATION_LABELS[reason]) if reason else ""
+
+
+def _form_context(form: AppointmentForm, organizer, appointment=None) -> dict:  # noqa: ANN001
+    from calendar_sync.sync.rules import NO_INVITATION_LABELS, NoInvitation
+
+    return {
+        "form": form,
+        "appointment": appointment,
+        "organizer": organizer,
+        "no_invitation": no_invitation_text(organizer, appointment),
+        "back_dated_text": NO_INVITATION_LABELS[NoInvitation.BACK_DATED],
+    }
+
+
+def _saved(request: HttpRequest, text: str, appointment: Appointment) -> HttpResponse:
+    messages.success(request, text)
+    if reason := no_invitation_text(appointment.organizer, appointment):
+        messages.info(request, reason)
+    return redirect(appointment.get_absolute_url())
+
+
 # --- calendar ----------------------------------------------------------------------------------
 
 
@@ -149,8 +178,11 @@ def appointment_move(request: HttpRequest, pk: int) -> JsonResponse:
 @login_required
 def appointment_list(request: HttpRequest) -> HttpResponse:
     companies = contact_selectors.company_list(user=request.user)
-    form = AppointmentFilterForm(request.GET or None, companies=companies)
-    filters: dict = {}
+    # Until the rep picks another user (or "All users"), the list is their own.
+    params = request.GET.copy()
+    params.setdefault("user", str(request.user.pk))
+    form = AppointmentFilterForm(params, companies=companies)
+    filters: dict = {"participant": request.user}
     if form.is_valid():
         data = form.cleaned_data
         if data["start"]:
@@ -160,8 +192,8 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
         filters["appointment_type"] = data["appointment_type"]
         filters["participant"] = data["user"]
         filters["company"] = data["company"]
-        # Filtering on a colleague means looking at their appointments too.
-        filters["include_colleagues"] = data["user"] is not None and data["user"] != request.user
+        # "All users" (no user) is everything the rep may see; a colleague, theirs.
+        filters["include_colleagues"] = data["user"] != request.user
     appointments = selectors.appointment_list(user=request.user, **filters)
     page_obj = Paginator(appointments, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "appointments/list.html", {"form": form, "page_obj": page_obj})
@@ -329,7 +361,12 @@ def _busy_time_confirmed(
     users = [organizer.pk, *(u.pk for u in form.cleaned_data.get("users") or [])]
     ignore = (appointment.start, appointment.end) if appointment else None
     conflicts, errors = busy_conflicts(
-        actor=request.user, user_ids=users, start=start, end=end, ignore=ignore
+        actor=request.user,
+        user_ids=users,
+        start=start,
+        end=end,
+        ignore=ignore,
+        appointment_id=appointment.pk if appointment else None,
     )
     for error in errors:
         messages.warning(request, error)
@@ -342,7 +379,10 @@ def _busy_time_confirmed(
     )
     form.add_error(
         "book_anyway",
-        _("The chosen time is busy in the calendar (%(busy)s). Tick “Book anyway” to book it.")
+        _(
+            "The chosen time is busy (%(busy)s), in the calendar or in the CRM. "
+            "Tick “Book anyway” to book it."
+        )
         % {"busy": busy},
     )
     return False
@@ -408,9 +448,8 @@ def appointment_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as err:
             _save_failed(request, form, " ".join(err.messages))
         else:
-            messages.success(request, _("The appointment was created."))
-            return redirect(appointment.get_absolute_url())
-    return render(request, "appointments/form.html", {"form": form, "organizer": request.user})
+            return _saved(request, _("The appointment was created."), appointment)
+    return render(request, "appointments/form.html", _form_context(form, request.user))
 
 
 @login_required
@@ -436,12 +475,11 @@ def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as err:
                 _save_failed(request, form, " ".join(err.messages))
             else:
-                messages.success(request, _("The appointment was saved."))
-                return redirect(appointment.get_absolute_url())
+                return _saved(request, _("The appointment was saved."), appointment)
         else:
             for reason in dict.fromkeys(
                 form.readonly_reasons[f] for f in form.errors if f in form.readonly_reasons
             ):
                 messages.error(request, reason)
-    context = {"form": form, "appointment": appointment, "organizer": appointment.organizer}
+    context = _form_context(form, appointment.organizer, appointment)
     return render(request, "appointments/form.html", context, status=400 if form.errors else 200)

@@ -1,5 +1,7 @@
 """Availability ("Tillgänglighet"): busy blocks read live from the provider (Google freeBusy,
-Graph getSchedule), including meetings that are not in the CRM, and the next free slots.
+Graph getSchedule), including meetings that are not in the CRM, joined with the CRM appointments
+the person takes part in (a colleague's meeting may not be in their calendar), and the next free
+slots.
 
 Read-only: no transaction is opened around the provider calls. A provider failure becomes a
 sentence for the rep on that person's row and never blocks booking.
@@ -41,7 +43,9 @@ class PersonAvailability:
     email: str
     name: str
     busy: list[BusyBlock] = field(default_factory=list)
-    error: str = ""  # a sentence for the rep; busy is then unknown (empty)
+    # A sentence for the rep; the calendar's busy time is then unknown (only the CRM's shown).
+    error: str = ""
+    has_calendar: bool = False
 
 
 @dataclass
@@ -188,21 +192,52 @@ def provider_error_message(exc: ProviderError, provider: str, whose: str) -> str
     ) % {"provider": label, "name": whose}
 
 
-def person_busy(user, start: dt.datetime, end: dt.datetime) -> PersonAvailability:  # noqa: ANN001
+def crm_blocks(
+    user_id: int, start: dt.datetime, end: dt.datetime, *, exclude_id: int | None = None
+) -> list[BusyBlock]:
+    """The CRM appointments keeping the user busy (``appointments.rules.takes_time_of``): a
+    colleague's meeting they take part in may not be in their calendar (yet, or ever)."""
+    from appointments.selectors import appointments_taking_time
+
+    found = appointments_taking_time(
+        user_ids=[user_id], start=start, end=end, exclude_id=exclude_id
+    )
+    return [BusyBlock(a.start, a.end, "busy") for a in found[user_id]]
+
+
+def person_busy(
+    user,  # noqa: ANN001
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    ignore: tuple[dt.datetime, dt.datetime] | None = None,
+    appointment_id: int | None = None,
+) -> PersonAvailability:
+    """Busy time = the provider's free/busy ∪ the CRM appointments the person takes part in.
+    ``appointment_id``/``ignore``: the appointment being moved, and its current time (its own
+    event is one of the provider's busy blocks)."""
     person = PersonAvailability(user_id=user.pk, email=user.email.lower(), name=_name(user))
+    crm = crm_blocks(user.pk, start, end, exclude_id=appointment_id)
     connection = active_connection(user)
     if connection is None:
-        person.error = _("%(name)s has no active calendar app.") % {"name": person.name}
+        person.busy = merge_blocks(crm)
+        person.error = _(
+            "%(name)s has no active calendar app: only their appointments in the CRM are shown."
+        ) % {"name": person.name}
         return person
+    person.has_calendar = True
     try:
         with interactive_calls():  # somebody waits for this view
             found = get_adapter(connection).free_busy([connection.account_email], start, end)
     except ProviderError as exc:
         log.warning("free/busy of user %s failed: %s", user.pk, exc)
         person.error = provider_error_message(exc, connection.provider, person.name)
+        person.busy = merge_blocks(crm)
         return person
     blocks = next(iter(found.values()), []) if found else []
-    person.busy = merge_blocks(blocks)
+    if ignore:
+        blocks = subtract(blocks, *ignore)
+    person.busy = merge_blocks([*blocks, *crm])
     return person
 
 
@@ -260,21 +295,26 @@ def busy_conflicts(
     start: dt.datetime,
     end: dt.datetime,
     ignore: tuple[dt.datetime, dt.datetime] | None = None,
+    appointment_id: int | None = None,
 ) -> tuple[list[Conflict], list[str]]:
-    """Busy blocks of the given users (those with an active calendar that ``actor`` may see)
-    overlapping [start, end), and provider errors as sentences. ``ignore`` is the appointment's
-    own current time when it is being moved (its event is one of the busy blocks)."""
-    with_calendar = users_with_calendar(user_ids)
-    users = get_user_model().objects.filter(pk__in=with_calendar, is_active=True)
+    """Busy time (calendar and CRM) of the given users that ``actor`` may see overlapping
+    [start, end), and the calendars' errors as sentences. ``appointment_id``/``ignore``: the
+    appointment being moved and its current time, never a conflict with itself."""
+    users = get_user_model().objects.filter(pk__in=list(user_ids), is_active=True)
     conflicts: list[Conflict] = []
     errors: list[str] = []
     for user in users:
         if not can_see_availability(actor, user):
             continue
         # A wider window, so a block is reported whole, not cut at the chosen times.
-        person = person_busy(user, start - dt.timedelta(hours=12), end + dt.timedelta(hours=12))
-        if person.error:
+        person = person_busy(
+            user,
+            start - dt.timedelta(hours=12),
+            end + dt.timedelta(hours=12),
+            ignore=ignore,
+            appointment_id=appointment_id,
+        )
+        if person.error and person.has_calendar:
             errors.append(person.error)
-        blocks = subtract(person.busy, *ignore) if ignore else person.busy
-        conflicts += [Conflict(person, block) for block in overlapping(blocks, start, end)]
+        conflicts += [Conflict(person, block) for block in overlapping(person.busy, start, end)]
     return conflicts, errors

@@ -25,7 +25,7 @@ from .models import (
 )
 from .providers.registry import get_provider, provider_for_backend
 from .sync import rules
-from .sync.rules import SKIP_LABELS
+from .sync.rules import SKIP_LABELS, NoInvitation
 
 
 def backend_name(provider: str) -> str:
@@ -508,4 +508,42 @@ def _status(connection: Any, poll: dt.datetime | None) -> ConnectionStatus:
             "failed": connection.n_failed,
         },
         last_run=summary,
+    )
+
+
+def invitation_outlook(
+    organizer,
+    appointment=None,
+    *,
+    now: dt.datetime | None = None,  # noqa: ANN001
+) -> NoInvitation | None:
+    """Why saving this appointment (a new one when None) sends nobody an invitation, or None
+    when the calendar will send them (``rules.no_invitation_reason``)."""
+    from .sync import exporter
+
+    now = now or timezone.now()
+    connection = (
+        CalendarConnection.objects.filter(user=organizer).order_by("-connected_at", "-pk").first()
+    )
+    live = connection_for_user(organizer) if getattr(organizer, "is_authenticated", False) else None
+    connection = live or connection
+    with_attendees = True
+    if appointment is not None and connection is not None:
+        with_attendees = rules.writes_attendees(
+            appointment,
+            first_activated_at=first_activation(organizer.pk),
+            invited_from_another_calendar=exporter.invited_from_another_calendar(
+                appointment, connection
+            ),
+        )
+    state = connection.state if connection is not None else None
+    if state == ConnectionState.ACTIVE and connection and connection.appointment_type_id is None:
+        state = None  # connected, never activated: nothing is synced yet
+    return rules.no_invitation_reason(
+        connection_state=state,
+        app_installed=connection is not None and app_is_installed(connection.provider),
+        locked=bool(appointment and appointment.locked),
+        start=appointment.start if appointment is not None else None,
+        now=now,
+        with_attendees=with_attendees,
     )

@@ -428,6 +428,83 @@ def export_attendees(
     return emails
 
 
+class NoInvitation(StrEnum):
+    """Why saving an appointment sends nobody an invitation (or an update)."""
+
+    NO_APP = "no_app"
+    UNINSTALLED = "uninstalled"
+    DISCONNECTED = "disconnected"
+    NEEDS_RECONNECT = "needs_reconnect"
+    LOCKED = "locked"
+    BACK_DATED = "back_dated"
+    BEFORE_ACTIVATION = "before_activation"
+
+
+# What the booking form says instead of promising invitations.
+NO_INVITATION_LABELS: dict[str, str | Promise] = {
+    NoInvitation.NO_APP: _(
+        "The organizer has no calendar app connected, so this appointment stays in the CRM: "
+        "nobody gets an invitation, and there is no agenda, room or video meeting to choose."
+    ),
+    NoInvitation.UNINSTALLED: _(
+        "An administrator has uninstalled the calendar app, so this appointment stays in the "
+        "CRM: nobody gets an invitation, and there is no agenda, room or video meeting to choose."
+    ),
+    NoInvitation.DISCONNECTED: _(
+        "The organizer's calendar is disconnected, so this appointment is not sent to it: "
+        "nobody gets an invitation, and there is no agenda, room or video meeting to choose. "
+        "Connect the calendar again and it is sent then."
+    ),
+    NoInvitation.NEEDS_RECONNECT: _(
+        "The organizer's calendar has to be reconnected (access was revoked or has expired): "
+        "nothing is sent until then, and the agenda, room and video meeting come back with it; "
+        "after the reconnect the invitations go out."
+    ),
+    NoInvitation.LOCKED: _(
+        "This is an invitation from someone outside the CRM: the CRM never writes to it, so "
+        "nobody gets an invitation or an update from here."
+    ),
+    NoInvitation.BACK_DATED: _(
+        "The start is in the past: a back-dated appointment is never sent to the calendar, so "
+        "nobody gets an invitation."
+    ),
+    NoInvitation.BEFORE_ACTIVATION: _(
+        "This appointment was booked before the calendar app was activated (or was sent from "
+        "a calendar account since disconnected): it is in the calendar without attendees, so "
+        "nobody gets an invitation or an update from here."
+    ),
+}
+
+
+def no_invitation_reason(
+    *,
+    connection_state: str | None,
+    app_installed: bool,
+    locked: bool,
+    start: dt.datetime | None,
+    now: dt.datetime,
+    with_attendees: bool = True,
+) -> NoInvitation | None:
+    """Why saving sends no invitation, in the order a rep can act on: the organizer's calendar
+    (``connection_state`` of their last connection, None if they never had one), then the
+    appointment itself. None: the calendar sends the invitations (``export_skip_reason``)."""
+    if connection_state is None:
+        return NoInvitation.NO_APP
+    if not app_installed:
+        return NoInvitation.UNINSTALLED
+    if connection_state == "disconnected":
+        return NoInvitation.DISCONNECTED
+    if connection_state == "needs_reconnect":
+        return NoInvitation.NEEDS_RECONNECT
+    if locked:
+        return NoInvitation.LOCKED
+    if start is not None and start < now:
+        return NoInvitation.BACK_DATED
+    if not with_attendees:
+        return NoInvitation.BEFORE_ACTIVATION
+    return None
+
+
 def invitation_text(agenda: str) -> str:
     """What the event's body says, so what every invitee reads: the agenda, and nothing else.
     The appointment's description is the CRM's internal note and never leaves the CRM."""

@@ -1,5 +1,6 @@
 // The appointment form's booking helpers (plain JS, no build step); the form works without them.
-// - who gets an invitation, live as participants are picked;
+// - the invitation preview, live: who gets it (each address once) and what they read (the
+//   agenda; the description is internal), or why nothing is sent (e.g. a back-dated start);
 // - availability ("Tillgänglighet"): busy blocks from the calendar for the chosen day and week,
 //   and the next free times, from GET /api/v1/availability/;
 // - rooms: which are free for the chosen time, from GET /api/v1/rooms/.
@@ -52,8 +53,9 @@
     const date = $("id_date")?.value;
     const start = ($("id_start_time")?.value || "").slice(0, 5); // "10:00:00" → "10:00"
     const end = ($("id_end_time")?.value || "").slice(0, 5);
-    if (!date || !start || !end || $("id_all_day")?.checked || end <= start) return null;
-    return { date, start, end, from: iso(date, start), to: iso(date, end) };
+    if (!date || !start || !end || $("id_all_day")?.checked || end === start) return null;
+    const endDate = end < start ? addDays(date, 1) : date; // it crosses midnight
+    return { date, start, end, from: iso(date, start), to: iso(endDate, end) };
   }
 
   async function getJson(url) {
@@ -75,12 +77,40 @@
     const invitees = $("invitees");
     const noEmail = $("no-email");
     if (!invitees) return;
+    // Each address once, in the order picked; never the organizer (the event is theirs).
+    const seen = new Set([(form.dataset.organizerEmail || "").toLowerCase()]);
+    const invited = [];
     const people = [...selectedPeople("id_contacts"), ...selectedPeople("id_users")];
-    const invited = [...people.filter((p) => p.email).map((p) => `${p.name} <${p.email}>`), ...externalEmails()];
+    for (const p of [...people.filter((p) => p.email), ...externalEmails().map((e) => ({ email: e, name: "" }))]) {
+      const address = p.email.toLowerCase();
+      if (seen.has(address)) continue;
+      seen.add(address);
+      invited.push(p.name ? `${p.name} <${address}>` : address);
+    }
     const missing = people.filter((p) => !p.email).map((p) => p.name);
     invitees.replaceChildren(el("li", { class: "muted" }, invited.length ? t.invited : t.nobody),
       ...invited.map((text) => el("li", { class: "invitee" }, text)));
     noEmail.replaceChildren(...(missing.length ? [el("li", { class: "warning" }, `${t.noEmail} ${missing.join(", ")}`)] : []));
+    const agenda = ($("id_agenda")?.value || "").trim();
+    const text = $("invitation-text");
+    if (text) {
+      text.textContent = agenda || t.noAgenda;
+      text.classList.toggle("muted", !agenda);
+    }
+    renderBackDated();
+  }
+  function renderBackDated() {
+    // A back-dated appointment is never sent to the calendar: say so instead of the preview.
+    const preview = $("invitation-preview");
+    const note = $("no-invitation");
+    if (!preview || !note || preview.dataset.blocked) return;
+    const date = $("id_date")?.value;
+    const allDay = $("id_all_day")?.checked;
+    const start = allDay ? "00:00" : ($("id_start_time")?.value || "").slice(0, 5);
+    const past = Boolean(date && start) && new Date(iso(date, start)) < new Date();
+    preview.hidden = past;
+    note.hidden = !past;
+    note.textContent = past ? t.backDated : "";
   }
 
   // --- availability --------------------------------------------------------------------------
@@ -101,7 +131,7 @@
     panel.hidden = false;
     panel.replaceChildren(el("p", { class: "muted" }, t.loading));
     const monday = addDays(pick.date, -weekday(pick.date));
-    const duration = pick.start ? minutesOf(pick.end) - minutesOf(pick.start) : 60;
+    const duration = pick.start ? (minutesOf(pick.end) - minutesOf(pick.start) + 1440) % 1440 : 60;
     const params = new URLSearchParams({
       users: email, start: iso(monday, "00:00"), end: iso(addDays(monday, 5), "00:00"),
       duration: String(duration > 0 ? duration : 60), after: iso(pick.date, "00:00"),
@@ -243,15 +273,17 @@
   });
   form.addEventListener("change", (event) => {
     const id = event.target.id;
-    if (["id_contacts", "id_users", "id_external_emails"].includes(id)) renderInvitations();
+    if (["id_contacts", "id_users", "id_external_emails", "id_agenda"].includes(id)) renderInvitations();
     if (id === "id_users") renderPeople();
     if (["id_date", "id_start_time", "id_end_time", "id_all_day"].includes(id)) {
+      renderBackDated();
       refreshRooms();
       if (shown && id === "id_date") openAvailability(shown.email);
       else renderAvailability();
     }
   });
   $("id_external_emails")?.addEventListener("input", renderInvitations);
+  $("id_agenda")?.addEventListener("input", renderInvitations);
   renderInvitations();
   renderPeople();
   refreshRooms();

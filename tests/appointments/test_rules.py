@@ -98,3 +98,36 @@ def test_can_view_with_view_all_appointments_permission(upcoming, outsider):
 def test_can_delete_only_for_the_organizer(upcoming, organizer, participant):
     assert rules.can_delete(upcoming, organizer).allowed
     assert not rules.can_delete(upcoming, participant).allowed
+
+
+def test_takes_time_of(db):
+    from appointments.models import Outcome, Response
+    from tests.factories import AppointmentFactory, AttendeeFactory, UserFactory
+
+    eva = UserFactory()
+    meeting = AppointmentFactory()
+    attendance = AttendeeFactory(appointment=meeting, user=eva)
+    assert rules.takes_time_of(meeting, meeting.organizer_id)
+    assert rules.takes_time_of(meeting, eva.pk)
+    assert not rules.takes_time_of(meeting, UserFactory().pk)
+    attendance.response = Response.DECLINED
+    attendance.save()
+    assert not rules.takes_time_of(meeting, eva.pk)
+    assert rules.takes_time_of(meeting, meeting.organizer_id)
+    for outcome in (Outcome.CANCELLED, Outcome.REBOOKED):
+        meeting.outcome = outcome
+        assert not rules.takes_time_of(meeting, meeting.organizer_id)
+    meeting.outcome = Outcome.PLANNED
+    meeting.all_day = True
+    assert not rules.takes_time_of(meeting, meeting.organizer_id)
+
+
+def test_end_day_offset():
+    from datetime import time
+
+    assert rules.end_day_offset(time(10), time(11)) == 0
+    assert rules.end_day_offset(time(23), time(0)) == 1  # the late-evening default
+    assert rules.end_day_offset(time(22), time(1)) == 1
+    assert rules.end_day_offset(time(14), time(13)) is None  # a mistake, not 23 hours
+    assert rules.end_day_offset(time(10), time(11), span_days=2) == 2  # a multi-day import
+    assert rules.end_day_offset(time(22), time(1), span_days=1) == 1

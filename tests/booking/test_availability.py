@@ -145,7 +145,10 @@ def test_a_user_without_a_calendar_is_reported(provider, karl, karl_conn, sync_u
     result = availability.availability_get(
         actor=karl, user_ids=[karl.pk, eva.pk], start=start, end=end
     )
-    assert [p.error for p in result.people] == ["", "Eva Lind has no active calendar app."]
+    assert [p.error for p in result.people] == [
+        "",
+        "Eva Lind has no active calendar app: only their appointments in the CRM are shown.",
+    ]
 
 
 def test_only_yourself_team_mates_or_staff_are_visible(provider, karl, karl_conn, sync_user, day):
@@ -197,3 +200,74 @@ def test_subtract_cuts_the_appointments_own_time_out_of_a_merged_block():
     assert availability.subtract(blocks, at(day, 10), at(day, 11)) == [
         BusyBlock(at(day, 11), at(day, 12))
     ]
+
+
+# --- the CRM's own appointments are busy time too ------------------------------------------------
+@pytest.fixture
+def eva_in_team(sync_user, karl):
+    eva = sync_user("eva.lind@exempel.se", first_name="Eva", last_name="Lind")
+    Group.objects.create(name="Team Syd").user_set.add(karl, eva)
+    return eva
+
+
+@pytest.fixture
+def olles_meeting_with_eva(sync_user, sync_type, eva_in_team, day):
+    """Olle has no calendar app: his CRM meeting with Eva is in no calendar at all."""
+    from appointments.models import AttendeeKind
+    from appointments.services import appointment_create
+
+    olle = sync_user("olle.nord@exempel.se", first_name="Olle")
+    meeting = appointment_create(
+        organizer=olle,
+        title="Kundbesök",
+        appointment_type=sync_type,
+        start=at(day, 10),
+        end=at(day, 11),
+        users=[eva_in_team],
+    )
+    assert meeting.attendees.get().kind == AttendeeKind.USER
+    return meeting
+
+
+@pytest.mark.parametrize("eva_has_calendar", [True, False])
+def test_a_participant_of_a_colleagues_crm_appointment_is_busy_and_not_suggested(
+    provider, karl, karl_conn, eva_in_team, olles_meeting_with_eva, sync_connect, day,
+    eva_has_calendar,
+):  # fmt: skip
+    if eva_has_calendar:  # active, but the meeting is not in her calendar
+        sync_connect(provider, eva_in_team)
+    result = availability.availability_get(
+        actor=karl,
+        user_ids=[karl.pk, eva_in_team.pk],
+        start=at(day, 0),
+        end=at(day + dt.timedelta(days=1), 0),
+        duration=dt.timedelta(hours=1),
+        now=at(day, 7),
+    )
+    eva = result.people[1]
+    assert [(b.start, b.end) for b in eva.busy] == [(at(day, 10), at(day, 11))]
+    assert result.suggestions[:3] == [
+        (at(day, 8), at(day, 9)),
+        (at(day, 9), at(day, 10)),
+        (at(day, 11), at(day, 12)),
+    ]
+
+
+def test_a_declined_or_cancelled_crm_appointment_leaves_the_time_free(
+    provider, karl, karl_conn, eva_in_team, olles_meeting_with_eva, day
+):
+    from appointments.models import Outcome, Response
+
+    olles_meeting_with_eva.attendees.update(response=Response.DECLINED)
+    start, end = at(day, 0), at(day + dt.timedelta(days=1), 0)
+    result = availability.availability_get(
+        actor=karl, user_ids=[eva_in_team.pk], start=start, end=end
+    )
+    assert result.people[0].busy == []
+    olles_meeting_with_eva.attendees.update(response=Response.ACCEPTED)
+    olles_meeting_with_eva.outcome = Outcome.CANCELLED
+    olles_meeting_with_eva.save()
+    result = availability.availability_get(
+        actor=karl, user_ids=[eva_in_team.pk], start=start, end=end
+    )
+    assert result.people[0].busy == []

@@ -12,7 +12,7 @@ from appointments.models import Appointment
 from calendar_sync.rooms import room_availability
 from tests.factories import ContactFactory, UserFactory
 
-from .conftest import ROOMS, at
+from .conftest import ROOMS, STOCKHOLM, at
 from .test_availability import fail_free_busy
 
 pytestmark = pytest.mark.django_db
@@ -78,9 +78,7 @@ def test_saving_over_a_busy_block_needs_book_anyway(
     resp = rep_client.post("/appointments/new/", post_data(sync_type, day))
     assert resp.status_code == 200
     assert not Appointment.objects.exists()
-    assert "The chosen time is busy in the calendar (Karl Andersson 10:30–11:30)" in (
-        resp.content.decode()
-    )
+    assert "The chosen time is busy (Karl Andersson 10:30–11:30)" in (resp.content.decode())
     with django_capture_on_commit_callbacks(execute=True):
         resp = rep_client.post("/appointments/new/", post_data(sync_type, day, book_anyway="on"))
     assert resp.status_code == 302
@@ -234,3 +232,154 @@ def test_the_openapi_schema_documents_availability_rooms_and_the_booking_fields(
     assert read["video_link"]["readOnly"] is True
     write = schema["components"]["schemas"]["AppointmentWrite"]["properties"]
     assert {"video_requested", "room"} <= set(write)
+
+
+@pytest.mark.parametrize("karl_has_calendar", [True, False])
+def test_booking_a_colleague_into_a_crm_appointment_they_attend_is_warned_about(
+    provider, karl, sync_user, sync_type, sync_connect, day, rep_client, karl_has_calendar,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    from django.contrib.auth.models import Group
+
+    from appointments.services import appointment_create
+
+    if karl_has_calendar:
+        sync_connect(provider, karl)
+    eva = sync_user("eva.lind@exempel.se", first_name="Eva", last_name="Lind")
+    Group.objects.create(name="Team Syd").user_set.add(karl, eva)
+    olle = sync_user("olle.nord@exempel.se", first_name="Olle")
+    appointment_create(
+        organizer=olle, title="Kundbesök", appointment_type=sync_type,
+        start=at(day, 10, 30), end=at(day, 11, 30), users=[eva],
+    )  # fmt: skip
+    resp = rep_client.post("/appointments/new/", post_data(sync_type, day, users=[eva.pk]))
+    assert resp.status_code == 200
+    assert "The chosen time is busy (Eva Lind 10:30–11:30)" in resp.content.decode()
+    assert Appointment.objects.filter(organizer=karl).count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = rep_client.post(
+            "/appointments/new/", post_data(sync_type, day, users=[eva.pk], book_anyway="on")
+        )
+    assert resp.status_code == 302
+
+
+# --- what a booking will send, said before saving (issue 9, items 2 and 5) -------------------------
+def test_the_form_says_the_agenda_is_what_invitees_read_and_the_description_is_internal(
+    provider, karl_conn, rep_client
+):
+    html = rep_client.get("/appointments/new/").content.decode()
+    assert "What the invitees read" in html
+    assert "Internal note for the CRM only: never written to the calendar" in html
+    assert 'id="invitation-preview"' in html and 'id="invitation-text"' in html
+    assert 'id="no-invitation" hidden' in html
+
+
+def test_a_disconnected_rep_is_told_why_agenda_room_and_video_are_gone(
+    provider, karl, karl_conn, rep_client, django_capture_on_commit_callbacks
+):
+    from calendar_sync.services import connection_disconnect
+
+    with django_capture_on_commit_callbacks(execute=True):
+        connection_disconnect(connection=karl_conn, actor=karl)
+    html = rep_client.get("/appointments/new/").content.decode()
+    assert 'name="agenda"' not in html and 'name="room"' not in html
+    assert 'id="calendar-off"' in html
+    assert "calendar is disconnected, so this appointment is not sent to it" in html
+    assert "After saving, the calendar sends" not in html  # no promise of invitations
+
+
+def test_an_uninstalled_app_and_no_app_are_said_apart(provider, karl, karl_conn, rep_client):
+    from calendar_sync.models import CalendarApp
+    from calendar_sync.services import calendar_app_uninstall
+
+    calendar_app_uninstall(app=CalendarApp.objects.get(provider=provider))
+    html = rep_client.get("/appointments/new/").content.decode()
+    assert "An administrator has uninstalled the calendar app" in html
+    rep_client.force_login(UserFactory())
+    html = rep_client.get("/appointments/new/").content.decode()
+    assert "The organizer has no calendar app connected" in html
+
+
+def test_saving_a_back_dated_appointment_says_nobody_is_invited(
+    provider, karl, karl_conn, sync_type, rep_client, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from calendar_sync.models import EventLink
+
+    yesterday = dt.datetime.now(STOCKHOLM).date() - dt.timedelta(days=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = rep_client.post(
+            "/appointments/new/",
+            post_data(sync_type, yesterday, external_emails="kund@extern.se"),
+            follow=True,
+        )
+    assert "a back-dated appointment is never sent to the calendar" in resp.content.decode()
+    assert not EventLink.objects.exists()
+
+
+def test_an_appointment_from_before_the_activation_says_its_invitees_get_nothing(
+    provider, karl, sync_type, sync_connect, day, rep_client
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from appointments.services import appointment_create
+
+    old = appointment_create(
+        organizer=karl, title="Före appen", appointment_type=sync_type,
+        start=at(day, 10), end=at(day, 11), external_emails=["kund@extern.se"],
+    )  # fmt: skip
+    sync_connect(provider, karl, activated_at=timezone.now() + dt.timedelta(seconds=1))
+    html = rep_client.get(f"/appointments/{old.pk}/edit/").content.decode()
+    assert "booked before the calendar app was activated" in html
+    assert 'id="invitation-preview" hidden' in html
+
+
+# --- late evening, across midnight (issue 9, item 5) ---------------------------------------------
+def test_a_new_appointment_late_in_the_evening_has_a_valid_default_time(
+    provider, karl, karl_conn, sync_type, rep_client, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    import time_machine
+
+    evening = dt.datetime.combine(
+        dt.datetime.now(STOCKHOLM).date() + dt.timedelta(days=1), dt.time(22, 10)
+    )
+    with time_machine.travel(evening.replace(tzinfo=STOCKHOLM), tick=False):
+        form = rep_client.get("/appointments/new/").context["form"]
+        initial = {name: form[name].value() for name in ("date", "start_time", "end_time")}
+        data = post_data(sync_type, evening.date())
+        data.update(
+            date=initial["date"].isoformat(),
+            start_time=initial["start_time"].strftime("%H:%M"),
+            end_time=initial["end_time"].strftime("%H:%M"),
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            resp = rep_client.post("/appointments/new/", data)
+    assert resp.status_code == 302, resp.content.decode()[-3000:]
+    appointment = Appointment.objects.get()
+    assert appointment.start == evening.replace(hour=23, minute=0, tzinfo=STOCKHOLM)
+    assert appointment.end - appointment.start == dt.timedelta(hours=1)  # ends at midnight
+
+
+def test_a_meeting_may_cross_midnight_but_an_end_before_the_start_is_not_a_day_long(
+    provider, karl, karl_conn, sync_type, day, rep_client, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = rep_client.post(
+            "/appointments/new/",
+            post_data(sync_type, day, start_time="22:00", end_time="01:00", book_anyway="on"),
+        )
+    assert resp.status_code == 302
+    appointment = Appointment.objects.get()
+    assert (appointment.start, appointment.end) == (at(day, 22), at(day + dt.timedelta(1), 1))
+    resp = rep_client.post(
+        "/appointments/new/", post_data(sync_type, day, start_time="14:00", end_time="13:00")
+    )
+    assert resp.status_code == 200
+    assert "The end must not be before the start" in resp.content.decode()

@@ -411,3 +411,26 @@ def test_detail_page_links_an_https_video_link(rep_client, rep, meeting_type):
     appointment = AppointmentFactory(organizer=rep, appointment_type=meeting_type, video_link=link)
     html = rep_client.get(reverse("appointments:detail", args=[appointment.pk])).content.decode()
     assert f'<a href="{link}" target="_blank" rel="noopener noreferrer">' in html
+
+
+def test_the_lists_all_users_filter_shows_every_appointment_the_rep_may_see(
+    rep_client, rep, meeting_type
+):
+    from django.contrib.auth.models import Group
+
+    eva = UserFactory(first_name="Eva", email="eva.lind@exempel.se")
+    stranger = UserFactory(email="olle@annat.se")
+    Group.objects.create(name="Team Syd").user_set.add(rep, eva)
+    AppointmentFactory(organizer=rep, appointment_type=meeting_type, title="Mitt möte")
+    AppointmentFactory(organizer=eva, appointment_type=meeting_type, title="Evas möte")
+    AppointmentFactory(organizer=stranger, appointment_type=meeting_type, title="Hemligt")
+    url = reverse("appointments:list")
+
+    default = rep_client.get(url).content.decode()
+    assert "Mitt möte" in default and "Evas möte" not in default
+    assert f'<option value="{rep.pk}" selected>' in default  # the filter says "me"
+
+    everyone = rep_client.get(url, {"user": ""}).content.decode()
+    assert "Mitt möte" in everyone and "Evas möte" in everyone
+    assert "Hemligt" not in everyone  # all users = all the rep may see
+    assert '<option value="" selected>' in everyone
