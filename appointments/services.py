@@ -13,18 +13,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from appointments import rules
+from appointments.calendar_changes import (
+    AppointmentUpdate,
+    AttendeeRow,
+    CalendarChanges,
+    NewAppointment,
+)
 from appointments.models import (
     Appointment,
     AppointmentType,
     Attendee,
     AttendeeKind,
     Outcome,
-    Response,
     Source,
 )
-from appointments.signals import send_appointment_changed
+from appointments.signals import calendar_origin, send_appointment_changed
 from contacts.models import Contact, normalize_email
-from contacts.selectors import users_by_emails
+from upsales_crm.bulk import insert_rows
 
 MODEL_FIELDS = frozenset(
     {
@@ -246,8 +251,8 @@ def _sync_attendees(appointment: Appointment, field: str, value) -> None:
         keep = set(_clean_external(value))
         externals = appointment.attendees.filter(kind=AttendeeKind.EXTERNAL)
         externals.exclude(email__in=keep).delete()
-        existing = set(externals.values_list("email", flat=True))
-        _add_attendees(appointment, [], [], [e for e in keep if e not in existing])
+        addresses = set(externals.values_list("email", flat=True))
+        _add_attendees(appointment, [], [], [e for e in keep if e not in addresses])
 
 
 def _check_changes(appointment: Appointment, actor, changed: list[str], now: datetime) -> None:
@@ -343,7 +348,7 @@ def appointment_create_follow_up(
         end=end,
         location=appointment.location,
         company=appointment.company,
-        contacts=[a.contact for a in attendees if a.kind == AttendeeKind.CONTACT],
+        contacts=[a.contact for a in attendees if a.contact is not None],
         users=users,
         external_emails=[a.email for a in attendees if a.kind == AttendeeKind.EXTERNAL],
         follow_up_of=appointment,
@@ -361,56 +366,117 @@ def appointment_delete(*, appointment: Appointment, actor) -> None:
     )
 
 
-SYSTEM_FIELDS = frozenset({"locked", "lock_reason", "cancelled_at", "source"})
+# --- what the calendar says ------------------------------------------------------------------
 
 
-@transaction.atomic
-def appointment_apply_calendar_changes(*, appointment: Appointment, **changes) -> Appointment:
-    """Apply what the calendar says (used by the sync): the calendar event is the source of
-    truth, so the user-facing rules do not apply; validation does. Model fields, the system
-    fields (locked, lock_reason, cancelled_at, source) and the attendee lists are accepted."""
-    unknown = set(changes) - MODEL_FIELDS - ATTENDEE_FIELDS - SYSTEM_FIELDS
-    if unknown:
-        raise ValidationError(_("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
-    changed = _changed_fields(appointment, changes)
-    _validate_changes(appointment, changes, changed)
-    if not changed:
-        return appointment
-    _save_changes(appointment, changes, changed, [f for f in changed if f not in ATTENDEE_FIELDS])
-    send_appointment_changed(
-        appointment_id=appointment.pk,
-        action="updated",
-        changed_fields=changed,
-        actor_id=None,
-        origin="calendar",
-    )
+def _validated(appointment: Appointment) -> Appointment:
+    _validate_times(appointment.start, appointment.end)
     return appointment
 
 
-@transaction.atomic
-def attendee_set_response(
-    *, appointment: Appointment, email: str, response: str
-) -> Attendee | None:
-    """Record an invitee's answer (used by the sync). Declining never removes the attendee.
+def _calendar_create(new: list[NewAppointment]) -> list[Appointment]:
+    """The appointments (one bulk insert), then their attendees (one more)."""
+    created = Appointment.objects.bulk_create([_validated(n.appointment) for n in new])
+    rows: list[AttendeeRow] = []
+    for entry, appointment in zip(new, created, strict=True):
+        for row in entry.attendees:
+            row.appointment_id = appointment.pk
+        rows += entry.attendees
+    insert_rows(Attendee, rows)
+    return created
 
-    Matches the attendee's invitation address first, then a CRM user's alias. Returns the
-    attendee, or None when nobody on the appointment has that address.
-    """
-    if response not in Response.values:
-        raise ValidationError({"response": _("Unknown response.")})
-    email = normalize_email(email)
-    attendee = appointment.attendees.filter(email=email).first()
-    if attendee is None:
-        user = users_by_emails([email]).get(email)
-        if user is None:
-            return None
-        attendee = appointment.attendees.filter(user=user).first()
-        if attendee is None:
-            return None
-    if attendee.response != response:
-        attendee.response = response
-        attendee.save(update_fields=["response"])
-    return attendee
+
+def _field_name(attname: str) -> str:
+    return Appointment._meta.get_field(attname).name
+
+
+def _apply_values(update: AppointmentUpdate) -> list[str]:
+    """Set the new values on the appointment; the names of those that changed."""
+    appointment, changed = update.appointment, []
+    for attname, value in update.values.items():
+        if getattr(appointment, attname) != value:
+            changed.append(_field_name(attname))
+            setattr(appointment, attname, value)
+    _validated(appointment)
+    return changed
+
+
+def _calendar_update(updates: list[AppointmentUpdate], now: datetime) -> dict[int, list[str]]:
+    """Every update in one bulk UPDATE per kind (touched or not); the changed fields by id."""
+    changed = {u.appointment.pk: _apply_values(u) for u in updates}
+    for touch in (True, False):
+        batch = [u for u in updates if u.touch is touch]
+        if not batch:
+            continue
+        names = sorted({_field_name(a) for u in batch for a in u.values})
+        for u in batch:
+            if touch:
+                u.appointment.updated_at = now
+        Appointment.objects.bulk_update(
+            [u.appointment for u in batch], [*names, "updated_at"] if touch else names
+        )
+    return changed
+
+
+def _calendar_attendees(changes: CalendarChanges) -> None:
+    """Attendees of existing appointments: removed, re-answered, added (a decline is an
+    answer: the participant stays)."""
+    if changes.attendees_remove:
+        Attendee.objects.filter(pk__in=changes.attendees_remove).delete()
+    if changes.responses:
+        answers = [Attendee(pk=pk, response=r) for pk, r in changes.responses.items()]
+        Attendee.objects.bulk_update(answers, ["response"])
+    insert_rows(Attendee, changes.attendees_add)
+
+
+def _calendar_cancel(ids: set[int], now: datetime) -> None:
+    if ids:
+        Appointment.objects.filter(pk__in=ids, cancelled_at__isnull=True).update(
+            cancelled_at=now, updated_at=now
+        )
+
+
+def _calendar_delete(ids: set[int]) -> None:
+    if ids:
+        with calendar_origin():
+            Appointment.objects.filter(pk__in=ids).delete()
+
+
+def _announce(action: str, appointment_id: int, changed_fields: list[str]) -> None:
+    send_appointment_changed(
+        appointment_id=appointment_id,
+        action=action,
+        changed_fields=changed_fields,
+        actor_id=None,
+        origin="calendar",
+    )
+
+
+@transaction.atomic(savepoint=False)
+def appointment_apply_calendar_changes(
+    *, changes: CalendarChanges, now: datetime | None = None
+) -> list[Appointment]:
+    """Apply what the calendar says (the sync, a page of events at a time; the export's
+    write-back of the provider's meeting link): the calendar event is the source of truth, so
+    the user-facing rules (locks, organizer only) do not apply; validation does. A constant
+    number of queries, whatever the number of appointments. Every appointment changed is
+    announced with ``origin="calendar"`` (never pushed back). Returns the created appointments,
+    in the order of ``changes.create``."""
+    now = now or timezone.now()
+    created = _calendar_create(changes.create)
+    updated = _calendar_update(changes.update, now)
+    _calendar_attendees(changes)
+    _calendar_cancel(changes.cancel, now)
+    _calendar_delete(changes.delete)
+    for appointment in created:
+        _announce("created", appointment.pk, [])
+    for appointment_id, fields in updated.items():
+        _announce("updated", appointment_id, fields)
+    for appointment_id in changes.cancel - changes.delete:
+        _announce("updated", appointment_id, ["cancelled_at"])
+    for appointment_id in changes.delete:
+        _announce("deleted", appointment_id, [])
+    return created
 
 
 SALES_REPS_GROUP = "Sales reps"

@@ -7,6 +7,10 @@ push back a change whose origin is "calendar"; the services know nothing about c
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.db import transaction
 from django.dispatch import Signal
 
@@ -34,3 +38,21 @@ def send_appointment_changed(
         )
 
     transaction.on_commit(_send)
+
+
+_calendar_origin: ContextVar[bool] = ContextVar("appointments_calendar_origin", default=False)
+
+
+@contextmanager
+def calendar_origin() -> Iterator[None]:
+    """Appointments deleted in here go because the calendar said so (``pre_delete`` receivers
+    can tell a CRM deletion from one the calendar made: ``is_calendar_origin``)."""
+    token = _calendar_origin.set(True)
+    try:
+        yield
+    finally:
+        _calendar_origin.reset(token)
+
+
+def is_calendar_origin() -> bool:
+    return _calendar_origin.get()

@@ -8,35 +8,31 @@ crash between the provider write and our commit finds the event instead of creat
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
 from collections.abc import Iterable
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from appointments.calendar_changes import AppointmentUpdate, CalendarChanges
 from appointments.models import Appointment
+from appointments.services import appointment_apply_calendar_changes
 from contacts.selectors import users_by_emails
 
 from ..models import CalendarConnection, ConnectionState, EventLink, ExportFailure
 from ..providers.base import CalendarAdapter, EventDraft, ExternalEvent, PreconditionFailed
 from ..selectors import first_activation
-from . import rules
+from . import fieldmap, mapping, rules
 from .engine import build_context, get_adapter, guarded, request_sync, sync_window
 
 log = logging.getLogger(__name__)
 
-# Appointment fields (as in ``appointment_changed``'s changed_fields) that the event carries.
-# Any other change (outcome, appointment type, company, follow-ups, the internal description)
+# Appointment changes (as in ``appointment_changed``'s changed_fields) that the event carries:
+# the field map's. Any other change (outcome, appointment type, company, follow-ups, notes)
 # stays in the CRM.
-PARTICIPANT_FIELDS = frozenset({"contacts", "users", "external_emails", "room_email", "room_name"})
-EVENT_FIELDS = PARTICIPANT_FIELDS | frozenset(
-    {"title", "start", "end", "all_day", "location", "agenda", "video_requested"}
-)
+PARTICIPANT_FIELDS = fieldmap.PARTICIPANT_CHANGES
+EVENT_FIELDS = fieldmap.CRM_CHANGES
 
 
 def organizer_connection(user_id: int) -> CalendarConnection | None:
@@ -58,7 +54,7 @@ def invited_from_another_calendar(appointment: Appointment, connection: Calendar
 
 
 def build_draft(appointment: Appointment, connection: CalendarConnection) -> EventDraft:
-    tz = ZoneInfo(settings.TIME_ZONE)
+    """The event the CRM wants: its synced fields (``fieldmap``) and the ids that find it."""
     with_attendees = rules.writes_attendees(
         appointment,
         first_activated_at=first_activation(connection.user_id),
@@ -66,25 +62,8 @@ def build_draft(appointment: Appointment, connection: CalendarConnection) -> Eve
     )
     return EventDraft(
         crm_id=str(appointment.pk),
-        title=appointment.title,
-        start=appointment.start.astimezone(tz),
-        end=appointment.end.astimezone(tz),
-        all_day=appointment.all_day,
-        timezone=settings.TIME_ZONE,
-        description=rules.invitation_text(appointment.agenda),
-        location=appointment.location,
-        attendee_emails=rules.export_attendees(
-            list(appointment.attendees.all()),
-            organizer_id=appointment.organizer_id,
-            with_attendees=with_attendees,
-        ),
-        room_email=appointment.room_email,
-        room_name=appointment.room_name,
-        send_invitations=with_attendees,
-        idempotency_key=rules.idempotency_key(appointment.pk, connection.pk),
-        add_video=appointment.video_requested,
-        # The same id on every retry: Google never makes a second meeting for it.
-        video_request_id=rules.video_request_id(appointment.pk, connection.pk),
+        idempotency_key=mapping.idempotency_key(appointment.pk, connection.pk),
+        **fieldmap.draft_values(appointment, fieldmap.Export(connection, with_attendees)),
     )
 
 
@@ -92,22 +71,6 @@ def participants(draft: EventDraft) -> list[str]:
     """The addresses the CRM puts on the event: its invitees and its room."""
     emails = {rules.normalize(e) for e in [*draft.attendee_emails, draft.room_email]}
     return sorted(emails - {""})
-
-
-def fingerprint(draft: EventDraft) -> str:
-    """A digest of everything else the CRM writes to the event: equal means nothing to push."""
-    content = [
-        draft.title,
-        draft.start.isoformat(),
-        draft.end.isoformat(),
-        draft.all_day,
-        draft.timezone,
-        draft.description,
-        draft.location,
-        draft.room_name,
-        draft.add_video,
-    ]
-    return hashlib.sha256(json.dumps(content, default=str).encode()).hexdigest()
 
 
 def touches_event(changed_fields: Iterable[str] | None, fields: frozenset[str]) -> bool:
@@ -125,9 +88,12 @@ def modelled_participants(event: ExternalEvent, connection: CalendarConnection) 
         for a in rules.participants(event)
         if not rules.is_rep(a, ctx.rep_addresses)
     ]
-    internal = {p for p in people if rules.domain_of(p) in ctx.user_domains}
-    users = users_by_emails(internal)
-    modelled = {p for p in people if p not in internal or p in users}
+    users = users_by_emails(p for p in people if rules.has_user_domain(p, ctx.user_domains))
+    modelled = {
+        p
+        for p in people
+        if not rules.is_colleague(p, user_emails=users.keys(), user_domains=ctx.user_domains)
+    }
     return modelled | {rules.normalize(r) for r in event.room_emails[:1]}
 
 
@@ -188,9 +154,11 @@ def save_link(
 ) -> EventLink:
     """What we wrote, hashed, so the event does not echo back on the next import."""
     with transaction.atomic():
-        video_link = rules.safe_video_link(event.video_link)
+        video_link = mapping.safe_video_link(event.video_link)
         if video_link and video_link != appointment.video_link:
-            Appointment.objects.filter(pk=appointment.pk).update(video_link=video_link)
+            # The provider filled in the meeting the CRM asked for: not a change to push back.
+            update = AppointmentUpdate(appointment, {"video_link": video_link}, touch=False)
+            appointment_apply_calendar_changes(changes=CalendarChanges(update=[update]))
         link, _ = EventLink.objects.update_or_create(
             connection=connection,
             provider_event_id=event.id,
@@ -203,7 +171,7 @@ def save_link(
                 "start": event.start,
                 "skip_reason": "",
                 "skip_detail": "",
-                "synced_hash": rules.event_hash(event),
+                "synced_hash": fieldmap.event_hash(event),
                 "crm_updated_at": crm_updated_at,
                 # What the CRM wrote: its participants and the digest of the rest.
                 **(
@@ -211,7 +179,7 @@ def save_link(
                     if written is not None
                     else {}
                 ),
-                "web_link": rules.safe_web_link(event.web_link),
+                "web_link": mapping.safe_web_link(event.web_link),
             },
         )
         ExportFailure.objects.filter(appointment=appointment, connection=connection).delete()
@@ -238,7 +206,9 @@ def _nothing_to_push(
     link: EventLink, draft: EventDraft, changed_fields: Iterable[str] | None
 ) -> bool:
     """The event already has what the CRM would write (only CRM-side fields changed)."""
-    if link.crm_fingerprint == fingerprint(draft) and link.crm_attendees == participants(draft):
+    if link.crm_fingerprint == fieldmap.fingerprint(draft) and link.crm_attendees == participants(
+        draft
+    ):
         return True
     return not touches_event(changed_fields, EVENT_FIELDS)
 
@@ -268,7 +238,7 @@ def export_to(
         return "unchanged"  # includes every appointment the import just wrote: no echo
     draft = build_draft(appointment, connection)
     crm_updated_at = appointment.updated_at
-    written = (participants(draft), fingerprint(draft))
+    written = (participants(draft), fieldmap.fingerprint(draft))
     if link is not None and _nothing_to_push(link, draft, changed_fields):
         if link.crm_fingerprint == written[1]:  # known in sync: nothing pending
             EventLink.objects.filter(pk=link.pk).update(crm_updated_at=crm_updated_at)

@@ -13,10 +13,10 @@ import datetime as dt
 from collections.abc import Iterable
 
 from appointments.models import Appointment
+from upsales_crm.bulk import insert_rows
 
 from ..models import MeetingKey
 from ..providers.base import ExternalEvent
-from .bulk import insert_rows
 from .rows import MeetingKeyRow
 
 

@@ -1,5 +1,5 @@
-"""Plain rows for ``bulk.insert_rows``: the attendees, event links and meeting keys an import
-writes, without a Django model instance per row.
+"""Plain rows for ``upsales_crm.bulk.insert_rows``: the event links and meeting keys an import
+writes, without a Django model instance per row (attendees: ``appointments.calendar_changes``).
 
 ``insert_rows`` reads a row's values by the model's attribute names (``appointment_id``, ...),
 so an object with just those attributes is all it needs. A model instance costs several times
@@ -12,19 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-
-
-@dataclass(slots=True)
-class AttendeeRow:
-    """A new ``appointments.Attendee``."""
-
-    kind: str
-    email: str
-    name: str
-    response: str
-    user_id: int | None = None
-    contact_id: int | None = None
-    appointment_id: int | None = None
 
 
 @dataclass(slots=True)

@@ -22,14 +22,11 @@ Decisions the spec leaves open, made here on purpose:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, Protocol
-from urllib.parse import urlsplit
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -70,13 +67,6 @@ SKIP_LABELS: dict[str, str | Promise] = {
     SkipReason.DELETED_IN_CRM: _("Deleted in the CRM: not imported again"),
 }
 
-RESPONSES = {
-    "accepted": "accepted",
-    "declined": "declined",
-    "tentative": "tentative",
-    "needs_action": "no_answer",
-}
-
 
 def normalize(email: str) -> str:
     return (email or "").strip().lower()
@@ -97,6 +87,19 @@ def is_rep(attendee: ExternalAttendee, rep_addresses: Iterable[str]) -> bool:
     return attendee.is_self or normalize(attendee.email) in _as_set(rep_addresses)
 
 
+def has_user_domain(email: str, user_domains: Iterable[str]) -> bool:
+    """The address's domain is EXACTLY one of the users' domains: it is a user's or a
+    colleague's address (``gbg.exempel.se`` is not ``exempel.se``)."""
+    domain = domain_of(email)
+    return bool(domain) and domain in _as_set(user_domains)
+
+
+def is_colleague(email: str, *, user_emails: Iterable[str], user_domains: Iterable[str]) -> bool:
+    """Not a CRM user, but with the exact domain of some user's address: never shown as a
+    participant, and an event only they and users attend is not imported."""
+    return normalize(email) not in _as_set(user_emails) and has_user_domain(email, user_domains)
+
+
 def classify_attendee(
     email: str,
     *,
@@ -109,8 +112,7 @@ def classify_attendee(
         return "rep"
     if email in _as_set(user_emails):
         return "user"
-    domain = domain_of(email)
-    if domain and domain in _as_set(user_domains):
+    if is_colleague(email, user_emails=user_emails, user_domains=user_domains):
         return "colleague"
     return "external"
 
@@ -232,15 +234,6 @@ def skip_reason(
     return None
 
 
-def should_import(
-    event: ExternalEvent,
-    classification: Classification,
-    *,
-    window: tuple[dt.datetime, dt.datetime],
-) -> bool:
-    return skip_reason(event, classification, window=window) is None
-
-
 def is_locked_invitation(classification: Classification) -> tuple[bool, str]:
     """An external (a contact) invited the rep: nobody in the CRM may change it."""
     if classification.organizer != "external":
@@ -261,11 +254,6 @@ def choose_company(matched_contacts: Mapping[str, HasCompany], organizer_email: 
         if contact.company_id:
             return contact.company_id
     return None
-
-
-def response_for(provider_response: str) -> str:
-    """The provider's answer as an ``appointments.models.Response`` value."""
-    return RESPONSES.get(provider_response, "no_answer")
 
 
 def should_delete_on_provider_delete(
@@ -300,27 +288,6 @@ def crm_version_is_exported(
     if appointment.locked or appointment.cancelled_at is not None:
         return False
     return now <= appointment.start < window[1]
-
-
-def event_hash(event: ExternalEvent) -> str:
-    """A digest of everything we read from an event; equal digests mean "nothing new"."""
-    content = {
-        "title": event.title,
-        "start": event.start.isoformat() if event.start else None,
-        "end": event.end.isoformat() if event.end else None,
-        "all_day": event.all_day,
-        "description": event.description,
-        "location": event.location,
-        "organizer": normalize(event.organizer_email),
-        "attendees": sorted(
-            (normalize(a.email), a.response, a.is_resource) for a in event.attendees
-        ),
-        "cancelled": event.cancelled,
-        "video": event.video_link,
-        "rooms": sorted(normalize(r) for r in event.room_emails),
-    }
-    raw = json.dumps(content, sort_keys=True, default=str).encode()
-    return hashlib.sha256(raw).hexdigest()
 
 
 class HasSyncedHash(Protocol):
@@ -370,15 +337,6 @@ def export_skip_reason(
     if appointment.start >= window[1] and not linked:
         return "beyond the sync window (pushed when it enters)"
     return None
-
-
-def should_export(
-    appointment: ExportableAppointment,
-    connection: ExportConnection | None,
-    now: dt.datetime,
-    window: tuple[dt.datetime, dt.datetime],
-) -> bool:
-    return export_skip_reason(appointment, connection, now, window) is None
 
 
 def is_activation_push(
@@ -503,63 +461,3 @@ def no_invitation_reason(
     if not with_attendees:
         return NoInvitation.BEFORE_ACTIVATION
     return None
-
-
-def invitation_text(agenda: str) -> str:
-    """What the event's body says, so what every invitee reads: the agenda, and nothing else.
-    The appointment's description is the CRM's internal note and never leaves the CRM."""
-    return (agenda or "").strip()
-
-
-VIDEO_LINK_MAX_LENGTH = 1000  # Appointment.video_link
-
-
-def safe_video_link(url: str | None) -> str:
-    """The provider's meeting link if it is a plain https:// URL (Meet and Teams links are),
-    else "": the CRM renders it as a link, so ``javascript:``, ``data:`` and the like never get
-    stored. A link too long for the field is dropped rather than cut into a broken one."""
-    return _https_link(url, VIDEO_LINK_MAX_LENGTH)
-
-
-WEB_LINK_MAX_LENGTH = 2048  # EventLink.web_link
-
-
-def safe_web_link(url: str | None) -> str:
-    """The event's page in the provider's web calendar (Google ``htmlLink``, Graph
-    ``webLink``), kept only as a plain https:// URL that fits the column: the API hands it out
-    as a link to follow, so nothing else is stored."""
-    return _https_link(url, WEB_LINK_MAX_LENGTH)
-
-
-def _https_link(url: str | None, max_length: int) -> str:
-    link = (url or "").strip()
-    if not link or len(link) > max_length:
-        return ""
-    if any(ch.isspace() or not ch.isprintable() for ch in link):
-        return ""
-    try:
-        parts = urlsplit(link)
-        host = parts.hostname
-    except ValueError:  # e.g. "https://[::1"
-        return ""
-    if parts.scheme.lower() != "https" or not host:
-        return ""
-    return link
-
-
-def import_agenda(text: str) -> str:
-    """The event's body is what its invitees read: it becomes the appointment's agenda (the
-    description, the CRM's internal note, is never taken from the calendar nor written to it)."""
-    return (text or "").strip()
-
-
-def idempotency_key(appointment_id: Any, connection_id: Any) -> str:
-    """Stable per (appointment, connection); valid as a Google event id (base32hex, a-v0-9)."""
-    digest = hashlib.sha256(f"crm:{appointment_id}:{connection_id}".encode()).hexdigest()
-    return "crm" + digest[:40]
-
-
-def video_request_id(appointment_id: Any, connection_id: Any) -> str:
-    """Google's conferenceData.createRequest.requestId: stable per (appointment, connection),
-    so a retried create or update never makes a second meeting."""
-    return f"crm-video-{appointment_id}-{connection_id}"

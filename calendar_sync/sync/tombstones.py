@@ -5,36 +5,24 @@ not know" and imports it again. Hooked on ``pre_delete`` of Appointment, not on
 ``appointment_changed(action="deleted")``: that signal is sent after commit, when the delete has
 already set the links' appointment to NULL and nothing says which links were its. ``pre_delete``
 also covers every way of deleting (service, admin, shell), and the appointments app still
-imports nothing of calendar_sync. The importer's own deletions (a series deleted in the
-calendar) are not CRM deletions and run inside ``calendar_deletes()``.
+imports nothing of calendar_sync. Deletions the calendar made (a series deleted in the
+calendar, through ``appointment_apply_calendar_changes``) are not CRM deletions: that service
+runs them inside ``appointments.signals.calendar_origin()``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 from django.utils import timezone
 
+from appointments.signals import is_calendar_origin
+
 from .rules import SkipReason
-
-_from_calendar: ContextVar[bool] = ContextVar("calendar_sync_deleting", default=False)
-
-
-@contextmanager
-def calendar_deletes() -> Iterator[None]:
-    """Appointments deleted in here were deleted because the calendar said so."""
-    token = _from_calendar.set(True)
-    try:
-        yield
-    finally:
-        _from_calendar.reset(token)
 
 
 def tombstone_links(sender: Any, instance: Any, **kwargs: Any) -> None:
-    if _from_calendar.get():
+    if is_calendar_origin():
         return
     from ..models import EventLink
 

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from appointments import services
+from appointments.calendar_changes import AppointmentUpdate, CalendarChanges
 from appointments.models import Appointment, AttendeeKind, Outcome, Response
 from appointments.services import AppointmentPermissionDenied
 from appointments.signals import appointment_changed
@@ -343,44 +344,27 @@ def test_only_the_organizer_can_delete(
 
 
 def test_declining_keeps_the_attendee_on_the_appointment(upcoming, participant):
-    services.attendee_set_response(
-        appointment=upcoming, email="EVA.LIND@exempel.se", response=Response.DECLINED
+    row = upcoming.attendees.get(user=participant)
+    services.appointment_apply_calendar_changes(
+        changes=CalendarChanges(responses={row.pk: Response.DECLINED})
     )
     assert upcoming.attendees.get(user=participant).response == Response.DECLINED
-
-
-def test_response_by_a_users_alias_reaches_their_attendee_row(upcoming, participant):
-    from contacts.services import user_alias_add
-
-    user_alias_add(user=participant, email="eva@exempel.se")
-    attendee = services.attendee_set_response(
-        appointment=upcoming, email="eva@exempel.se", response=Response.TENTATIVE
-    )
-    assert attendee is not None
-    assert attendee.user == participant
-    assert attendee.response == Response.TENTATIVE
-
-
-def test_response_from_an_unknown_address_is_ignored(upcoming):
-    assert (
-        services.attendee_set_response(
-            appointment=upcoming, email="okand@x.se", response=Response.ACCEPTED
-        )
-        is None
-    )
 
 
 def test_calendar_changes_bypass_the_lock_and_are_signalled_with_calendar_origin(
     locked, signals, django_capture_on_commit_callbacks
 ):
     new_start = locked.start + timedelta(hours=2)
+    values = {
+        "start": new_start,
+        "end": new_start + timedelta(hours=1),
+        "location": "Flyttat",
+        "cancelled_at": new_start,
+        "title": locked.title,  # unchanged: not announced
+    }
     with django_capture_on_commit_callbacks(execute=True):
         services.appointment_apply_calendar_changes(
-            appointment=locked,
-            start=new_start,
-            end=new_start + timedelta(hours=1),
-            location="Flyttat",
-            cancelled_at=new_start,
+            changes=CalendarChanges(update=[AppointmentUpdate(locked, values)])
         )
     locked.refresh_from_db()
     assert (locked.start, locked.location) == (new_start, "Flyttat")
@@ -390,7 +374,6 @@ def test_calendar_changes_bypass_the_lock_and_are_signalled_with_calendar_origin
 
 
 def test_calendar_changes_still_validate_times(locked):
+    update = AppointmentUpdate(locked, {"end": locked.start - timedelta(hours=1)})
     with pytest.raises(ValidationError):
-        services.appointment_apply_calendar_changes(
-            appointment=locked, end=locked.start - timedelta(hours=1)
-        )
+        services.appointment_apply_calendar_changes(changes=CalendarChanges(update=[update]))

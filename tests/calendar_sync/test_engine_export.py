@@ -12,7 +12,7 @@ from appointments.models import Appointment
 from appointments.services import appointment_create, appointment_delete, appointment_update
 from calendar_sync import tasks
 from calendar_sync.models import EventLink
-from calendar_sync.sync import engine, exporter, rules
+from calendar_sync.sync import engine, exporter, mapping
 from tests.factories import ContactFactory
 
 from .conftest import PROVIDERS
@@ -233,7 +233,7 @@ def test_crash_between_provider_write_and_commit_leaves_no_duplicate(
 def test_idempotency_key_is_stable_per_appointment_and_connection(provider, conn, book):
     appointment = book()
     draft = exporter.build_draft(appointment, conn)
-    assert draft.idempotency_key == rules.idempotency_key(appointment.pk, conn.pk)
+    assert draft.idempotency_key == mapping.idempotency_key(appointment.pk, conn.pk)
     assert draft.crm_id == str(appointment.pk)
 
 
@@ -286,15 +286,32 @@ def test_removing_a_contact_in_the_crm_removes_only_that_attendee(
     assert attendee_emails(provider, event) == {"kund@extern.se", "johanna@exempel.se"}
 
 
-def test_change_from_the_calendar_is_not_pushed_back(provider, conn, karl, monkeypatch):
-    from calendar_sync.sync import receivers
+def test_change_from_the_calendar_is_not_pushed_back(
+    provider, conn, cal, book, monkeypatch, django_capture_on_commit_callbacks
+):
+    from appointments.signals import appointment_changed
 
-    calls = []
-    monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: calls.append(a))
-    receivers.on_appointment_changed(
-        None, appointment_id=1, action="updated", changed_fields=["title"], origin="calendar"
-    )
-    assert calls == []
+    appointment = book()
+    [event] = cal.events()
+    cal.update(event["id"], title="Ändrad i kalendern")
+    announced, tasks_queued = [], []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: tasks_queued.append(a))
+
+    def listen(sender, **kw):
+        announced.append((kw["appointment_id"], kw["origin"], kw["changed_fields"]))
+
+    appointment_changed.connect(listen, dispatch_uid="test_listen")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            run = engine.sync_connection(conn.pk, trigger="test")
+    finally:
+        appointment_changed.disconnect(dispatch_uid="test_listen")
+    assert run.updated == 1
+    appointment.refresh_from_db()
+    assert appointment.title == "Ändrad i kalendern"
+    # The import announced its change, as from the calendar, and nothing queued its export.
+    assert announced == [(appointment.pk, "calendar", ["title"])]
+    assert tasks_queued == []
 
 
 # --- updates are not limited by the window; failed pushes heal ----------------------------------

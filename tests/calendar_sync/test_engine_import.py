@@ -41,6 +41,10 @@ def karl_cal(provider, karl_conn, sync_actor):
     return sync_actor(provider, KARL[0])
 
 
+# One incremental sync whose page creates, updates and cancels (see the test below).
+QUERIES_PER_CHANGING_PAGE = 32  # as before the importer was split in three
+
+
 def sync(connection, **kw):
     run = engine.sync_connection(connection.pk, trigger="test", **kw)
     assert run is not None and not run.error, run and run.error
@@ -130,6 +134,20 @@ def test_provider_update_flows_in_and_decline_keeps_the_participant(
     attendee = appointment.attendees.get()
     assert attendee.contact == contact
     assert attendee.response == "declined"
+
+
+def test_answer_from_a_users_alias_reaches_their_attendee_row(
+    provider, karl_conn, karl_cal, sync_user, sync_actor
+):
+    eva = sync_user("eva.lind@exempel.se", "eva@exempel.se")
+    eva_cal = sync_actor(provider, "eva@exempel.se")  # invited by her alias
+    karl_cal.create(title="Demo", start=at(5), end=at(5, 11),
+                    attendees=["kund@extern.se", "eva@exempel.se"])  # fmt: skip
+    sync(karl_conn)
+    eva_cal.respond(eva_cal.events()[0]["id"], "tentative")
+    sync(karl_conn)
+    attendee = Appointment.objects.get().attendees.get(kind=AttendeeKind.USER)
+    assert (attendee.user, attendee.response) == (eva, "tentative")
 
 
 def test_unchanged_incremental_sync_writes_nothing(provider, karl_conn, karl_cal):
@@ -301,6 +319,38 @@ def test_first_import_queries_per_page_do_not_grow_with_events(
     assert Appointment.objects.count() == 43
 
 
+def _changing_sync_queries(changing, email: str, count: int, at_most) -> int:
+    """Queries of an incremental sync of one page where ``count`` events moved, ``count`` were
+    cancelled and ``count`` are new; at most ``at_most`` (``django_assert_max_num_queries``)."""
+    provider, sync_user, sync_connect, sync_actor, max_queries = changing
+    conn = sync_connect(provider, sync_user(email))
+    cal = sync_actor(provider, email)
+    made = [cal.create(title=f"Möte {i}", start=at(2 + i), end=at(2 + i, 11),
+                       attendees=[f"kund{i}@extern.se"]) for i in range(2 * count)]  # fmt: skip
+    sync(conn)
+    for i, event in enumerate(made[:count]):
+        cal.update(event["id"], title=f"Flyttat {i}", start=at(30 + i), end=at(30 + i, 11))
+    for event in made[count:]:
+        cal.delete(event["id"])
+    for i in range(count):
+        cal.create(title=f"Ny {i}", start=at(40 + i), end=at(40 + i, 11), attendees=["ny@x.se"])
+    with max_queries(at_most) as queries:
+        run = sync(conn)
+    assert (run.created, run.updated, run.cancelled) == (count, count, count)
+    assert (
+        Appointment.objects.filter(organizer=conn.user, cancelled_at__isnull=False).count() == count
+    )
+    return len(queries.captured_queries)
+
+
+def test_changing_page_queries_do_not_grow_with_events(
+    provider, sync_user, sync_connect, sync_actor, django_assert_max_num_queries
+):
+    changing = (provider, sync_user, sync_connect, sync_actor, django_assert_max_num_queries)
+    few = _changing_sync_queries(changing, "a@exempel.se", 2, at_most=QUERIES_PER_CHANGING_PAGE)
+    assert _changing_sync_queries(changing, "b@exempel.se", 8, at_most=few) == few
+
+
 def test_racing_first_imports_of_one_meeting_make_one_appointment(
     provider, karl_conn, sync_user, sync_connect, sync_actor, monkeypatch
 ):
@@ -388,19 +438,19 @@ def test_organizer_deleting_the_event_still_cancels_the_shared_appointment(
 def test_known_event_arriving_malformed_once_keeps_its_appointment(
     provider, karl_conn, karl_cal, monkeypatch
 ):
-    from calendar_sync.sync import importer
+    from calendar_sync.sync import planning
 
     created = karl_cal.create(title="Möte", start=at(5), end=at(5, 11), attendees=["k@extern.se"])
     sync(karl_conn)
     appointment = Appointment.objects.get()
-    classify = importer.rules.classify_event
+    classify = planning.rules.classify_event
 
     def broken(ev, **kw):
         if ev.title == "Trasig":
             raise ValueError("cannot map this event")
         return classify(ev, **kw)
 
-    monkeypatch.setattr(importer.rules, "classify_event", broken)
+    monkeypatch.setattr(planning.rules, "classify_event", broken)
     karl_cal.update(created["id"], title="Trasig")
     assert sync(karl_conn).skipped == {"malformed": 1}
     link = EventLink.objects.get()
@@ -569,18 +619,18 @@ def test_an_item_the_adapter_cannot_map_is_skipped_and_the_rest_of_the_page_land
 def test_event_failing_to_map_in_the_importer_is_a_malformed_skip(
     provider, karl_conn, karl_cal, monkeypatch
 ):
-    from calendar_sync.sync import importer
+    from calendar_sync.sync import fieldmap
 
     karl_cal.create(title="Trasig", start=at(5), end=at(5, 11), attendees=["k@extern.se"])
     karl_cal.create(title="Hel", start=at(6), end=at(6, 11), attendees=["k@extern.se"])
-    apply = importer._apply_event
+    crm_values = fieldmap.crm_values
 
-    def broken(appointment, ev):
+    def broken(ev, appointment):
         if ev.title == "Trasig":
             raise TypeError("unexpected value")
-        apply(appointment, ev)
+        return crm_values(ev, appointment)
 
-    monkeypatch.setattr(importer, "_apply_event", broken)
+    monkeypatch.setattr(fieldmap, "crm_values", broken)
     run = sync(karl_conn)
     assert run.skipped == {"malformed": 1}
     assert list(Appointment.objects.values_list("title", flat=True)) == ["Hel"]

@@ -1,0 +1,27 @@
+"""What stays the same for every page of one sync run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..models import CalendarConnection
+
+
+@dataclass
+class SyncContext:
+    connection: CalendarConnection
+    rep_addresses: set[str]
+    user_domains: set[str]
+    window: tuple[dt.datetime, dt.datetime]
+    now: dt.datetime
+    # The provider's policy (``engine.PROVIDER_POLICY``); the defaults are Google's.
+    recurring_delete_removes: bool = True
+    all_day_recurring_supported: bool = False
+    stats: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> dict[str, Any]:
+        return {**dict(self.stats), "skipped": dict(self.skipped)}

@@ -1,0 +1,145 @@
+"""Import, step 1 of 3 (read → ``planning`` → apply in ``importer``): everything a page of
+events needs from the database, read up front in a few queries whatever the page's size."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from appointments.models import Appointment, Attendee
+from contacts.selectors import contacts_by_emails, users_by_emails
+
+from ..models import EventLink
+from ..providers.base import ChangePage, ExternalEvent
+from . import rules
+from .context import SyncContext
+from .meetings import meeting_key
+
+
+@dataclass
+class PageData:
+    users: dict[str, Any]  # CRM users on the page, by address (login or alias)
+    contacts: dict[str, Any]  # contacts on the page, by address
+    links: dict[str, EventLink]  # this connection's links of the page's events, by event id
+    merge: dict[tuple[str, str], int]  # the same meeting's appointment in other calendars
+    appointments: dict[int, Appointment]
+    attendees: dict[int, list[Attendee]]
+    series_links: dict[str, list[EventLink]]  # instances of the page's deleted series
+    # Appointments another connection's link also points at (read only when events are gone).
+    shared: set[int] = field(default_factory=set)
+
+
+def page_addresses(events: Iterable[ExternalEvent]) -> set[str]:
+    found: set[str] = set()
+    for ev in events:
+        found.add(rules.normalize(ev.organizer_email))
+        # getattr: a malformed attendee is the per-event planner's to report, not ours
+        found.update(rules.normalize(getattr(a, "email", "")) for a in ev.attendees or [])
+    found.discard("")
+    return found
+
+
+def gone_ids(page: ChangePage) -> list[str]:
+    """The page's events that were cancelled or deleted."""
+    return [ev.id for ev in page.events if ev.cancelled] + list(page.removed_ids)
+
+
+def _links(ctx: SyncContext, page: ChangePage) -> dict[str, EventLink]:
+    ids = [ev.id for ev in page.events] + list(page.removed_ids)
+    rows = EventLink.objects.filter(connection=ctx.connection, provider_event_id__in=ids)
+    return {link.provider_event_id: link for link in rows}
+
+
+def _merge(ctx: SyncContext, events: list[ExternalEvent]) -> dict[tuple[str, str], int]:
+    uids = {ev.ical_uid for ev in events if ev.ical_uid}
+    if not uids:
+        return {}
+    rows = (
+        EventLink.objects.filter(ical_uid__in=uids, appointment__isnull=False)
+        .exclude(connection=ctx.connection)
+        .values_list("ical_uid", "original_start", "appointment_id")
+    )
+    return {meeting_key(uid, start): appt_id for uid, start, appt_id in rows}
+
+
+def _series_links(ctx: SyncContext, gone: list[str]) -> dict[str, list[EventLink]]:
+    found: dict[str, list[EventLink]] = {}
+    if gone:
+        rows = EventLink.objects.filter(
+            connection=ctx.connection, series_id__in=gone, appointment__isnull=False
+        )
+        for link in rows:
+            found.setdefault(link.series_id, []).append(link)
+    return found
+
+
+def _appointment_ids(
+    events: list[ExternalEvent],
+    links: Iterable[EventLink],
+    merge: dict[tuple[str, str], int],
+    series_links: dict[str, list[EventLink]],
+) -> set[int]:
+    """Every appointment the page's events may be: linked, merged, written by us, in a series."""
+    linked = [*links, *(link for group in series_links.values() for link in group)]
+    ids = {link.appointment_id for link in linked if link.appointment_id}
+    ids |= set(merge.values())
+    return ids | {int(ev.crm_id) for ev in events if ev.crm_id.isdigit()}
+
+
+def _shared(ctx: SyncContext, gone: list[str], appointment_ids: set[int]) -> set[int]:
+    if not gone or not appointment_ids:
+        return set()
+    rows = (
+        EventLink.objects.filter(appointment_id__in=appointment_ids)
+        .exclude(connection=ctx.connection)
+        .values_list("appointment_id", flat=True)
+    )
+    return set(rows)
+
+
+def _appointments(ids: set[int]) -> tuple[dict[int, Appointment], dict[int, list[Attendee]]]:
+    if not ids:
+        return {}, {}
+    appointments = {a.pk: a for a in Appointment.objects.filter(pk__in=ids)}
+    attendees: dict[int, list[Attendee]] = {}
+    for row in Attendee.objects.filter(appointment_id__in=ids):
+        attendees.setdefault(row.appointment_id, []).append(row)
+    return appointments, attendees
+
+
+def _people(ctx: SyncContext, addresses: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Users and contacts by address. An address with a user domain is a user's or a
+    colleague's, never looked up (or shown) as a contact."""
+    internal = {a for a in addresses if rules.has_user_domain(a, ctx.user_domains)}
+    return users_by_emails(internal), contacts_by_emails(addresses - internal)
+
+
+def load_page_data(ctx: SyncContext, page: ChangePage) -> PageData:
+    links = _links(ctx, page)
+    merge = _merge(ctx, page.events)
+    gone = gone_ids(page)
+    series_links = _series_links(ctx, gone)
+    ids = _appointment_ids(page.events, links.values(), merge, series_links)
+    appointments, attendees = _appointments(ids)
+    users, contacts = _people(ctx, page_addresses(page.events))
+    return PageData(
+        users=users,
+        contacts=contacts,
+        links=links,
+        merge=merge,
+        appointments=appointments,
+        attendees=attendees,
+        series_links=series_links,
+        shared=_shared(ctx, gone, ids),
+    )
+
+
+def read_winners(data: PageData, ids: set[int], just_made: set[int]) -> dict[int, Appointment]:
+    """Appointments that claimed a meeting after the page was read (``meetings.claim``), added
+    to the page's data with their attendees (none to read for those the page just made)."""
+    winners = {a.pk: a for a in Appointment.objects.filter(pk__in=ids)}
+    for row in Attendee.objects.filter(appointment_id__in=set(winners) - just_made):
+        data.attendees.setdefault(row.appointment_id, []).append(row)
+    data.appointments.update(winners)
+    return winners

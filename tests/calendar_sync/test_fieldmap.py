@@ -1,0 +1,193 @@
+"""The field map: every attribute of the neutral event and draft is mapped or excluded on
+purpose, and the exporter, importer and echo hash follow it."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+
+import pytest
+
+from appointments.models import Appointment
+from appointments.services import ATTENDEE_FIELDS
+from calendar_sync.providers.base import EventDraft, ExternalAttendee, ExternalEvent
+from calendar_sync.sync import exporter, fieldmap
+
+NOW = dt.datetime(2025, 3, 12, 9, 0, tzinfo=dt.UTC)
+
+
+def att(email: str, **kw) -> ExternalAttendee:
+    return ExternalAttendee(email=email, **kw)
+
+
+def event(**kw) -> ExternalEvent:
+    base = {
+        "id": "ev1",
+        "ical_uid": "uid1",
+        "title": "Möte",
+        "start": NOW,
+        "end": NOW + dt.timedelta(hours=1),
+        "organizer_email": "karl@exempel.se",
+        "attendees": [att("k@acme.se")],
+    }
+    return ExternalEvent(**{**base, **kw})
+
+
+def draft(**kw) -> EventDraft:
+    base = {"crm_id": "7", "title": "Möte", "start": NOW, "end": NOW + dt.timedelta(hours=1)}
+    return EventDraft(**{**base, **kw})
+
+
+@pytest.mark.parametrize("kind", [ExternalEvent, EventDraft])
+def test_every_event_and_draft_attribute_is_mapped_or_excluded(kind):
+    assert fieldmap.unmapped(kind) == set()
+    names = {f.name for f in dataclasses.fields(kind)}
+    excluded = set(fieldmap.EXCLUDED[kind])
+    assert fieldmap.mapped(kind) <= names and excluded <= names  # no stale entry
+    assert not fieldmap.mapped(kind) & excluded
+
+
+def test_a_new_attribute_neither_mapped_nor_excluded_is_reported():
+    @dataclasses.dataclass
+    class WiderEvent(ExternalEvent):
+        private: bool = False
+
+    @dataclasses.dataclass
+    class WiderDraft(EventDraft):
+        private: bool = False
+
+    assert fieldmap.unmapped(WiderEvent) == {"private"}
+    assert fieldmap.unmapped(WiderDraft) == {"private"}
+
+
+def test_the_map_names_real_appointment_fields():
+    columns = {f.attname for f in Appointment._meta.concrete_fields}
+    assert set(fieldmap.CRM_WRITES) <= columns
+    assert fieldmap.CRM_CHANGES <= {f.name for f in Appointment._meta.fields} | ATTENDEE_FIELDS
+
+
+def test_the_importer_and_exporter_use_the_map():
+    assert fieldmap.crm_values(event(), Appointment()).keys() == set(fieldmap.CRM_WRITES)
+    assert exporter.EVENT_FIELDS == fieldmap.CRM_CHANGES
+    assert exporter.PARTICIPANT_FIELDS == {
+        "contacts",
+        "users",
+        "external_emails",
+        "room_name",
+        "room_email",
+    }
+
+
+def test_every_field_the_import_writes_is_hashed():
+    assert all(f.hashed is not None for f in fieldmap.FIELDS if f.to_crm is not None)
+
+
+def _changed(value):
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, str):
+        return value + "x"
+    if isinstance(value, dt.datetime):
+        return value + dt.timedelta(minutes=5)
+    if isinstance(value, list):
+        people = value and isinstance(value[0], ExternalAttendee)
+        return [*value, att("ny@acme.se")] if people else [*value, "rum@x.se"]
+    raise AssertionError(f"no change for {value!r}")
+
+
+@pytest.mark.parametrize("field", [f for f in fieldmap.FIELDS if f.hashed], ids=lambda f: f.name)
+def test_a_change_of_a_hashed_field_changes_the_event_hash(field):
+    before = event()
+    for attr in field.event:
+        if attr in ("video_pending", "organizer_is_self"):  # read, never stored
+            continue
+        after = dataclasses.replace(before, **{attr: _changed(getattr(before, attr))})
+        assert fieldmap.event_hash(after) != fieldmap.event_hash(before), attr
+
+
+@pytest.mark.parametrize(
+    "attr", [a for f in fieldmap.FIELDS for a in f.fingerprint], ids=lambda a: a
+)
+def test_a_change_of_a_fingerprinted_draft_attribute_changes_the_fingerprint(attr):
+    before = draft()
+    after = dataclasses.replace(before, **{attr: _changed(getattr(before, attr))})
+    assert fieldmap.fingerprint(after) != fieldmap.fingerprint(before)
+
+
+def test_event_hash_keeps_the_stored_format():
+    """Links store the hash: a new format would make every event look changed once."""
+    ev = event(
+        description="Text",
+        location="Rum 1",
+        video_link="https://meet.google.com/abc",
+        room_emails=["Rum@x.se"],
+        attendees=[att("K@acme.se", response="accepted"), att("rum@x.se", is_resource=True)],
+    )
+    content = {
+        "title": "Möte",
+        "start": NOW.isoformat(),
+        "end": (NOW + dt.timedelta(hours=1)).isoformat(),
+        "all_day": False,
+        "description": "Text",
+        "location": "Rum 1",
+        "organizer": "karl@exempel.se",
+        "attendees": [["k@acme.se", "accepted", False], ["rum@x.se", "needs_action", True]],
+        "cancelled": False,
+        "video": "https://meet.google.com/abc",
+        "rooms": ["rum@x.se"],
+    }
+    raw = json.dumps(content, sort_keys=True).encode()
+    assert fieldmap.event_hash(ev) == hashlib.sha256(raw).hexdigest()
+
+
+def test_fingerprint_keeps_the_stored_format():
+    d = draft(description="D", location="L", room_name="Rum", add_video=True, timezone="UTC")
+    content = [
+        "Möte",
+        NOW.isoformat(),
+        (NOW + dt.timedelta(hours=1)).isoformat(),
+        False,
+        "UTC",
+        "D",
+        "L",
+        "Rum",
+        True,
+    ]
+    assert fieldmap.fingerprint(d) == hashlib.sha256(json.dumps(content).encode()).hexdigest()
+
+
+def test_event_hash_ignores_etag_and_updated():
+    a = event(attendees=[att("k@acme.se")])
+    b = event(attendees=[att("k@acme.se")], etag="x", updated=NOW)
+    assert fieldmap.event_hash(a) == fieldmap.event_hash(b)
+
+
+def test_event_hash_changes_with_response():
+    a = event(attendees=[att("k@acme.se")])
+    b = event(attendees=[att("k@acme.se", response="declined")])
+    assert fieldmap.event_hash(a) != fieldmap.event_hash(b)
+
+
+def test_crm_values_of_an_event():
+    ev = event(
+        title="x" * 300,
+        description="\nAgenda: pris\n",
+        location="Rum 1",
+        video_link="javascript:alert(1)",
+        attendees=[att("rum@x.se", name="Stora rummet", is_resource=True)],
+    )
+    values = fieldmap.crm_values(ev, Appointment(agenda="Gammal", description="Intern"))
+    assert values == {
+        "title": "x" * 255,
+        "start": NOW,
+        "end": NOW + dt.timedelta(hours=1),
+        "all_day": False,
+        "agenda": "Agenda: pris",  # the description stays the CRM's own
+        "location": "Rum 1",
+        "room_name": "Stora rummet",
+        "room_email": "rum@x.se",
+        "video_link": "",
+        "cancelled_at": None,
+    }
