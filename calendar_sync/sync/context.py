@@ -17,7 +17,7 @@ class SyncContext:
     user_domains: set[str]
     window: tuple[dt.datetime, dt.datetime]
     now: dt.datetime
-    # The provider's policy (``engine.PROVIDER_POLICY``); the defaults are Google's.
+    # The provider's policy (its registry spec, ``engine.build_context``); defaults are Google's.
     recurring_delete_removes: bool = True
     all_day_recurring_supported: bool = False
     stats: Counter[str] = field(default_factory=Counter)
