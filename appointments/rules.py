@@ -30,6 +30,11 @@ ORGANIZER_ONLY_FIELDS = PROTECTED_FIELDS | frozenset(
 )
 OUTCOME_FIELD = "outcome"
 EDITABLE_FIELDS = ORGANIZER_ONLY_FIELDS | frozenset({OUTCOME_FIELD})
+# A locked appointment (an invitation from outside the CRM) takes these from the organizer's
+# calendar at every sync: a change here would be silently undone, so they are read-only too.
+LOCKED_FIELDS = PROTECTED_FIELDS | frozenset({"title", "video_link", "video_requested"})
+# What the edit form changes (the outcome has its own form on the appointment's page).
+FORM_FIELDS = ORGANIZER_ONLY_FIELDS
 
 
 @dataclass(frozen=True)
@@ -92,12 +97,13 @@ def can_change_field(appointment: Appointment, user, field: str, now: datetime) 
         return can_set_outcome(appointment, user, now)
     if field not in EDITABLE_FIELDS:
         return deny(_("The field “%(field)s” cannot be changed.") % {"field": field})
-    if appointment.locked and field in PROTECTED_FIELDS:
+    if appointment.locked and field in LOCKED_FIELDS:
         reason = appointment.lock_reason or _("it was booked outside the CRM")
         return deny(
             _(
-                "This appointment is locked (%(reason)s): nobody can change its date, time, "
-                "place, agenda, company, participants or description."
+                "This appointment is locked (%(reason)s): its title, date, time, place, "
+                "agenda, participants, room and video link come from the organizer's calendar, "
+                "and nobody changes them, its company or its description here."
             )
             % {"reason": reason}
         )
@@ -116,6 +122,19 @@ def can_change_field(appointment: Appointment, user, field: str, now: datetime) 
             )
         )
     return ALLOW
+
+
+def can_edit(appointment: Appointment, user, now: datetime) -> Decision:
+    """Whether the edit form can change anything at all for this user: if not, there is no
+    Edit button and no Save, only the reason (a Save that changes nothing must not say
+    "saved")."""
+    first_reason = ""
+    for field in sorted(FORM_FIELDS):
+        decision = can_change_field(appointment, user, field, now)
+        if decision.allowed:
+            return ALLOW
+        first_reason = first_reason or decision.reason
+    return deny(first_reason)
 
 
 def can_create_follow_up(appointment: Appointment, user, now: datetime | None = None) -> Decision:

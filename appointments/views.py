@@ -59,6 +59,7 @@ def _form_context(form: AppointmentForm, organizer, appointment=None) -> dict:  
     from calendar_sync.sync.rules import NO_INVITATION_LABELS, NoInvitation
 
     return {
+        "editable": rules.ALLOW,
         "form": form,
         "appointment": appointment,
         "organizer": organizer,
@@ -230,6 +231,7 @@ def _detail_context(request: HttpRequest, appointment: Appointment, **extra) -> 
         "can_set_outcome": rules.can_set_outcome(appointment, user, now).allowed,
         "can_follow_up": can_follow_up,
         "can_delete": rules.can_delete(appointment, user, now).allowed,
+        "edit": rules.can_edit(appointment, user, now),
         "outcome_form": OutcomeForm(initial={"outcome": appointment.outcome}),
         "follow_up_form": FollowUpForm(initial=follow_up_initial) if can_follow_up else None,
         "follow_ups": appointment.follow_ups.order_by("start"),
@@ -462,7 +464,12 @@ def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         appointment=appointment,
         initial=initial_from_appointment(appointment),
     )
-    if request.method == "POST":
+    editable = rules.can_edit(appointment, request.user, timezone.now())
+    if request.method == "POST" and not editable:
+        # Nothing here is the user's to change: say so, never "saved".
+        form.is_valid()
+        _save_failed(request, form, editable.reason)
+    elif request.method == "POST":
         if form.is_valid() and _busy_time_confirmed(
             request, form, appointment.organizer, appointment
         ):
@@ -481,5 +488,5 @@ def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 form.readonly_reasons[f] for f in form.errors if f in form.readonly_reasons
             ):
                 messages.error(request, reason)
-    context = _form_context(form, appointment.organizer, appointment)
+    context = _form_context(form, appointment.organizer, appointment) | {"editable": editable}
     return render(request, "appointments/form.html", context, status=400 if form.errors else 200)

@@ -434,3 +434,26 @@ def test_the_lists_all_users_filter_shows_every_appointment_the_rep_may_see(
     assert "Mitt möte" in everyone and "Evas möte" in everyone
     assert "Hemligt" not in everyone  # all users = all the rep may see
     assert '<option value="" selected>' in everyone
+
+
+def test_a_colleagues_appointment_has_no_edit_whose_save_pretends_to_succeed(rep_client, invited):
+    detail = rep_client.get(reverse("appointments:detail", args=[invited.pk])).content.decode()
+    assert reverse("appointments:edit", args=[invited.pk]) not in detail
+    assert 'id="read-only-reason"' in detail and "Only the organizer can change" in detail
+    page = rep_client.get(reverse("appointments:edit", args=[invited.pk])).content.decode()
+    assert 'type="submit">Save<' not in page
+    # Re-posting the unchanged form is refused with the reason, never "saved".
+    data = _post_data(title=invited.title, appointment_type=invited.appointment_type_id)
+    response = rep_client.post(reverse("appointments:edit", args=[invited.pk]), data)
+    assert response.status_code == 400
+    assert "was saved" not in response.content.decode()
+    assert "Only the organizer can change" in response.content.decode()
+
+
+def test_a_locked_appointments_title_is_read_only_with_the_reason(rep_client, rep, meeting_type):
+    appointment = AppointmentFactory(
+        organizer=rep, appointment_type=meeting_type, locked=True, lock_reason="Invited by x"
+    )
+    form = rep_client.get(reverse("appointments:edit", args=[appointment.pk])).context["form"]
+    assert "organizer's calendar" in form.readonly_reasons["title"]
+    assert "appointment_type" not in form.readonly_reasons  # the CRM's own: kept, editable
