@@ -1,7 +1,12 @@
 """django-q2 entry points: thin, they take ids and call the sync engine.
 
-Schedules (registered by migration ``0003_sync_schedules``): ``sync_all`` every 10 minutes (the
-polling backstop behind push), ``renew_channels`` hourly, ``export_window_entries`` daily.
+Schedules (registered by migrations ``0003_sync_schedules`` / ``0007_poll_every_minute``):
+``poll_tick`` every minute (the polling backstop behind push, spread over the interval: see
+``sync.polling``), ``renew_channels`` hourly, ``export_window_entries`` daily.
+
+Sync and export tasks are enqueued with q2's result saving off (``polling.SYNC_TASK_OPTIONS``):
+their outcome is on the connection (last sync, last error, runs), and q2 still saves a task that
+raised.
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ from functools import partial
 from django_q.tasks import async_task
 
 from .models import CalendarConnection, ConnectionState
-from .sync import engine, exporter, push
+from .sync import engine, exporter, polling, push
 
 log = logging.getLogger(__name__)
+
+BATCH_BUDGET_SECONDS = 60  # far inside Q_CLUSTER["timeout"]
 
 
 def _active(connection_id: int) -> CalendarConnection | None:
@@ -54,17 +61,25 @@ def sync_connection(
     connection_id: int, trigger: str = "schedule", full: bool = False
 ) -> int | None:
     run = engine.sync_connection(connection_id, trigger=trigger, full=full)
-    connection = _active(connection_id)
-    if run is not None and connection is not None:
+    if run is None:
+        return None
+    # The connection as the run left it; re-read only when the run failed (it may be parked).
+    connection = _active(connection_id) if run.error else run.connection
+    if connection is not None and connection.is_active:
         # The backstop for CRM changes too: an export that failed is pushed again here.
         exported, _ = engine.guarded(connection, lambda: exporter.export_pending(connection))
         engine.record_exports(run, exported)
-    return run.pk if run is not None else None
+    return run.pk
 
 
-def sync_all() -> int:
-    """The polling backstop: one coalesced sync per active connection."""
-    return sum(engine.request_sync(pk, trigger="schedule") for pk in _active_ids())
+def poll_tick() -> int:
+    """Every minute: enqueue the connections whose poll is due, in batches."""
+    return polling.poll_tick()
+
+
+def sync_batch(connection_ids: list[int]) -> int:
+    """A batch of polls; what the time budget leaves over is queued again."""
+    return polling.run_batch(connection_ids, sync_connection, budget_seconds=BATCH_BUDGET_SECONDS)
 
 
 def renew_channels() -> int:
@@ -88,7 +103,9 @@ def export_window_entries() -> int:
     """Daily: the window moved. Push appointments that entered it, and re-read the window
     (incremental feeds do not return unchanged events that have just come into range)."""
     for pk in _active_ids():
-        async_task("calendar_sync.tasks.refresh_window", pk)
+        async_task(
+            "calendar_sync.tasks.refresh_window", pk, q_options=dict(polling.SYNC_TASK_OPTIONS)
+        )
     return len(_active_ids())
 
 

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from .models import CalendarConnection, ConnectionState
 from .sync import engine
+from .sync.polling import SYNC_TASK_OPTIONS
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,13 @@ def _graph_item(provider: str, item: dict[str, Any]) -> str:
     elif lifecycle == "missed":
         from django_q.tasks import async_task
 
-        async_task("calendar_sync.tasks.sync_connection", connection.pk, "missed", True)
+        async_task(
+            "calendar_sync.tasks.sync_connection",
+            connection.pk,
+            "missed",
+            True,
+            q_options=dict(SYNC_TASK_OPTIONS),
+        )
     else:
         engine.request_sync(connection.pk, trigger="push")
     return "ok"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable, Iterable
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404
@@ -78,12 +80,6 @@ def contacts_by_emails(emails: Iterable[str]) -> dict[str, Contact]:
     return {row.email: row.contact for row in rows}
 
 
-def user_addresses(user: AbstractBaseUser) -> set[str]:
-    """The user's login e-mail plus every allauth alias, lower-cased."""
-    aliases = EmailAddress.objects.filter(user=user).values_list("email", flat=True)
-    return _normalized([getattr(user, "email", ""), *aliases])
-
-
 def users_by_emails(emails: Iterable[str]) -> dict[str, AbstractBaseUser]:
     """Active users keyed by lower-cased address (login e-mail or alias), in two queries."""
     wanted = _normalized(emails)
@@ -106,7 +102,20 @@ def users_by_emails(emails: Iterable[str]) -> dict[str, AbstractBaseUser]:
 
 
 def user_domains() -> set[str]:
-    """The exact domains of every active user's addresses; no parent or sub-domain matching."""
+    """The exact domains of every active user's addresses; no parent or sub-domain matching.
+
+    Every sync classifies attendees against this set, so it is cached (see ``_directory``)
+    rather than read from every user's addresses each time."""
+    return _directory("domains", _read_user_domains)
+
+
+def user_addresses_by_id(user_id: int) -> set[str]:
+    """The user's login e-mail plus every allauth alias, lower-cased; cached like
+    ``user_domains`` (the sync reads them for every connection)."""
+    return _directory(f"addresses:{user_id}", lambda: _read_user_addresses(user_id))
+
+
+def _read_user_domains() -> set[str]:
     logins = User.objects.filter(is_active=True).values_list("email", flat=True)
     aliases = EmailAddress.objects.filter(user__is_active=True).values_list("email", flat=True)
     return {d for d in (email_domain(e) for e in [*logins, *aliases]) if d}
@@ -118,3 +127,37 @@ def user_time_zone(user) -> str:
         return settings.TIME_ZONE
     own = UserProfile.objects.filter(user=user).values_list("time_zone", flat=True).first()
     return own or settings.TIME_ZONE
+
+
+def _read_user_addresses(user_id: int) -> set[str]:
+    logins = User.objects.filter(pk=user_id).values_list("email", flat=True)
+    aliases = EmailAddress.objects.filter(user_id=user_id).values_list("email", flat=True)
+    return _normalized(logins.union(aliases, all=True))
+
+
+# --- the cached user directory --------------------------------------------------------------------
+# Entries live under a generation that any change to a user's login e-mail, active flag or
+# aliases replaces (``contacts.receivers``, on commit), so a worker on any host reads either the
+# current data or misses. The TTL only bounds what a bulk ``QuerySet.update`` (which sends no
+# signal) could leave behind.
+DIRECTORY_GENERATION_KEY = "contacts:user-directory:generation"
+DIRECTORY_TTL = 60 * 60
+
+
+def user_directory_changed() -> None:
+    """Forget every cached domain set and address set (a new generation)."""
+    cache.set(DIRECTORY_GENERATION_KEY, uuid.uuid4().hex, None)
+
+
+def _directory(name: str, read: Callable[[], set[str]]) -> set[str]:
+    generation = cache.get(DIRECTORY_GENERATION_KEY)
+    if generation is None:
+        generation = uuid.uuid4().hex
+        if not cache.add(DIRECTORY_GENERATION_KEY, generation, None):
+            generation = cache.get(DIRECTORY_GENERATION_KEY, generation)
+    key = f"contacts:user-directory:{generation}:{name}"
+    value = cache.get(key)
+    if value is None:
+        value = read()
+        cache.set(key, value, DIRECTORY_TTL)
+    return set(value)

@@ -74,3 +74,12 @@ def emulator(emulator_server):
     emulator_server.state.reset()
     yield emulator_server
     emulator_server.state.reset()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_user_directory():
+    """Each test starts from an empty cached user directory: its rows were rolled back after the
+    previous test, which sends no signal (production invalidates on every committed change)."""
+    from contacts.selectors import user_directory_changed
+
+    user_directory_changed()

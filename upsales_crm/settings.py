@@ -85,7 +85,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Workers and web processes keep their connection (checked before reuse) instead of opening
+# one per task or request: measured 15-20 % of an unchanged sync on PostgreSQL.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout so the web process and the q2 worker can share the file.
     DATABASES["default"]["OPTIONS"] = {
@@ -105,10 +108,11 @@ if REDIS_URL:
         }
     }
 else:
+    # One host (SQLite): files shared by the web process and the workers, no database queries.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "django_cache",
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env.str("CACHE_DIR", default=str(BASE_DIR / ".cache")),
         }
     }
 
@@ -214,6 +218,14 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rs
 # Fernet keys (comma separated, newest first) for tokens and secrets at rest; rotate by prepending.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 SYNC_WINDOW_DAYS = env.int("SYNC_WINDOW_DAYS", default=92)
+# The polling backstop (calendar_sync.sync.polling): every connection once per
+# SYNC_POLL_MINUTES at its own offset (0 = no polling: push only), once per
+# SYNC_POLL_PUSHED_MINUTES while its push channel is live; SYNC_POLL_BATCH connections per task;
+# at most SYNC_QUEUE_LIMIT tasks waiting in the broker.
+SYNC_POLL_MINUTES = env.int("SYNC_POLL_MINUTES", default=10)
+SYNC_POLL_PUSHED_MINUTES = env.int("SYNC_POLL_PUSHED_MINUTES", default=60)
+SYNC_POLL_BATCH = env.int("SYNC_POLL_BATCH", default=25)
+SYNC_QUEUE_LIMIT = env.int("SYNC_QUEUE_LIMIT", default=2000)
 
 # --- social-auth (calendar linking only) ---------------------------------------------------------
 # social-auth never signs anyone in: its backends are deliberately NOT in AUTHENTICATION_BACKENDS

@@ -18,14 +18,21 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from contacts.selectors import user_addresses, user_domains
+from contacts.selectors import user_addresses_by_id, user_domains
 
 from .. import providers
 from ..models import CalendarConnection, ConnectionState, SyncRun
-from ..providers.base import AuthRevoked, CalendarAdapter, CursorExpired, ProviderError
-from . import rules
+from ..providers.base import (
+    AuthRevoked,
+    CalendarAdapter,
+    ChangePage,
+    CursorExpired,
+    ProviderError,
+)
+from . import locking, rules
 from .importer import SyncContext, import_page
-from .locking import LEASE, lease
+from .locking import LEASE
+from .polling import SYNC_TASK_OPTIONS
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +51,7 @@ def get_adapter(connection: CalendarConnection) -> CalendarAdapter:
 
 def build_context(connection: CalendarConnection, now: dt.datetime | None = None) -> SyncContext:
     now = now or timezone.now()
-    reps = user_addresses(connection.user) | {rules.normalize(connection.account_email)}
+    reps = user_addresses_by_id(connection.user_id) | {rules.normalize(connection.account_email)}
     # What the spec says of one provider only (see ``rules``' module doc): registry flags.
     spec = connection.spec
     return SyncContext(
@@ -96,6 +103,8 @@ def record_exports(run: SyncRun | None, outcomes: dict[str, int] | None) -> int:
     written = sum((outcomes or {}).get(key, 0) for key in ("created", "updated"))
     if run is None or not written:
         return written
+    if run.pk is None:  # a run that read nothing: recorded now that it wrote something
+        run.save()
     with transaction.atomic():
         SyncRun.objects.filter(pk=run.pk).update(exported=F("exported") + written)
         connection = CalendarConnection.objects.select_for_update().get(pk=run.connection_id)
@@ -106,10 +115,9 @@ def record_exports(run: SyncRun | None, outcomes: dict[str, int] | None) -> int:
     return written
 
 
-# --- import ------------------------------------------------------------------------------------
-def _finish(ctx: SyncContext, run: SyncRun, adapter: CalendarAdapter, cursor: str | None) -> None:
-    """The last page's transaction: cursor, summary and run land with its changes."""
-    now = timezone.now()
+# --- import ---------------------------------------------------------------------------------
+def _finish_fields(ctx: SyncContext, run: SyncRun, adapter: CalendarAdapter, cursor: str | None,
+                   now: dt.datetime) -> dict[str, Any]:  # fmt: skip
     run.provider_requests = adapter.request_count()
     summary = {
         **ctx.summary(),
@@ -126,6 +134,13 @@ def _finish(ctx: SyncContext, run: SyncRun, adapter: CalendarAdapter, cursor: st
     }
     if cursor is not None:
         fields["sync_cursor"] = cursor
+    return fields
+
+
+def _finish(ctx: SyncContext, run: SyncRun, adapter: CalendarAdapter, cursor: str | None) -> None:
+    """The last page's transaction: cursor, summary and run land with its changes."""
+    now = timezone.now()
+    fields = _finish_fields(ctx, run, adapter, cursor, now)
     CalendarConnection.objects.filter(pk=ctx.connection.pk).update(**fields)
     _fill_run(ctx, run, now)
     run.save()
@@ -158,19 +173,30 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _pull(ctx: SyncContext, adapter: CalendarAdapter, run: SyncRun, cursor: str | None) -> None:
+def _pull(ctx: SyncContext, adapter: CalendarAdapter, run: SyncRun, cursor: str | None
+          ) -> dict[str, Any]:  # fmt: skip
     with gc_paused():
-        _pull_pages(ctx, adapter, run, cursor)
+        return _pull_pages(ctx, adapter, run, cursor)
+
+
+def _is_no_op(run: SyncRun, page: ChangePage) -> bool:
+    """An incremental run whose only page is empty: nothing to record but the sync's time."""
+    return run.pk is None and run.kind == "incremental" and not (page.events or page.removed_ids)
 
 
 def _pull_pages(
     ctx: SyncContext, adapter: CalendarAdapter, run: SyncRun, cursor: str | None
-) -> None:
+) -> dict[str, Any]:
+    """Import every page; returns the fields to write when the lease is released (a no-op run
+    writes nothing else: no run row, and the connection row only in that one statement)."""
     finished = False
     pages = adapter.list_changes(
         cursor=cursor, window_start=ctx.window[0], window_end=ctx.window[1]
     )
     for page in pages:  # each page is fetched outside any transaction
+        if page.next_cursor is not None and _is_no_op(run, page):
+            ctx.stats["pages"] += 1
+            return _finish_fields(ctx, run, adapter, page.next_cursor, timezone.now())
         with transaction.atomic():
             import_page(ctx, page)
             if page.next_cursor is not None:
@@ -179,15 +205,17 @@ def _pull_pages(
     if not finished:
         with transaction.atomic():
             _finish(ctx, run, adapter, None)
+    return {}
 
 
 def import_changes(
     connection: CalendarConnection, adapter: CalendarAdapter, *, trigger: str, full: bool = False
-) -> SyncRun:
-    """Pull and import; CursorExpired drops the cursor and re-reads the window in full."""
+) -> tuple[SyncRun, dict[str, Any]]:
+    """Pull and import; CursorExpired drops the cursor and re-reads the window in full.
+    Returns the run (unsaved when nothing changed) and the fields for the lease's release."""
     ctx = build_context(connection)
     cursor = None if full else (connection.sync_cursor or None)
-    run = SyncRun.objects.create(
+    run = SyncRun(
         connection=connection,
         kind="incremental" if cursor else "full",
         trigger=trigger,
@@ -195,19 +223,19 @@ def import_changes(
     )
     try:
         try:
-            _pull(ctx, adapter, run, cursor)
+            return run, _pull(ctx, adapter, run, cursor)
         except CursorExpired:
             log.info("cursor of connection %s expired: full resync", connection.pk)
             CalendarConnection.objects.filter(pk=connection.pk).update(sync_cursor="")
             run.kind = "full"
             ctx.stats["cursor_expired"] += 1
-            _pull(ctx, adapter, run, None)
+            return run, _pull(ctx, adapter, run, None)
     except ProviderError as exc:
         _fail_run(ctx, run, adapter, record_error(connection, exc))
     except Exception as exc:  # a bug or a database error: recorded, not a crash every 10 min
         log.exception("sync of connection %s failed unexpectedly", connection.pk)
         _fail_run(ctx, run, adapter, record_error(connection, exc))
-    return run
+    return run, {}
 
 
 def _fail_run(ctx: SyncContext, run: SyncRun, adapter: CalendarAdapter, error: str) -> None:
@@ -218,34 +246,36 @@ def _fail_run(ctx: SyncContext, run: SyncRun, adapter: CalendarAdapter, error: s
     run.save()
 
 
-def _claim_request(connection_id: int) -> None:
-    CalendarConnection.objects.filter(pk=connection_id).update(sync_requested_at=None)
-
-
-def _requested_again(connection_id: int) -> bool:
-    return CalendarConnection.objects.filter(
-        pk=connection_id, sync_requested_at__isnull=False
-    ).exists()
-
-
 def sync_connection(connection_id: int, *, trigger: str = "schedule", full: bool = False):  # noqa: ANN201
-    """Import the connection's changes; returns the last SyncRun, or None when it is busy or
-    not active. Pushes that arrive while it runs are folded into one follow-up run."""
-    with lease(connection_id) as started:
-        if started is None:
-            return None  # the running sync sees the request flag and runs again
-        run = None
-        for _ in range(MAX_FOLLOW_UPS + 1):
-            connection = CalendarConnection.objects.select_related("user").get(pk=connection_id)
-            if not connection.is_active:
+    """Import the connection's changes; returns the last SyncRun (unsaved when the run found
+    nothing to record), or None when it is busy or not active. Pushes that arrive while it runs
+    are folded into one follow-up run under the same lease.
+
+    An unchanged calendar costs the lease (one statement), the app's OAuth client, one provider
+    request and the release (one statement, carrying the sync's time and cursor)."""
+    connection = locking.acquire(connection_id)
+    if connection is None:
+        return None  # the running sync sees the request flag and runs again
+    started = connection.sync_started_at
+    assert started is not None  # noqa: S101 - acquire() has just set it
+    run, released = None, False
+    try:
+        for attempt in range(MAX_FOLLOW_UPS + 1):
+            run, final = import_changes(
+                connection, get_adapter(connection), trigger=trigger, full=full
+            )
+            last = bool(run.error) or attempt == MAX_FOLLOW_UPS
+            released = locking.release(connection_id, started, quiet_only=not last, **final)
+            if released:
                 return run
-            _claim_request(connection_id)
-            adapter = get_adapter(connection)
-            run = import_changes(connection, adapter, trigger=trigger, full=full)
-            if run.error or not _requested_again(connection_id):
-                break
-            trigger, full = "push", False
+            follow_up = locking.reclaim(connection_id, started)
+            if follow_up is None:
+                return run
+            connection, trigger, full = follow_up, "push", False
         return run
+    finally:
+        if not released:
+            locking.release(connection_id, started)
 
 
 def request_sync(connection_id: int, *, trigger: str = "push") -> bool:
@@ -261,5 +291,10 @@ def request_sync(connection_id: int, *, trigger: str = "push") -> bool:
     )
     if not claimed:
         return False
-    async_task("calendar_sync.tasks.sync_connection", connection_id, trigger)
+    async_task(
+        "calendar_sync.tasks.sync_connection",
+        connection_id,
+        trigger,
+        q_options=dict(SYNC_TASK_OPTIONS),
+    )
     return True

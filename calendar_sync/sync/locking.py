@@ -1,54 +1,71 @@
 """One sync per connection at a time: a lease on the connection row.
 
-The lease is taken with one conditional UPDATE (``... WHERE sync_started_at IS NULL OR
-sync_started_at < now - lease``), which is atomic on every database. On PostgreSQL the row is
-first locked with ``SELECT ... FOR UPDATE SKIP LOCKED`` so concurrent workers do not queue up
-behind each other. A crashed worker's lease simply expires.
+The lease is taken with ONE statement that also claims pending push requests and returns the
+row: ``UPDATE ... SET sync_started_at = now, sync_requested_at = NULL WHERE <free and active>
+RETURNING *`` (atomic on every database). On PostgreSQL the row is picked through ``SELECT ...
+FOR UPDATE SKIP LOCKED`` so concurrent workers do not queue up behind each other. A crashed
+worker's lease simply expires. Releasing writes the run's final state in the same statement.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
+from typing import Any
 
 from django.db import connection as db
-from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from ..models import CalendarConnection
+from ..models import CalendarConnection, ConnectionState
 
 LEASE = dt.timedelta(minutes=10)
 
 
-def _free(now: dt.datetime) -> Q:
-    return Q(sync_started_at__isnull=True) | Q(sync_started_at__lt=now - LEASE)
-
-
-def acquire_lease(connection_id: int, *, now: dt.datetime | None = None) -> dt.datetime | None:
-    """The lease's start time when taken, or None when another sync holds it."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        rows = CalendarConnection.objects.filter(pk=connection_id).filter(_free(now))
-        if db.features.has_select_for_update_skip_locked:
-            if not rows.select_for_update(skip_locked=True).values_list("pk", flat=True):
-                return None
-        taken = rows.update(sync_started_at=now)
-    return now if taken else None
-
-
-def release_lease(connection_id: int, started_at: dt.datetime) -> None:
-    CalendarConnection.objects.filter(pk=connection_id, sync_started_at=started_at).update(
-        sync_started_at=None
+def _acquire_sql() -> str:
+    table = db.ops.quote_name(CalendarConnection._meta.db_table)
+    columns = ", ".join(
+        db.ops.quote_name(str(f.column)) for f in CalendarConnection._meta.concrete_fields
+    )
+    skip_locked = " FOR UPDATE SKIP LOCKED" if db.features.has_select_for_update_skip_locked else ""
+    return (
+        f"UPDATE {table} SET sync_started_at = %s, sync_requested_at = NULL "  # noqa: S608
+        f"WHERE id = (SELECT id FROM {table} WHERE id = %s AND state = %s "
+        f"AND appointment_type_id IS NOT NULL "
+        f"AND (sync_started_at IS NULL OR sync_started_at < %s){skip_locked}) "
+        f"RETURNING {columns}"
     )
 
 
-@contextmanager
-def lease(connection_id: int) -> Iterator[dt.datetime | None]:
-    started = acquire_lease(connection_id)
-    try:
-        yield started
-    finally:
-        if started is not None:
-            release_lease(connection_id, started)
+def acquire(connection_id: int, *, now: dt.datetime | None = None) -> CalendarConnection | None:
+    """The active connection with its lease taken (``sync_started_at``) and push requests
+    claimed, in one query; None when another sync holds the lease or it is not active."""
+    now = now or timezone.now()
+    when = db.ops.adapt_datetimefield_value
+    params = [when(now), connection_id, ConnectionState.ACTIVE, when(now - LEASE)]
+    rows = list(CalendarConnection.objects.raw(_acquire_sql(), params))
+    return rows[0] if rows else None
+
+
+def release(connection_id: int, started_at: dt.datetime, *, quiet_only: bool = False,
+            **fields: Any) -> bool:  # fmt: skip
+    """Give the lease back, writing ``fields`` in the same statement. With ``quiet_only`` the
+    lease is kept when a push asked for another sync meanwhile (``fields`` are still written):
+    returns False then, and the caller runs again."""
+    rows = CalendarConnection.objects.filter(pk=connection_id, sync_started_at=started_at)
+    if not quiet_only:
+        rows.update(sync_started_at=None, **fields)
+        return True
+    if rows.filter(sync_requested_at__isnull=True).update(sync_started_at=None, **fields):
+        return True
+    if fields:
+        rows.update(**fields)
+    return False
+
+
+def reclaim(connection_id: int, started_at: dt.datetime) -> CalendarConnection | None:
+    """For a follow-up run under the same lease: claim the requests, reload the row."""
+    rows = CalendarConnection.objects.filter(
+        pk=connection_id, sync_started_at=started_at, state=ConnectionState.ACTIVE
+    )
+    if not rows.update(sync_requested_at=None):
+        return None
+    return rows.select_related("user").first()

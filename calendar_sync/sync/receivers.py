@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .polling import SYNC_TASK_OPTIONS
+
 
 def on_appointment_changed(
     sender: Any,
@@ -22,6 +24,15 @@ def on_appointment_changed(
 
     if action == "updated":
         # What changed lets the export skip the provider when nothing on the event did.
-        async_task("calendar_sync.tasks.export_appointment", appointment_id, changed_fields)
+        async_task(
+            "calendar_sync.tasks.export_appointment",
+            appointment_id,
+            changed_fields,
+            q_options=dict(SYNC_TASK_OPTIONS),
+        )
     else:
-        async_task("calendar_sync.tasks.export_appointment", appointment_id)
+        async_task(
+            "calendar_sync.tasks.export_appointment",
+            appointment_id,
+            q_options=dict(SYNC_TASK_OPTIONS),
+        )

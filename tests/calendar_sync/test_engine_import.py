@@ -165,6 +165,32 @@ def test_unchanged_incremental_sync_writes_nothing(provider, karl_conn, karl_cal
     assert Appointment.objects.get().updated_at == before
 
 
+def test_unchanged_poll_through_the_task_is_one_request_four_queries_and_no_new_row(
+    provider, karl_conn, karl_cal
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from calendar_sync import tasks
+    from calendar_sync.models import CalendarConnection
+
+    karl_cal.create(title="Möte", start=at(5), end=at(5, 11), attendees=["kund@extern.se"])
+    sync(karl_conn)
+    tasks.sync_connection(karl_conn.pk)  # the first incremental run (tokens, caches)
+    runs = SyncRun.objects.count()
+    before = CalendarConnection.objects.get(pk=karl_conn.pk).last_sync_at
+    with CaptureQueriesContext(connection) as queries:
+        assert tasks.sync_connection(karl_conn.pk) is None  # no run row for a no-op
+    sql = [q["sql"].lstrip().upper() for q in queries.captured_queries]
+    assert len(sql) <= 4, sql
+    assert not [q for q in sql if q.startswith(("INSERT", "DELETE"))]
+    assert SyncRun.objects.count() == runs
+    karl_conn.refresh_from_db()
+    assert karl_conn.last_sync_at > before  # the rep still sees when it last synced
+    assert karl_conn.last_sync_summary["provider_requests"] == 1
+    assert karl_conn.sync_started_at is None  # the lease is released
+
+
 def test_cancelled_event_stays_with_cancelled_at(provider, karl_conn, karl_cal):
     created = karl_cal.create(title="Möte", start=at(5), end=at(5, 11), attendees=["k@extern.se"])
     sync(karl_conn)

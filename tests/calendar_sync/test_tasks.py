@@ -87,29 +87,122 @@ def test_schedules_are_registered_by_migration():
 
     funcs = set(Schedule.objects.values_list("func", flat=True))
     assert {
-        "calendar_sync.tasks.sync_all",
+        "calendar_sync.tasks.poll_tick",
         "calendar_sync.tasks.renew_channels",
         "calendar_sync.tasks.export_window_entries",
     } <= funcs
-    assert Schedule.objects.get(func="calendar_sync.tasks.sync_all").minutes == 10
+    assert Schedule.objects.get(func="calendar_sync.tasks.poll_tick").minutes == 1
 
 
-def test_sync_all_enqueues_one_coalesced_sync_per_active_connection(rep_conn, monkeypatch):
+@pytest.fixture
+def many_conns(sync_user, sync_type):
+    """25 active connections, the last 5 with a live push channel."""
+    conns = []
+    for i in range(25):
+        user = sync_user(f"rep{i}@exempel.se")
+        live = timezone.now() + dt.timedelta(days=3) if i >= 20 else None
+        conns.append(
+            CalendarConnection.objects.create(
+                user=user,
+                provider="google",
+                account_email=user.email,
+                appointment_type=sync_type,
+                channel_expires_at=live,
+            )
+        )
+    return conns
+
+
+def test_polls_are_spread_over_the_interval_and_pushed_connections_polled_less(many_conns):
+    from calendar_sync.sync import polling
+
+    now = timezone.now()
+    polled, pushed = {c.pk for c in many_conns[:20]}, {c.pk for c in many_conns[20:]}
+    per_minute = [polling.due_connection_ids([m], now) for m in range(60)]
+    seen = [pk for minute in per_minute for pk in minute]
+    for pk in polled:  # every 10 minutes: six times an hour, each in its own minute
+        assert seen.count(pk) == 6
+    for pk in pushed:  # live push: once an hour
+        assert seen.count(pk) == 1
+    first_ten = [len(set(minute) & polled) for minute in per_minute[:10]]
+    assert max(first_ten) <= 3 and sum(first_ten) == 20  # spread, not all in one minute
+
+
+def test_poll_tick_enqueues_batches_and_catches_up_missed_minutes(many_conns, settings,
+                                                                   monkeypatch):  # fmt: skip
+    from django.core.cache import cache
+
+    from calendar_sync.sync import polling
+
+    settings.SYNC_POLL_BATCH = 4
+    calls = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: calls.append((a, k)))
+    now = timezone.now()
+    cache.set(polling.LAST_TICK_KEY, polling.minute_of(now) - 10)  # the scheduler was away
+    assert polling.poll_tick(now) == 20  # a whole interval: every polled connection once
+    assert {a[0] for a, _ in calls} == {"calendar_sync.tasks.sync_batch"}
+    assert all(len(a[1]) <= 4 for a, _ in calls) and len(calls) == 5
+    assert all(k["q_options"] == {"save": False} for _, k in calls)  # no result row per poll
+    assert polling.poll_tick(now) == 0  # this minute is done
+
+
+def test_poll_tick_keeps_the_broker_queue_bounded(many_conns, settings, monkeypatch, caplog):
+    from django.core.cache import cache
+
+    from calendar_sync.sync import polling
+
+    settings.SYNC_POLL_BATCH, settings.SYNC_QUEUE_LIMIT = 5, 2
     calls = []
     monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: calls.append(a))
-    assert tasks.sync_all() == 1
-    assert tasks.sync_all() == 0  # still pending: not enqueued twice
-    assert calls == [("calendar_sync.tasks.sync_connection", rep_conn.pk, "schedule")]
+    now = timezone.now()
+    cache.set(polling.LAST_TICK_KEY, polling.minute_of(now) - 10)
+    assert polling.poll_tick(now) == 10
+    assert len(calls) == 2
+    assert "broker queue full" in caplog.text
+
+
+def test_poll_minutes_zero_turns_polling_off(many_conns, settings, monkeypatch):
+    from calendar_sync.sync import polling
+
+    settings.SYNC_POLL_MINUTES = 0
+    calls = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: calls.append(a))
+    assert tasks.poll_tick() == 0
+    assert calls == []
+    assert polling.due_connection_ids(range(60), timezone.now()) == []
+
+
+def test_sync_batch_syncs_each_connection_and_requeues_what_the_budget_leaves(
+    many_conns, monkeypatch
+):
+    adapter = FakeAdapter([ChangePage(events=[], next_cursor="c")])
+    monkeypatch.setattr(engine, "get_adapter", lambda c: adapter)
+    calls = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: calls.append(a))
+    ids = [c.pk for c in many_conns[:3]]
+    assert tasks.sync_batch(ids) == 3
+    assert CalendarConnection.objects.filter(pk__in=ids, last_sync_at__isnull=False).count() == 3
+    monkeypatch.setattr(tasks, "BATCH_BUDGET_SECONDS", -1)
+    assert tasks.sync_batch(ids) == 1  # one, then the budget is spent
+    assert calls == [("calendar_sync.tasks.sync_batch", ids[1:])]
 
 
 def test_lease_allows_one_sync_at_a_time(rep_conn):
-    first = locking.acquire_lease(rep_conn.pk)
-    assert first is not None
-    assert locking.acquire_lease(rep_conn.pk) is None
+    first = locking.acquire(rep_conn.pk)
+    assert first is not None and first.sync_started_at is not None
+    assert locking.acquire(rep_conn.pk) is None
     assert engine.sync_connection(rep_conn.pk) is None  # busy: no second sync
-    later = first + locking.LEASE + dt.timedelta(seconds=1)
-    assert locking.acquire_lease(rep_conn.pk, now=later) is not None  # a dead worker's lease
-    locking.release_lease(rep_conn.pk, later)
+    later = first.sync_started_at + locking.LEASE + dt.timedelta(seconds=1)
+    taken = locking.acquire(rep_conn.pk, now=later)  # a dead worker's lease
+    assert taken is not None
+    locking.release(rep_conn.pk, taken.sync_started_at)
+    rep_conn.refresh_from_db()
+    assert rep_conn.sync_started_at is None
+
+
+def test_lease_is_not_taken_on_an_inactive_connection(rep_conn):
+    CalendarConnection.objects.filter(pk=rep_conn.pk).update(state="needs_reconnect")
+    assert locking.acquire(rep_conn.pk) is None
     rep_conn.refresh_from_db()
     assert rep_conn.sync_started_at is None
 
@@ -232,6 +325,9 @@ def _queries_for(conn, monkeypatch, size: int, offset: int) -> int:
 
 
 def test_queries_per_page_do_not_grow_with_events(rep_conn, monkeypatch):
+    from contacts.selectors import user_addresses_by_id, user_domains
+
+    user_domains(), user_addresses_by_id(rep_conn.user_id)  # cached: both runs read it alike
     small = _queries_for(rep_conn, monkeypatch, 3, 0)
     large = _queries_for(rep_conn, monkeypatch, 12, 100)
     assert small == large

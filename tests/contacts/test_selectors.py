@@ -25,7 +25,36 @@ def test_contacts_by_emails_without_addresses_makes_no_query(django_assert_num_q
 def test_user_addresses_include_aliases_lower_cased():
     karl = UserFactory(email="Karl.Andersson@exempel.se")
     user_alias_add(user=karl, email="karl@sthlm.exempel.se")
-    assert selectors.user_addresses(karl) == {"karl.andersson@exempel.se", "karl@sthlm.exempel.se"}
+    assert selectors.user_addresses_by_id(karl.pk) == {
+        "karl.andersson@exempel.se",
+        "karl@sthlm.exempel.se",
+    }
+
+
+def test_user_directory_is_cached_and_forgotten_when_an_address_changes(
+    django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    karl = UserFactory(email="karl.andersson@exempel.se")
+    assert selectors.user_domains() == {"exempel.se"}
+    assert selectors.user_addresses_by_id(karl.pk) == {"karl.andersson@exempel.se"}
+    with django_assert_num_queries(0):  # read once, then from the cache
+        assert selectors.user_domains() == {"exempel.se"}
+        assert selectors.user_addresses_by_id(karl.pk) == {"karl.andersson@exempel.se"}
+    with django_capture_on_commit_callbacks(execute=True):
+        user_alias_add(user=karl, email="karl@gbg.exempel.se")
+    assert selectors.user_domains() == {"exempel.se", "gbg.exempel.se"}
+    assert "karl@gbg.exempel.se" in selectors.user_addresses_by_id(karl.pk)
+    eva = UserFactory(email="eva@nordisk.se")
+    assert "nordisk.se" in selectors.user_domains()
+    eva.is_active = False
+    eva.save()
+    assert "nordisk.se" not in selectors.user_domains()
+    selectors.user_domains()
+    karl.last_login = karl.date_joined
+    karl.save(update_fields=["last_login"])  # a sign-in changes no address: still cached
+    with django_assert_num_queries(0):
+        assert selectors.user_domains() == {"exempel.se", "gbg.exempel.se"}
+    eva.delete()
 
 
 def test_users_by_emails_finds_login_and_alias_case_insensitively(django_assert_max_num_queries):

@@ -87,7 +87,7 @@ class GoogleCalendarAdapter(CalendarAdapter):
 
     @property
     def _events(self) -> Any:
-        return self.client.calendar.events()
+        return self.client.events
 
     # -- reading ---------------------------------------------------------------------------------
     def list_changes(

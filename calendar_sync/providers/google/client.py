@@ -84,6 +84,43 @@ def _naive_utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.astimezone(dt.UTC).replace(tzinfo=None) if value else None
 
 
+class _NoTransport(httplib2.Http):
+    """The http of the shared services: a request is only ever sent through
+    ``GoogleClient.execute`` with the connection's own authorised http."""
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("send Google requests through GoogleClient.execute")
+
+
+_SERVICES: dict[tuple[str, str, str], Any] = {}
+_RESOURCES: dict[tuple[int, str], Any] = {}
+
+
+def shared_service(name: str, version: str, api_endpoint: str) -> Any:
+    """One discovery-built service per process (parsing the discovery document and building
+    the resource's methods was ~40 % of an unchanged sync's CPU when done per connection)."""
+    key = (name, version, api_endpoint)
+    if key not in _SERVICES:
+        _SERVICES[key] = build(
+            name,
+            version,
+            http=_NoTransport(),
+            client_options={"api_endpoint": api_endpoint},
+            static_discovery=True,
+            cache_discovery=False,
+            num_retries=0,
+        )
+    return _SERVICES[key]
+
+
+def shared_resource(service: Any, name: str) -> Any:
+    """A service's sub-resource (``events``), built once per process as well."""
+    key = (id(service), name)
+    if key not in _RESOURCES:
+        _RESOURCES[key] = getattr(service, name)()
+    return _RESOURCES[key]
+
+
 class GoogleClient:
     """The calendar v3 and admin directory_v1 services, authorised with the connection's tokens."""
 
@@ -112,30 +149,12 @@ class GoogleClient:
         # every request, token refreshes included, goes through the counting transport.
         self._transport = _CountingHttp(self._count)
         self._http = AuthorizedHttp(self.credentials, http=self._transport)
-        self.calendar = build(
-            "calendar",
-            "v3",
-            http=self._http,
-            client_options={"api_endpoint": self.endpoints.calendar_api},
-            static_discovery=True,
-            cache_discovery=False,
-            num_retries=0,
-        )
-        self._directory: Any = None
+        self.calendar = shared_service("calendar", "v3", self.endpoints.calendar_api)
+        self.events = shared_resource(self.calendar, "events")
 
     @property
     def directory(self) -> Any:
-        if self._directory is None:
-            self._directory = build(
-                "admin",
-                "directory_v1",
-                http=self._http,
-                client_options={"api_endpoint": self.endpoints.directory_api},
-                static_discovery=True,
-                cache_discovery=False,
-                num_retries=0,
-            )
-        return self._directory
+        return shared_service("admin", "directory_v1", self.endpoints.directory_api)
 
     def _count(self) -> None:
         self.requests_made += 1
@@ -166,7 +185,8 @@ class GoogleClient:
                 request.headers.update(headers)
             token_before = self.credentials.token
             try:
-                return request.execute(num_retries=0) or {}
+                # The shared service's requests are sent on this connection's authorised http.
+                return request.execute(http=self._http, num_retries=0) or {}
             except HttpError as exc:
                 raise translate_http_error(exc, gone=gone) from exc
             except RefreshError as exc:
