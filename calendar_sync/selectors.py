@@ -458,18 +458,15 @@ def connection_status_queryset(
     )
 
 
-def next_poll_at(connection: CalendarConnection) -> dt.datetime | None:
+def next_poll_at(
+    connection: CalendarConnection, now: dt.datetime | None = None
+) -> dt.datetime | None:
     """When the polling backstop next looks at this connection (None: not polled)."""
     if not connection.is_active:
         return None
-    from django_q.models import Schedule
+    from .sync import polling
 
-    return (
-        Schedule.objects.filter(func="calendar_sync.tasks.sync_all")
-        .values_list("next_run", flat=True)
-        .order_by("next_run")
-        .first()
-    )
+    return polling.next_poll_at(connection, now or timezone.now())
 
 
 def connection_status(
@@ -478,20 +475,15 @@ def connection_status(
     annotated = connection_status_queryset(
         CalendarConnection.objects.filter(pk=connection.pk), now=now
     ).get()
-    return _status(annotated, next_poll_at(annotated))
+    return _status(annotated, next_poll_at(annotated, now))
 
 
 def connection_statuses(
     qs: QuerySet[CalendarConnection], *, now: dt.datetime | None = None
 ) -> list[ConnectionStatus]:
-    """The statuses of many connections in two queries (the admin's list)."""
+    """The statuses of many connections in one query (the admin's list)."""
     connections = list(connection_status_queryset(qs, now=now))
-    poll = (
-        next_poll_at(next((c for c in connections if c.is_active), connections[0]))
-        if (connections)
-        else None
-    )
-    return [_status(c, poll if c.is_active else None) for c in connections]
+    return [_status(c, next_poll_at(c, now)) for c in connections]
 
 
 def _status(connection: Any, poll: dt.datetime | None) -> ConnectionStatus:

@@ -1,6 +1,6 @@
 """django-q2 entry points: thin, they take ids and call the sync engine.
 
-Schedules (registered by migrations ``0003_sync_schedules`` / ``0007_poll_every_minute``):
+Schedules (registered by migrations ``0003_sync_schedules`` / ``0008_poll_every_minute``):
 ``poll_tick`` every minute (the polling backstop behind push, spread over the interval: see
 ``sync.polling``), ``renew_channels`` hourly, ``export_window_entries`` daily.
 

@@ -1,6 +1,6 @@
 """The polling backstop behind push, spread over the interval.
 
-A tick runs every minute (schedule from migration ``0007_poll_every_minute``). Each connection is
+A tick runs every minute (schedule from migration ``0008_poll_every_minute``). Each connection is
 due in one minute of every ``SYNC_POLL_MINUTES`` — its offset is its id modulo the interval, so
 the polls of many reps spread evenly instead of arriving together — or of every
 ``SYNC_POLL_PUSHED_MINUTES`` while it has a live push channel (push already brings its changes).
@@ -67,6 +67,18 @@ def due_connection_ids(minutes: Iterable[int], now: dt.datetime) -> list[int]:
         .order_by("id")
         .values_list("id", flat=True)
     )
+
+
+def next_poll_at(connection: CalendarConnection, now: dt.datetime) -> dt.datetime | None:
+    """The start of the next minute in which ``poll_tick`` enqueues this connection."""
+    every, pushed_every = intervals()
+    if not every:
+        return None
+    live = connection.channel_expires_at is not None and connection.channel_expires_at > now
+    period = pushed_every if live else every
+    this_minute = minute_of(now)
+    wait = (connection.pk - this_minute - 1) % period + 1  # 1..period minutes ahead
+    return dt.datetime.fromtimestamp((this_minute + wait) * 60, tz=dt.UTC)
 
 
 def queue_room() -> int:

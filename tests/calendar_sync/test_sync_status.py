@@ -217,12 +217,12 @@ def test_connection_status_counts_and_attention(
     assert selectors.connection_status(conn).needs_attention
 
 
-def test_connection_statuses_of_many_take_two_queries(
+def test_connection_statuses_of_many_take_one_query(
     provider, conn, sync_connect, sync_user, django_assert_num_queries
 ):
     sync_connect(provider, sync_user("eva.lind@exempel.se"))
     qs = selectors.live_connections()
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         statuses = selectors.connection_statuses(qs)
     assert len(statuses) == 2
     assert all(s.next_poll_at is not None for s in statuses)  # the 10-minute poll

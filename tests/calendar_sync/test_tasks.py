@@ -128,6 +128,18 @@ def test_polls_are_spread_over_the_interval_and_pushed_connections_polled_less(m
     assert max(first_ten) <= 3 and sum(first_ten) == 20  # spread, not all in one minute
 
 
+def test_next_poll_shown_to_the_rep_is_the_minute_the_tick_enqueues_it(many_conns):
+    from calendar_sync.selectors import next_poll_at
+    from calendar_sync.sync import polling
+
+    now = timezone.now()
+    for conn in (many_conns[0], many_conns[7], many_conns[22]):
+        due = next_poll_at(conn, now)
+        assert now < due <= now + dt.timedelta(minutes=60 if conn.channel_expires_at else 10)
+        assert conn.pk in polling.due_connection_ids([polling.minute_of(due)], now)
+        assert conn.pk not in polling.due_connection_ids([polling.minute_of(due) - 1], now)
+
+
 def test_poll_tick_enqueues_batches_and_catches_up_missed_minutes(many_conns, settings,
                                                                    monkeypatch):  # fmt: skip
     from django.core.cache import cache

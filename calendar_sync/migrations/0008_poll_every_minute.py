@@ -25,6 +25,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("calendar_sync", "0006_eventlink_export_state")]
+    dependencies = [("calendar_sync", "0007_sync_status")]
 
     operations = [migrations.RunPython(forwards, backwards)]
