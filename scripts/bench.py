@@ -1,51 +1,53 @@
-"""Sync benchmark: provider requests, DB queries and time, against the provider emulator.
+"""Sync benchmark: what one rep's calendar costs, against the provider emulator in its own process.
 
-    python scripts/bench.py [--events 2500] [--connections 200] [--provider google|microsoft|both]
-                            [--repeat 3] [--emulator process|thread]
+    make bench                      # everything below; BENCH_QUICK=1 leaves out the biggest sizes
+    python scripts/bench.py [--rounds 3] [--sizes 250,2500,10000] [--fleet 100,1000,5000]
+                            [--only import,poll,fleet,rss]
 
-Uses a fresh SQLite file (or DATABASE_URL), with DEBUG off as in production (queries are
-counted by an execute wrapper, not logged). Scenarios, per provider:
-  (a) the first import of N events in one calendar (best of --repeat runs, each a new rep),
-  (b) an unchanged incremental sync of that calendar,
-  (c) M connections with unchanged calendars, synced one after the other,
-  (d) a bare bulk_create of the same N appointment rows (the floor; best of --repeat), and the
-      ratio (a)/(d).
+The database follows DATABASE_URL: on PostgreSQL a throw-away database is created on that server
+(and dropped); without it, a temporary SQLite file. REDIS_URL, when set, is the broker and cache
+(as in production). Settings are production's (DEBUG off). The machine may be shared: every
+figure is wall time on this machine as it was, so read the ratios, which compare runs made
+side by side in the same loop.
 
-The provider is remote in reality, so by default the emulator runs in its own process: its
-serving cost (and its in-memory calendars, which the garbage collector would otherwise walk) is
-not ours. "provider" is the time spent waiting inside the adapters' HTTP calls (request sent,
-answer served and read; parsing the JSON is ours), "ours" is wall minus provider. The ratio is
-taken on our side's time, and printed on wall time too.
-
-Memory: one more first import runs under tracemalloc (untimed) and its peak Python allocations
-are printed, with the process's peak RSS.
-
-Targets: (a) one Google page (Graph: pages of 200) and a number of DB queries per page
-independent of the number of events (on SQLite Django splits bulk writes into 999-parameter
-batches, so (a) grows by N/batch there; on PostgreSQL it is flat); our side of (a) at most 3x
-(d); (b) exactly one provider request, no appointment writes.
+Sections (the targets of issue 12 are printed next to each figure):
+  import  first import of N events vs a bare ``bulk_create`` of the same appointment rows, the
+          two interleaved round by round; wall time, the provider's wait apart, min/median;
+          target: import <= 3x the bulk_create (wall).
+  poll    one unchanged sync through the task as a worker runs it (q2's task wrapper and
+          result saving included): provider requests, DB queries, rows written, CPU; targets:
+          1 request, <= 4 queries, 0 rows written, <= 15 ms CPU.
+  fleet   M unchanged connections through the real worker path: the poll tick enqueues them
+          (batches through the broker) and 2 ``qcluster`` processes sync them; wall time, the
+          clusters' CPU per sync, and the slope over the sizes; target: 1,000 in <= 30 s
+          (PostgreSQL + Redis).
+  rss     peak RSS of a fresh process that does a first import of the largest quick size.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import multiprocessing
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 CLIENT_SECRET, REDIRECT_URI = "bench-secret", "http://127.0.0.1:9/cb/"
+QUICK = os.environ.get("BENCH_QUICK") == "1"
 
 
 # --- the emulator's side (runs wherever the emulator runs) -------------------------------------
@@ -104,7 +106,21 @@ def seed(state, provider: str, email: str, count: int) -> None:  # noqa: ANN001
             )
 
 
-COMMANDS: dict[str, Callable[..., Any]] = {"grant": grant, "seed": seed}
+def grant_many(state, provider: str, emails: list[str], scopes: list[str]) -> list[dict]:  # noqa: ANN001
+    return [grant(state, provider, email, scopes) for email in emails]
+
+
+def seed_many(state, provider: str, emails: list[str], count: int) -> None:  # noqa: ANN001
+    for email in emails:
+        seed(state, provider, email, count)
+
+
+COMMANDS: dict[str, Callable[..., Any]] = {
+    "grant": grant,
+    "seed": seed,
+    "grant_many": grant_many,
+    "seed_many": seed_many,
+}
 
 
 def _emulator_process(pipe) -> None:  # noqa: ANN001
@@ -159,13 +175,47 @@ class Emulator:
         self.process.join(timeout=10)
 
 
-# --- the CRM's side ----------------------------------------------------------------------------
+# --- environment ---------------------------------------------------------------------------------
+def bench_environment() -> Callable[[], None]:
+    """Production settings on a throw-away database; returns the clean-up."""
+    from cryptography.fernet import Fernet
+
+    drop: Callable[[], None] = lambda: None  # noqa: E731
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        name = f"bench_{uuid.uuid4().hex[:8]}"
+        admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+        def drop() -> None:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+        os.environ["DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix="bench-"))
+        os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
+        os.environ["CACHE_DIR"] = str(tmp / "cache")
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="upsales_crm.settings",
+        DEBUG="0",
+        SECRET_KEY="bench-" + uuid.uuid4().hex * 2,
+        FIELD_ENCRYPTION_KEYS=os.environ.get("FIELD_ENCRYPTION_KEYS")
+        or Fernet.generate_key().decode(),
+        Q_SYNC="0",
+        # Its own cache keys and broker queue, even on a Redis database something else uses.
+        CACHE_KEY_PREFIX=f"bench-{uuid.uuid4().hex[:8]}",
+        Q_CLUSTER_NAME=f"bench-{uuid.uuid4().hex[:8]}",
+        SECURE_SSL_REDIRECT="0",
+    )
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return drop
+
+
 def setup_django() -> None:
-    if not os.environ.get("DATABASE_URL"):
-        db = Path(tempfile.mkdtemp(prefix="bench-")) / "bench.sqlite3"
-        os.environ["DATABASE_URL"] = f"sqlite:///{db}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "upsales_crm.settings_test")
-    os.environ["DEBUG"] = "0"  # production-like: no query log (its SQLite quoting costs time)
     import django
 
     django.setup()
@@ -174,189 +224,30 @@ def setup_django() -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
-def connect(emulator: Emulator, provider: str, user):  # noqa: ANN001, ANN201
-    from django.utils import timezone
-
-    from appointments.models import AppointmentType
-    from calendar_sync.models import CalendarApp, CalendarConnection
-    from calendar_sync.providers.registry import get_provider
-
-    scopes = list(get_provider(provider).scopes)
-    body = emulator.call("grant", provider, user.email, scopes)
-    CalendarApp.objects.update_or_create(
-        provider=provider,
-        defaults={
-            "installed": True,
-            "client_id": f"bench-{provider}",
-            "client_secret": CLIENT_SECRET,
-        },
-    )
-    kind, _ = AppointmentType.objects.get_or_create(name="Bench")
-    return CalendarConnection.objects.create(
-        user=user,
-        provider=provider,
-        account_email=user.email,
-        access_token=body["access_token"],
-        refresh_token=body.get("refresh_token", ""),
-        token_expires_at=timezone.now() + dt.timedelta(hours=1),
-        appointment_type=kind,
-        activated_at=timezone.now(),
-    )
-
-
-def measure(label: str, work: Callable[[], Any]) -> dict:
-    """Wall time, queries and appointment writes of ``work``; the provider share comes from the
-    syncs' summaries (``provider_seconds``) and is filled in by the caller."""
+def database_label() -> str:
+    from django.conf import settings
     from django.db import connection
 
-    sql: list[str] = []
-
-    def count(execute, query, params, many, context):  # noqa: ANN001, ANN202
-        sql.append(query)
-        return execute(query, params, many, context)
-
-    with connection.execute_wrapper(count):
-        t0 = time.perf_counter()
-        result = work()
-        elapsed = time.perf_counter() - t0
-    writes = sum(
-        1
-        for s in sql
-        if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
-        and "appointments_appointment" in s
-    )
-    return {"label": label, "queries": len(sql), "appointment_writes": writes,
-            "seconds": elapsed, "provider": 0.0, "result": result}  # fmt: skip
-
-
-def ours(row: dict) -> float:
-    return row["seconds"] - row["provider"]
-
-
-def report(row: dict, *, requests: int | None = None, pages: int | None = None) -> None:
-    extra = f"pages: {pages:>3}  " if pages is not None else " " * 12
-    extra += f"provider requests: {requests:>4}" if requests is not None else " " * 23
-    print(
-        f"{row['label']:<40}{extra}  DB queries: {row['queries']:>5}  "
-        f"appointment writes: {row['appointment_writes']:>4}  wall: {row['seconds']:6.3f}s  "
-        f"provider: {row['provider']:6.3f}s  ours: {ours(row):6.3f}s"
-    )
-
-
-def summary_of(connection_id: int) -> dict:
-    from calendar_sync.models import CalendarConnection
-
-    return CalendarConnection.objects.get(pk=connection_id).last_sync_summary or {}
-
-
-def sync(connection_id: int, *, full: bool = False):  # noqa: ANN201
-    from calendar_sync.sync import engine
-
-    return engine.sync_connection(connection_id, trigger="bench", full=full)
+    broker = "Redis" if settings.REDIS_URL else "ORM broker"
+    return f"{connection.vendor} + {broker}"
 
 
 def rep(email: str):  # noqa: ANN201
-    from tests.factories import UserFactory
+    from django.contrib.auth import get_user_model
 
-    return UserFactory(email=email, username=email, sales_rep=False)
-
-
-def first_import(emulator: Emulator, provider: str, events: int, run: int) -> tuple[dict, Any]:
-    user = rep(f"bench.{provider}.{run}@exempel.se")
-    conn = connect(emulator, provider, user)
-    emulator.call("seed", provider, user.email, events)
-    row = measure(f"(a) first import of {events} events", lambda: sync(conn.pk, full=True))
-    row["summary"] = summary_of(conn.pk)
-    row["provider"] = row["summary"].get("provider_seconds", 0.0)
-    return row, conn
+    return get_user_model().objects.create(email=email, username=email)
 
 
-def memory_of_first_import(emulator: Emulator, provider: str, events: int) -> str:
-    """Peak Python memory of one more first import, traced (tracing slows Python down, so this
-    run is not one of the timed ones), and the process's peak resident set so far."""
-    user = rep(f"bench.{provider}.memory@exempel.se")
-    conn = connect(emulator, provider, user)
-    emulator.call("seed", provider, user.email, events)
-    tracemalloc.start()
-    try:
-        sync(conn.pk, full=True)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return (
-        f"    memory: peak Python allocations during a first import of {events} events "
-        f"{peak / 2**20:.1f} MiB ({peak / max(events, 1) / 1024:.1f} KiB per event); "
-        f"process peak RSS so far {rss_mib:.0f} MiB"
-    )
+def app_and_type(provider: str):  # noqa: ANN201
+    from appointments.models import AppointmentType
+    from calendar_sync.models import CalendarApp
 
-
-def best(rows: list[dict]) -> dict:
-    return min(rows, key=ours)
-
-
-def runs_note(rows: list[dict]) -> str:
-    times = " ".join(f"{ours(r):.3f}" for r in rows)
-    return f"    ours per run: {times} (median {statistics.median(ours(r) for r in rows):.3f}s)"
-
-
-def bench_provider(emulator: Emulator, provider: str, args: argparse.Namespace) -> None:
-    from appointments.models import Appointment
-
-    print(f"\n== {provider}: {args.events} events, {args.connections} connections ==")
-    a_rows, conns = [], []
-    for run in range(args.repeat):
-        row, conn = first_import(emulator, provider, args.events, run)
-        a_rows.append(row)
-        conns.append(conn)
-    a = best(a_rows)
-    conn = conns[a_rows.index(a)]
-    report(a, requests=a["result"].provider_requests, pages=a["summary"].get("pages", 0))
-    run = a["result"]
-    print(f"    created {run.created}, skipped {run.skipped}, error {run.error or '-'}")
-    print(runs_note(a_rows))
-
-    print(memory_of_first_import(emulator, provider, args.events))
-
-    b = measure("(b) unchanged incremental sync", lambda: sync(conn.pk))
-    b["provider"] = summary_of(conn.pk).get("provider_seconds", 0.0)
-    report(b, requests=b["result"].provider_requests, pages=summary_of(conn.pk).get("pages", 0))
-
-    many = []
-    for i in range(args.connections):
-        many.append(connect(emulator, provider, rep(f"rep{i}.{provider}@exempel.se")))
-        emulator.call("seed", provider, many[-1].account_email, 2)
-    for c in many:
-        sync(c.pk, full=True)
-
-    def all_unchanged() -> int:
-        return sum(sync(c.pk).provider_requests for c in many)
-
-    c_row = measure(f"(c) {args.connections} connections, unchanged", all_unchanged)
-    c_row["provider"] = sum(summary_of(c.pk).get("provider_seconds", 0.0) for c in many)
-    report(c_row, requests=c_row["result"])
-
-    organizer = conn.user
-    template = list(Appointment.objects.filter(organizer=organizer)[: args.events])
-    d_rows = []
-    for _ in range(args.repeat):
-        Appointment.objects.filter(organizer=organizer).delete()
-        for obj in template:
-            obj.pk = None
-        d_rows.append(
-            measure(
-                f"(d) bare bulk_create of {len(template)} rows",
-                lambda: Appointment.objects.bulk_create(template),
-            )  # fmt: skip
-        )
-    d = best(d_rows)
-    report(d)
-    print(runs_note(d_rows))
-    print(
-        f"ratio (a)/(d), our side (wall minus waiting for the provider): "
-        f"{ours(a) / max(ours(d), 1e-9):.1f}x  [on wall time: "
-        f"{a['seconds'] / max(d['seconds'], 1e-9):.1f}x]; queries: {a['queries']}/{d['queries']}"
-    )
+    CalendarApp.objects.update_or_create(
+        provider=provider,
+        defaults={"installed": True, "client_id": f"bench-{provider}",
+                  "client_secret": CLIENT_SECRET},
+    )  # fmt: skip
+    return AppointmentType.objects.get_or_create(name="Bench")[0]
 
 
 def provider_ids() -> list[str]:
@@ -365,31 +256,336 @@ def provider_ids() -> list[str]:
     return list(PROVIDERS)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=2500)
-    parser.add_argument("--connections", type=int, default=200)
-    parser.add_argument("--provider", choices=[*provider_ids(), "both"], default="both")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of (a) and (d); best shown")
-    parser.add_argument("--emulator", choices=["process", "thread"], default="process")
-    args = parser.parse_args()
-    setup_django()
-    import logging
+def scopes_of(provider: str) -> list[str]:
+    from calendar_sync.providers.registry import get_provider
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    return list(get_provider(provider).scopes)
+
+
+def connection_row(provider: str, user, body: dict, kind):  # noqa: ANN001, ANN201
+    from django.utils import timezone
+
+    from calendar_sync.models import CalendarConnection
+
+    now = timezone.now()
+    return CalendarConnection(
+        user=user, provider=provider, account_email=user.email,
+        access_token=body["access_token"], refresh_token=body.get("refresh_token", ""),
+        token_expires_at=now + dt.timedelta(hours=1), appointment_type=kind, activated_at=now,
+    )  # fmt: skip
+
+
+def connect(emulator: Emulator, provider: str, user):  # noqa: ANN001, ANN201
+    kind = app_and_type(provider)
+    body = emulator.call("grant", provider, user.email, scopes_of(provider))
+    conn = connection_row(provider, user, body, kind)
+    conn.save()
+    return conn
+
+
+def sync(connection_id: int, *, full: bool = False):  # noqa: ANN201
+    from calendar_sync.sync import engine
+
+    return engine.sync_connection(connection_id, trigger="bench", full=full)
+
+
+def stats(values: list[float]) -> tuple[float, float]:
+    return min(values), statistics.median(values)
+
+
+def line(label: str, text: str) -> None:
+    print(f"  {label:<46}{text}")
+
+
+# --- import: first import vs bulk_create, interleaved -------------------------------------------
+def bench_import(emulator: Emulator, provider: str, events: int, rounds: int) -> dict:
+    from appointments.models import Appointment
+
+    walls, waits, bases, pages = [], [], [], 0
+    for r in range(rounds):
+        user = rep(f"imp.{provider}.{events}.{r}.{uuid.uuid4().hex[:6]}@exempel.se")
+        conn = connect(emulator, provider, user)
+        emulator.call("seed", provider, user.email, events)
+        t0 = time.perf_counter()
+        run = sync(conn.pk, full=True)
+        walls.append(time.perf_counter() - t0)
+        assert run is not None and not run.error, run and run.error  # noqa: S101
+        summary = type(conn).objects.get(pk=conn.pk).last_sync_summary
+        waits.append(summary.get("provider_seconds", 0.0))
+        pages = summary.get("pages", 0)
+        # The baseline, right after, in the same loop: the same rows as one bare bulk_create.
+        rows = list(Appointment.objects.filter(organizer=user))
+        owner = rep(f"base.{provider}.{events}.{r}.{uuid.uuid4().hex[:6]}@exempel.se")
+        for row in rows:
+            row.pk, row.organizer = None, owner
+        t0 = time.perf_counter()
+        Appointment.objects.bulk_create(rows)
+        bases.append(time.perf_counter() - t0)
+    (wmin, wmed), (bmin, bmed) = stats(walls), stats(bases)
+    ours = [w - p for w, p in zip(walls, waits, strict=True)]
+    ratio = wmed / max(bmed, 1e-9)
+    line(
+        f"{provider} {events:>6} events ({pages} pages)",
+        f"import {wmin:6.2f}/{wmed:6.2f}s (provider wait {statistics.median(waits):5.2f}s, "
+        f"ours {statistics.median(ours):5.2f}s) | bulk_create {bmin:5.2f}/{bmed:5.2f}s | "
+        f"ratio {wmin / max(bmin, 1e-9):4.1f}/{ratio:4.1f}x wall, "
+        f"{statistics.median(ours) / max(bmed, 1e-9):4.1f}x ours  [target <= 3x] "
+        f"{'OK' if ratio <= 3 else 'OVER'}",
+    )
+    return {"provider": provider, "events": events, "ratio": ratio}
+
+
+# --- poll: one unchanged sync through the task, in this process ------------------------------------
+def bench_poll(emulator: Emulator, provider: str, rounds: int) -> None:
+    from django.db import connection
+    from django_q.tasks import async_task
+
+    conns = []
+    for i in range(rounds + 2):
+        conn = connect(emulator, provider, rep(f"poll{i}.{provider}@exempel.se"))
+        emulator.call("seed", provider, conn.account_email, 2)
+        sync(conn.pk, full=True)
+        conns.append(conn)
+    for conn in conns:  # the first incremental run of each (token and directory caches filled)
+        sync(conn.pk)
+    sql: list[str] = []
+
+    def count(execute, query, params, many, context):  # noqa: ANN001, ANN202
+        sql.append(query)
+        return execute(query, params, many, context)
+
+    cpu, requests = [], []
+    for conn in conns:
+        del sql[:]
+        with connection.execute_wrapper(count):
+            t0 = time.process_time()
+            # As a worker runs it: q2's wrapper and its result saving (off for sync tasks).
+            async_task("calendar_sync.tasks.sync_connection", conn.pk, "schedule",
+                       q_options={"save": False, "sync": True})  # fmt: skip
+            cpu.append(time.process_time() - t0)
+        summary = type(conn).objects.get(pk=conn.pk).last_sync_summary
+        requests.append(summary.get("provider_requests", -1))
+    writes = [q for q in sql if q.lstrip().upper().startswith(("INSERT", "DELETE"))]
+    cmin, cmed = stats(cpu[2:])
+    line(
+        f"{provider} unchanged sync (task, in process)",
+        f"provider requests {max(requests)} [1] | DB queries {len(sql)} [<= 4] | rows inserted "
+        f"{len(writes)} [0] | CPU {cmin * 1000:5.1f}/{cmed * 1000:5.1f} ms [<= 15 ms]",
+    )
+
+
+# --- fleet: M connections through the real worker path -------------------------------------------
+def _cpu_seconds(root_pids: list[int]) -> float:
+    """utime+stime of these processes and all their descendants (from /proc)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    total = 0.0
+    for pid in times:
+        p = pid
+        while p and p not in root_pids:
+            p = parents.get(p, 0)
+        total += times[pid] if p else 0.0
+    return total
+
+
+class Clusters:
+    """Two ``qcluster`` processes, as on two hosts (Q_WORKERS workers each)."""
+
+    def __init__(self, emulator_url: str) -> None:
+        env = {**os.environ, "CALENDAR_EMULATOR_URL": emulator_url, "LOG_LEVEL": "WARNING"}
+        self.logs = [Path(tempfile.mkstemp(suffix=".log")[1]) for _ in range(2)]
+        self.procs = [
+            subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
+                             stdout=log.open("w"), stderr=subprocess.STDOUT)
+            for log in self.logs
+        ]  # fmt: skip
+        time.sleep(8)  # the clusters start their workers and settle
+
+    def cpu(self) -> float:
+        return _cpu_seconds([p.pid for p in self.procs])
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _grow_fleet(emulator: Emulator, target: int, have: int) -> None:
+    """Connections ``have..target``, alternating providers, each calendar with one meeting."""
+    from calendar_sync.models import CalendarConnection
+
+    ids = provider_ids()
+    for n, provider in enumerate(ids):
+        kind = app_and_type(provider)
+        emails = [f"fleet{i}@exempel.se" for i in range(have, target) if i % len(ids) == n]
+        for start in range(0, len(emails), 500):
+            chunk = emails[start : start + 500]
+            bodies = emulator.call("grant_many", provider, chunk, scopes_of(provider))
+            emulator.call("seed_many", provider, chunk, 1)
+            users = [rep(email) for email in chunk]
+            CalendarConnection.objects.bulk_create(
+                [connection_row(provider, u, b, kind) for u, b in zip(users, bodies, strict=True)]
+            )
+
+
+def _poll_everyone_and_wait(size: int, timeout: float) -> tuple[float, int]:
+    """The poll tick as the scheduler runs it, covering a whole interval; then wait for every
+    connection's release (last_sync_at). Returns (wall seconds, connections done)."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from calendar_sync.models import CalendarConnection
+    from calendar_sync.sync import polling
+
+    start = timezone.now()
+    t0 = time.perf_counter()
+    cache.set(polling.LAST_TICK_KEY, polling.minute_of(start) - 60)
+    polling.poll_tick(start)
+    done = 0
+    while time.perf_counter() - t0 < timeout:
+        done = CalendarConnection.objects.filter(
+            account_email__startswith="fleet", last_sync_at__gte=start
+        ).count()
+        if done >= size:
+            break
+        time.sleep(0.25)
+    return time.perf_counter() - t0, done
+
+
+def bench_fleet(emulator: Emulator, sizes: list[int]) -> None:
+    from calendar_sync.models import CalendarConnection
+
+    clusters = Clusters(emulator.url)
+    points = []
+    try:
+        have = 0
+        for size in sizes:
+            _grow_fleet(emulator, size, have)
+            have = size
+            first, done = _poll_everyone_and_wait(size, timeout=size * 0.5 + 120)
+            line(f"{size:>5} connections, first poll (full)", f"{first:6.1f}s ({done} done)")
+            cpu0 = clusters.cpu()
+            wall, done = _poll_everyone_and_wait(size, timeout=size * 0.2 + 60)
+            cpu = clusters.cpu() - cpu0
+            wait = sum(
+                (s or {}).get("provider_seconds", 0.0)
+                for s in CalendarConnection.objects.values_list("last_sync_summary", flat=True)
+            )
+            runs = CalendarConnection.objects.filter(sync_cursor="").count()
+            points.append((size, wall))
+            target = " [target <= 30 s]" if size == 1000 else ""
+            line(
+                f"{size:>5} connections, unchanged",
+                f"{wall:6.1f}s wall{target} ({done} done, {size / wall:5.0f} syncs/s) | provider "
+                f"wait {wait:5.1f}s summed over syncs | clusters' CPU {cpu:6.1f}s = "
+                f"{cpu / max(done, 1) * 1000:5.1f} ms per sync (q2 included)"
+                + (f" | {runs} without a cursor" if runs else ""),
+            )
+    finally:
+        clusters.stop()
+    if len(points) >= 2:
+        n = [p[0] for p in points]
+        w = [p[1] for p in points]
+        slope, intercept = statistics.linear_regression(n, w)
+        per = ", ".join(f"{wall / size * 1000:.1f}" for size, wall in points)
+        line("slope", f"{slope * 1000:.1f} ms per connection (+{intercept:.1f}s fixed); "
+                      f"ms per connection at each size: {per} (flat = linear)")  # fmt: skip
+
+
+# --- rss: a fresh process ----------------------------------------------------------------------------
+def rss_child(provider: str, events: int, emulator_url: str) -> None:
+    """In a fresh process: one first import; prints the peak RSS before and after (MiB)."""
+    setup_django()
     from django.conf import settings
 
-    emulator = Emulator(args.emulator)
-    settings.CALENDAR_EMULATOR_URL = emulator.url
-    where = "a separate process" if args.emulator == "process" else "a thread of this process"
-    print(f"emulator in {where}; best of {args.repeat} runs for (a) and (d); "
-          f"ratio on our side's time (wall minus provider wait)")  # fmt: skip
+    settings.CALENDAR_EMULATOR_URL = emulator_url
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from calendar_sync.models import CalendarConnection
+
+    conn = CalendarConnection.objects.get(account_email=os.environ["BENCH_RSS_ACCOUNT"])
+    sync(conn.pk, full=True)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"before": before, "after": after}))
+
+
+def bench_rss(emulator: Emulator, provider: str, events: int) -> None:
+    conn = connect(emulator, provider, rep(f"rss.{provider}@exempel.se"))
+    emulator.call("seed", provider, conn.account_email, events)
+    env = {**os.environ, "BENCH_RSS_ACCOUNT": conn.account_email}
+    out = subprocess.run(
+        [sys.executable, __file__, "--rss-child", provider, str(events), emulator.url],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+    ).stdout.strip().splitlines()[-1]  # fmt: skip
+    rss = json.loads(out)
+    line(f"{provider} fresh process, first import of {events}",
+         f"peak RSS {rss['after']:.0f} MiB (after start-up and migrations check: "
+         f"{rss['before']:.0f} MiB)")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sizes", default="250,2500" if QUICK else "250,2500,10000")
+    parser.add_argument("--fleet", default="100,1000" if QUICK else "100,1000,5000")
+    parser.add_argument("--only", default="import,poll,fleet,rss")
+    parser.add_argument("--rss-child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.rss_child:
+        rss_child(args.rss_child[0], int(args.rss_child[1]), args.rss_child[2])
+        return
+    drop = bench_environment()
+    emulator = None
     try:
-        providers = provider_ids() if args.provider == "both" else [args.provider]
-        for provider in providers:
-            bench_provider(emulator, provider, args)
+        setup_django()
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        logging.getLogger("django-q").setLevel(logging.WARNING)
+        from django.conf import settings
+
+        emulator = Emulator("process")
+        settings.CALENDAR_EMULATOR_URL = emulator.url
+        only = set(args.only.split(","))
+        print(f"{database_label()}; emulator in its own process; {os.cpu_count()} cores "
+              f"(shared: figures are noisy, compare the side-by-side ratios); min/median")  # fmt: skip
+        if "import" in only:
+            print("\nfirst import vs bare bulk_create, interleaved:")
+            for events in [int(x) for x in args.sizes.split(",")]:
+                for provider in provider_ids():
+                    bench_import(emulator, provider, events, args.rounds)
+        if "poll" in only:
+            print("\nunchanged sync through the task:")
+            for provider in provider_ids():
+                bench_poll(emulator, provider, max(args.rounds, 5))
+        if "fleet" in only:
+            print(f"\nfleet through the poll tick, the broker and 2 qcluster processes "
+                  f"({settings.Q_CLUSTER['workers']} workers each):")  # fmt: skip
+            bench_fleet(emulator, [int(x) for x in args.fleet.split(",")])
+        if "rss" in only:
+            print("\nmemory:")
+            for provider in provider_ids():
+                bench_rss(emulator, provider, 2500)
     finally:
-        emulator.stop()
+        if emulator is not None:
+            emulator.stop()
+        from django.db import connections
+
+        connections.close_all()
+        drop()
 
 
 if __name__ == "__main__":

@@ -105,6 +105,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default=""),
         }
     }
 else:
@@ -116,14 +117,15 @@ else:
         }
     }
 
+Q_WORKERS = env.int("Q_WORKERS", default=2)
 Q_CLUSTER: dict = {
-    "name": "upsales_crm",
-    "workers": env.int("Q_WORKERS", default=2),
+    "name": env.str("Q_CLUSTER_NAME", default="upsales_crm"),  # the broker's queue name
+    "workers": Q_WORKERS,
     "timeout": 240,
     "retry": 300,
     "max_attempts": 3,
     # Tasks a cluster prefetches; keep it low with several clusters so they share the work.
-    "queue_limit": env.int("Q_QUEUE_LIMIT", default=50),
+    "queue_limit": env.int("Q_QUEUE_LIMIT", default=2 * Q_WORKERS),
     "catch_up": False,
     "label": "Django Q2",
     "sync": env.bool("Q_SYNC", default=False),
