@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from django.contrib.auth.models import Group
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from appointments.models import Appointment, AttendeeKind, Outcome, Response
+from appointments.models import Appointment, Attendee, AttendeeKind, Outcome, Response
 
 DATE_FIELDS = frozenset({"start", "end", "all_day"})
 PLACE_FIELDS = frozenset({"location"})
@@ -71,18 +73,27 @@ def is_participant(appointment: Appointment, user) -> bool:
     return is_organizer(appointment, user) or is_attendee_user(appointment, user)
 
 
-def shares_team_with_organizer(appointment: Appointment, user) -> bool:
-    """A team is a Group that grants no permissions (a role like "Sales reps" is not a team)."""
-    mine = set(user.groups.filter(permissions__isnull=True).values_list("pk", flat=True))
-    return bool(mine) and appointment.organizer.groups.filter(pk__in=mine).exists()
+def team_groups() -> QuerySet[Group]:
+    """Teams are the Groups that grant no permissions; groups that do ("Sales reps") are
+    roles shared by everyone, and sharing a role must not reveal colleagues' appointments."""
+    return Group.objects.filter(permissions__isnull=True)
 
 
-def can_view(appointment: Appointment, user) -> bool:
-    if user is None or not user.is_active:
-        return False
+def participant_filter(user) -> Q:
+    """The appointments ``user`` organizes or attends, as a filter."""
+    attends = Attendee.objects.filter(appointment=OuterRef("pk"), user=user)
+    return Q(organizer=user) | Q(Exists(attends))
+
+
+def visible_filter(user) -> Q | None:
+    """Who sees an appointment, as a filter for any queryset of them (None: every one): its
+    organizer and attendee users, the organizer's teammates (``team_groups``), holders of
+    ``appointments.view_all_appointments`` and superusers."""
     if user.is_superuser or user.has_perm("appointments.view_all_appointments"):
-        return True
-    return is_participant(appointment, user) or shares_team_with_organizer(appointment, user)
+        return None
+    teams = team_groups().filter(user=user)
+    same_team = Group.objects.filter(user=OuterRef("organizer_id"), pk__in=teams)
+    return participant_filter(user) | Q(Exists(same_team))
 
 
 def can_set_outcome(appointment: Appointment, user, now: datetime | None = None) -> Decision:

@@ -1,23 +1,18 @@
 """Reads for appointments, with visibility: organizer, attendee user, same team (a Django
-Group shared with the organizer, see `team_groups`), `appointments.view_all_appointments`, or superuser."""
+Group shared with the organizer, see `rules.team_groups`; the rule is `rules.visible_filter`), `appointments.view_all_appointments`, or superuser."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from appointments import rules
 from appointments.models import Appointment, AppointmentType, Attendee, Response
-
-
-def team_groups() -> QuerySet[Group]:
-    """Teams are the Groups that grant no permissions; groups that do ("Sales reps") are
-    roles shared by everyone, and sharing a role must not reveal colleagues' appointments."""
-    return Group.objects.filter(permissions__isnull=True)
+from appointments.rules import team_groups
 
 
 def _base() -> QuerySet[Appointment]:
@@ -29,23 +24,13 @@ def _base() -> QuerySet[Appointment]:
 
 
 def _own_q(user) -> Q:
-    attends = Attendee.objects.filter(appointment=OuterRef("pk"), user=user)
-    return Q(organizer=user) | Q(Exists(attends))
-
-
-def _visible_q(user) -> Q | None:
-    """None means "everything"."""
-    if user.is_superuser or user.has_perm("appointments.view_all_appointments"):
-        return None
-    teams = team_groups().filter(user=user)
-    same_team = Group.objects.filter(user=OuterRef("organizer_id"), pk__in=teams)
-    return _own_q(user) | Q(Exists(same_team))
+    return rules.participant_filter(user)
 
 
 def appointment_visible_queryset(*, user) -> QuerySet[Appointment]:
     if not user.is_authenticated or not user.is_active:
         return Appointment.objects.none()
-    visible = _visible_q(user)
+    visible = rules.visible_filter(user)
     qs = _base()
     return qs if visible is None else qs.filter(visible)
 

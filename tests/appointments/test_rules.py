@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from appointments import rules
+from appointments.models import Appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -76,23 +77,38 @@ def test_can_create_follow_up_for_participants_only(passed, participant, outside
     assert not rules.can_create_follow_up(passed, outsider, now).allowed
 
 
-def test_can_view_for_participants_teammates_and_view_all_holders(
+def _sees(user, appointment) -> bool:
+    wanted = rules.visible_filter(user)
+    qs = Appointment.objects.all() if wanted is None else Appointment.objects.filter(wanted)
+    return qs.filter(pk=appointment.pk).exists()
+
+
+def test_visible_filter_for_participants_teammates_and_view_all_holders(
     upcoming, organizer, participant, outsider, team
 ):
-
-    assert rules.can_view(upcoming, organizer)
-    assert rules.can_view(upcoming, participant)
-    assert not rules.can_view(upcoming, outsider)
+    assert _sees(organizer, upcoming)
+    assert _sees(participant, upcoming)
+    assert not _sees(outsider, upcoming)
     team.user_set.add(organizer, outsider)
-    assert rules.can_view(upcoming, outsider)
+    assert _sees(outsider, upcoming)
 
 
-def test_can_view_with_view_all_appointments_permission(upcoming, outsider):
+def test_visible_filter_with_view_all_appointments_permission(upcoming, outsider):
     from django.contrib.auth.models import Permission
 
     outsider.user_permissions.add(Permission.objects.get(codename="view_all_appointments"))
     outsider = type(outsider).objects.get(pk=outsider.pk)  # fresh permission cache
-    assert rules.can_view(upcoming, outsider)
+    assert rules.visible_filter(outsider) is None
+    assert _sees(outsider, upcoming)
+
+
+def test_visible_filter_a_shared_role_is_not_a_team(upcoming, organizer, outsider):
+    from appointments.services import sales_reps_group_ensure
+
+    role = sales_reps_group_ensure()  # a group that grants permissions
+    role.user_set.add(organizer, outsider)
+    outsider = type(outsider).objects.get(pk=outsider.pk)
+    assert not _sees(outsider, upcoming)
 
 
 def test_can_delete_only_for_the_organizer(upcoming, organizer, participant):

@@ -90,6 +90,51 @@ def test_classify_attendee_domain_must_match_exactly():
     assert got == "external"
 
 
+@pytest.mark.parametrize(
+    ("email", "internal"),
+    [
+        ("johanna.svennson@exempel.se", True),
+        ("KARL@Sthlm.Exempel.se", True),
+        ("johanna@gbg.exempel.se", False),  # a sub-domain of a user domain is not one
+        ("kund@acme.se", False),
+        ("no-at-sign", False),
+    ],
+)
+def test_has_user_domain(email, internal):
+    assert rules.has_user_domain(email, USER_DOMAINS) is internal
+
+
+def test_is_colleague_not_a_user_but_a_users_exact_domain():
+    kw = {"user_emails": {*KARL, "eva.lind@exempel.se"}, "user_domains": USER_DOMAINS}
+    assert rules.is_colleague("johanna.svennson@exempel.se", **kw)
+    assert not rules.is_colleague("Eva.Lind@exempel.se", **kw)  # a user
+    assert not rules.is_colleague("johanna@gbg.exempel.se", **kw)  # FAQ 2: external
+    assert rules.is_colleague(
+        "johanna@gbg.exempel.se", **{**kw, "user_domains": {"gbg.exempel.se"}}
+    )
+
+
+def test_classify_event_sorts_everyone_but_the_rep_by_kind():
+    ev = event(
+        organizer="kund@acme.se",
+        attendees=[
+            att("karl@exempel.se", name="Karl"),
+            att("eva.lind@exempel.se", response="accepted"),
+            att("johanna@exempel.se"),
+            att("rum@exempel.se", is_resource=True),
+        ],
+    )
+    c = classify(ev, users={*KARL, "eva.lind@exempel.se"})
+    assert (c.organizer, c.organizer_email) == ("external", "kund@acme.se")
+    assert (c.users, c.colleagues, c.externals) == (
+        ["eva.lind@exempel.se"],
+        ["johanna@exempel.se"],
+        ["kund@acme.se"],
+    )
+    assert c.responses["eva.lind@exempel.se"] == "accepted"
+    assert c.names["karl@exempel.se"] == "Karl"
+
+
 def test_rooms_are_not_participants():
     ev = event(attendees=[att("karl@exempel.se"), att("rum1@exempel.se", is_resource=True)])
     assert classify(ev).others == []
@@ -139,6 +184,25 @@ def test_timed_recurring_instance_is_imported():
 def test_skip_reason_outside_window(days):
     ev = event(attendees=[att("k@acme.se")], start=NOW + dt.timedelta(days=days))
     assert reason(ev) == SkipReason.OUTSIDE_WINDOW
+
+
+def test_sync_window_is_today_from_local_midnight_plus_days():
+    start, end = rules.sync_window(NOW, 92, STOCKHOLM)
+    assert start == dt.datetime(2025, 3, 12, 0, 0, tzinfo=STOCKHOLM)
+    assert end == start + dt.timedelta(days=92)
+
+
+def test_in_window_includes_the_start_and_excludes_the_end():
+    assert rules.in_window(WINDOW[0], WINDOW)
+    assert not rules.in_window(WINDOW[1], WINDOW)
+    assert not rules.in_window(None, WINDOW)
+
+
+def test_is_all_day_recurring():
+    assert rules.is_all_day_recurring(event(all_day=True, is_recurring=True))
+    assert rules.is_all_day_recurring(event(all_day=True, series_id="s1"))
+    assert not rules.is_all_day_recurring(event(all_day=True))
+    assert not rules.is_all_day_recurring(event(is_recurring=True, series_id="s1"))
 
 
 def test_window_starts_at_local_midnight_today():
@@ -226,6 +290,19 @@ def test_resolve_conflict_last_writer_wins():
 def test_resolve_conflict_tie_goes_to_provider():
     assert rules.resolve_conflict(NOW, NOW) == "provider"
     assert rules.resolve_conflict(None, NOW) == "provider"
+
+
+def test_crm_version_is_exported_only_for_upcoming_unlocked_live_appointments():
+    live = SimpleNamespace(start=NOW + dt.timedelta(days=1), locked=False, cancelled_at=None)
+    assert rules.crm_version_is_exported(live, NOW, WINDOW)
+    for changed in (
+        {"locked": True},
+        {"cancelled_at": NOW},
+        {"start": NOW - dt.timedelta(hours=1)},
+        {"start": WINDOW[1]},
+    ):
+        appointment = SimpleNamespace(**{**vars(live), **changed})
+        assert not rules.crm_version_is_exported(appointment, NOW, WINDOW), changed
 
 
 def test_is_echo():
@@ -360,3 +437,27 @@ def test_all_day_recurring_is_imported_where_supported():
 def test_deleted_recurring_event_stays_where_deletes_do_not_remove():
     ev = event(cancelled=True, series_id="s1")
     assert not rules.should_delete_on_provider_delete(ev, recurring_delete_removes=False)
+
+
+def _no_invitation(**kw):
+    base = {
+        "connection_state": "active",
+        "app_installed": True,
+        "locked": False,
+        "start": NOW + dt.timedelta(days=1),
+        "now": NOW,
+    }
+    return rules.no_invitation_reason(**{**base, **kw})
+
+
+def test_no_invitation_reason_in_the_order_a_rep_can_act_on():
+    N = rules.NoInvitation
+    assert _no_invitation() is None
+    assert _no_invitation(connection_state=None, locked=True) == N.NO_APP
+    assert _no_invitation(app_installed=False, locked=True) == N.UNINSTALLED
+    assert _no_invitation(connection_state="disconnected") == N.DISCONNECTED
+    assert _no_invitation(connection_state="needs_reconnect") == N.NEEDS_RECONNECT
+    assert _no_invitation(locked=True, start=NOW - dt.timedelta(days=1)) == N.LOCKED
+    assert _no_invitation(start=NOW - dt.timedelta(days=1)) == N.BACK_DATED
+    assert _no_invitation(with_attendees=False) == N.BEFORE_ACTIVATION
+    assert set(rules.NO_INVITATION_LABELS) == set(N)
