@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -97,6 +98,7 @@ def local_bounds(day: date, start_time: time | None, end_time: time | None, all_
     if all_day:
         start = datetime.combine(day, time.min, tzinfo=tz)
         return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    assert start_time is not None and end_time is not None  # the form requires them
     return (
         datetime.combine(day, start_time, tzinfo=tz),
         datetime.combine(day, end_time, tzinfo=tz),
@@ -200,17 +202,17 @@ class AppointmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.appointment = appointment
         self.booking = booking
-        self.fields["company"].queryset = companies
-        self.fields["contacts"].queryset = contacts
-        self.fields["users"].queryset = (
+        self._choice_field("company").queryset = companies
+        self._choice_field("contacts").queryset = contacts
+        self._choice_field("users").queryset = (
             get_user_model()
             .objects.filter(is_active=True)
             .exclude(pk=appointment.organizer_id if appointment else user.pk)
             .order_by("email")
         )
-        self.fields["appointment_type"].empty_label = None
+        self._choice_field("appointment_type").empty_label = None
         if appointment is not None:  # an inactive type stays selectable on its appointments
-            self.fields["appointment_type"].queryset = AppointmentType.objects.filter(
+            self._choice_field("appointment_type").queryset = AppointmentType.objects.filter(
                 Q(active=True) | Q(pk=appointment.appointment_type_id)
             )
         if not show_agenda:
@@ -219,6 +221,9 @@ class AppointmentForm(forms.Form):
         self.readonly_reasons: dict[str, str] = {}
         if appointment is not None:
             self._lock_fields(appointment, user, now or timezone.now())
+
+    def _choice_field(self, name: str) -> forms.ModelChoiceField:
+        return cast(forms.ModelChoiceField, self.fields[name])
 
     def _setup_booking(self, booking: BookingOptions | None, appointment) -> None:
         self.fields["users"].widget.with_calendar = (
@@ -231,12 +236,12 @@ class AppointmentForm(forms.Form):
             return
         spec = PROVIDERS.get(booking.provider)
         if spec is not None:
-            self.fields["video_requested"].label = spec.video_label
+            self.fields["video_requested"].label = str(spec.video_label)
         rooms = list(booking.rooms)
         current = appointment.room_email if appointment else ""
         if current and current not in dict(rooms):
             rooms.append((current, appointment.room_name or current))
-        self.fields["room"].choices = [("", _("No room")), *rooms]
+        cast(forms.ChoiceField, self.fields["room"]).choices = [("", _("No room")), *rooms]
         self._room_names = {**booking.room_names, current: getattr(appointment, "room_name", "")}
 
     def _lock_fields(self, appointment: Appointment, user, now: datetime) -> None:
@@ -306,7 +311,7 @@ class AppointmentForm(forms.Form):
     def start_end(self) -> tuple[datetime, datetime]:
         data = self.cleaned_data
         start, end = local_bounds(
-            data["date"], data.get("start_time"), data.get("end_time"), data.get("all_day")
+            data["date"], data.get("start_time"), data.get("end_time"), bool(data.get("all_day"))
         )
         if data.get("all_day"):
             return start, end + timedelta(days=self.appointment_span_days())
