@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from . import selectors
 from .models import CalendarApp, CalendarConnection, ConnectionState
+from .providers import get_adapter
 from .providers.base import AuthRevoked, Tokens
 from .providers.registry import get_provider
 
@@ -275,7 +276,7 @@ def _after_disconnect(connection_id: int, *, revoke: bool) -> None:
     connection = CalendarConnection.objects.get(pk=connection_id)
     if revoke:
         try:
-            _oauth(connection.provider).revoke(connection)
+            get_adapter(connection).revoke()  # the one revoke path: the adapter's
         except Exception:  # an unreachable provider must not keep the rep connected
             log.exception("revoking the grant of connection %s failed", connection_id)
     CalendarConnection.objects.filter(pk=connection_id).update(

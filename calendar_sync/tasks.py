@@ -46,7 +46,7 @@ def connection_activated(connection_id: int) -> dict:
         return {"import": getattr(run, "pk", None), "state": "not active"}
     exported, error = engine.guarded(connection, lambda: exporter.export_window(connection))
     engine.record_exports(run, exported)
-    _, push_error = engine.guarded(connection, lambda: push.start_push(connection))
+    _, push_error = engine.guarded(connection, lambda: push.start_push(connection), parks=False)
     return {"import": getattr(run, "pk", None), "exported": exported, "errors": [error, push_error]}
 
 
@@ -54,7 +54,7 @@ def connection_disconnected(connection_id: int) -> None:
     """Stop the channel (the connection is already disconnected; its tokens are still there)."""
     connection = CalendarConnection.objects.filter(pk=connection_id).first()
     if connection is not None:
-        engine.guarded(connection, lambda: push.stop_push(connection))
+        engine.guarded(connection, lambda: push.stop_push(connection), parks=False)
 
 
 def sync_connection(
@@ -85,7 +85,7 @@ def sync_batch(connection_ids: list[int]) -> int:
 def renew_channels() -> int:
     renewed = 0
     for connection in push.due_for_renewal():
-        _, error = engine.guarded(connection, partial(push.renew_push, connection))
+        _, error = engine.guarded(connection, partial(push.renew_push, connection), parks=False)
         renewed += not error
     return renewed
 
@@ -96,7 +96,7 @@ def renew_channel(connection_id: int, recreate: bool = False) -> None:
         work: Callable[[CalendarConnection], object] = (
             push.start_push if recreate else push.renew_push
         )
-        engine.guarded(connection, partial(work, connection))
+        engine.guarded(connection, partial(work, connection), parks=False)
 
 
 def export_window_entries() -> int:

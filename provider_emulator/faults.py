@@ -7,7 +7,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 
 # Kinds that make a request fail or wait. Push kinds are consumed by the push dispatcher.
-REQUEST_KINDS = {"429", "403_rate_limit", "500", "503", "delay"}
+REQUEST_KINDS = {"429", "403_rate_limit", "403_forbidden", "500", "503", "delay"}
 PUSH_KINDS = {"drop_push", "duplicate_push"}
 KINDS = REQUEST_KINDS | PUSH_KINDS
 

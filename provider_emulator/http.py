@@ -114,6 +114,8 @@ def google_fault_response(fault: Fault) -> Response:
         return google_error(
             403, "userRateLimitExceeded", "User Rate Limit Exceeded", domain="usageLimits"
         )
+    if fault.kind == "403_forbidden":  # permanent: e.g. the Calendar API disabled for the domain
+        return google_error(403, "forbidden", "Forbidden")
     if fault.kind == "503":
         return google_error(
             503, "backendError", "Backend Error", headers={"Retry-After": str(fault.retry_after)}
@@ -135,6 +137,8 @@ def graph_fault_response(fault: Fault) -> Response:
             "ErrorAccessDenied",
             "Access is denied. Check credentials and try again.",
         )
+    if fault.kind == "403_forbidden":  # permanent: e.g. the mailbox is not licensed for Exchange
+        return graph_error(403, "MailboxNotEnabledForRESTAPI", "The mailbox is not enabled.")
     if fault.kind == "503":
         return graph_error(
             503,

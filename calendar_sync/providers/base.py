@@ -34,8 +34,13 @@ T = TypeVar("T")
 
 
 # --- errors ----------------------------------------------------------------------------------------
+# A provider's say on a status before the common mapping: an error, or None to let it map.
+StatusHook = Callable[[int, str, "str | None"], "ProviderError | None"]
+
+
 class ProviderError(Exception):
-    """A provider call failed. ``permanent`` errors are not retried."""
+    """A provider call failed. ``permanent`` errors are not retried; one that reaches the sync's
+    error boundary parks the connection with its message (``engine.record_error``)."""
 
     permanent: bool = False
 
@@ -44,6 +49,38 @@ class ProviderError(Exception):
         if permanent is not None:
             self.permanent = permanent
         self.status = status
+
+    @classmethod
+    def from_status(
+        cls,
+        status: int,
+        message: str,
+        *,
+        retry_after: str | None = None,
+        gone: type[ProviderError] | None = None,
+        hook: StatusHook | None = None,
+    ) -> ProviderError:
+        """THE status -> error mapping, shared by every provider (as Sentry's
+        ``ApiError.from_response``). ``hook`` lets a provider claim a status first (Google's 403
+        rate limits, Graph's 503 with Retry-After and changeKey conflicts); ``gone`` is what a
+        410 means where it is asked (a dead sync cursor, or a deleted event)."""
+        if hook is not None:
+            special = hook(status, message, retry_after)
+            if special is not None:
+                return special
+        if status == 429:
+            return RateLimited(message, retry_after=parse_retry_after(retry_after), status=429)
+        if status >= 500:
+            return ProviderError(message, permanent=False, status=status)
+        if status == 401:
+            return AuthRevoked(message, status=401)
+        if status == 404:
+            return EventNotFound(message, status=404)
+        if status == 410:
+            return (gone or EventNotFound)(message, status=410)
+        if status == 412:
+            return PreconditionFailed(message, status=412)
+        return ProviderError(message, permanent=True, status=status)
 
 
 class AuthRevoked(ProviderError):

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from ..models import CalendarApp
-from .base import AuthRevoked, ProviderError, RateLimited, Tokens
+from .base import AuthRevoked, ProviderError, Tokens
 
 TOKEN_TIMEOUT = 10
 
@@ -83,10 +83,13 @@ def request_tokens(url: str, data: dict[str, str], *, previous_refresh_token: st
         body = resp.json()
     except ValueError:
         body = {}
-    if resp.status_code == 429:
-        retry_after = float(resp.headers.get("Retry-After") or 1)
-        raise RateLimited("token endpoint rate limited", retry_after=retry_after)
     error = body.get("error") if isinstance(body, dict) else None
+    if resp.status_code == 429 or resp.status_code >= 500:  # transient: the common mapping
+        raise ProviderError.from_status(
+            resp.status_code,
+            f"token endpoint: {error or resp.status_code}",
+            retry_after=resp.headers.get("Retry-After"),
+        )
     if error in GRANT_GONE:
         raise AuthRevoked(
             f"{error}: {body.get('error_description', '')}".strip(), status=resp.status_code

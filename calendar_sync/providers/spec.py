@@ -61,8 +61,8 @@ class CalendarProvider:
     oauth_backend: ClassVar[str]  # dotted path of the social-auth backend class
     backend_name: ClassVar[str]  # that backend's ``name``: /oauth/login|complete/<name>/
     scopes: ClassVar[tuple[str, ...]]
-    # A module with refresh_tokens(connection) -> Tokens, revoke(connection) -> bool,
-    # authorize_url(app), token_url(app) and profile(access_token) -> (id, email).
+    # A module with refresh_tokens(connection) -> Tokens, authorize_url(app), token_url(app) and
+    # profile(access_token) -> (id, email). Revoking is the adapter's (CalendarAdapter.revoke).
     oauth_module: ClassVar[str]
     # True: the provider vouches for the account's e-mail (its ``email_verified`` claim is
     # believed); False: the claim is the tenant's say-so and ``email_is_verified`` must check it.

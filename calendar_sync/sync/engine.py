@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from contacts.selectors import user_addresses_by_id, user_domains
 
@@ -77,11 +78,27 @@ def mark_needs_reconnect(connection: CalendarConnection, reason: str) -> None:
     connection_mark_needs_reconnect(connection=connection, reason=reason)
 
 
-def record_error(connection: CalendarConnection, exc: BaseException) -> str:
-    """Keep the error for the status page; the next scheduled sync retries (no crash loop)."""
-    message = f"{exc.__class__.__name__}: {exc}"[:1000]
+def park_reason(connection: CalendarConnection, exc: ProviderError) -> str:
+    """What the rep reads on the settings page when a permanent error stopped the sync."""
     if isinstance(exc, AuthRevoked):
-        mark_needs_reconnect(connection, f"Access was revoked or has expired ({exc}).")
+        return f"Access was revoked or has expired ({exc})."
+    return _(
+        "%(app)s refused the sync (%(detail)s). Reconnect the calendar; if it happens again, "
+        "ask your administrator."
+    ) % {"app": connection.get_provider_display(), "detail": str(exc)[:300]}
+
+
+def record_error(connection: CalendarConnection, exc: BaseException, *, parks: bool = True) -> str:
+    """Keep the error for the status page. A transient one: the next scheduled sync retries (no
+    crash loop). A permanent provider error parks the connection (needs reconnect) with its
+    reason: retrying would fail the same way every 10 minutes. ``parks=False`` for work whose
+    failure leaves the sync itself working (one event's export, a push channel: polling goes
+    on); there only a grant that is gone parks the connection."""
+    message = f"{exc.__class__.__name__}: {exc}"[:1000]
+    permanent = isinstance(exc, ProviderError) and exc.permanent
+    if permanent and (parks or isinstance(exc, AuthRevoked)):
+        assert isinstance(exc, ProviderError)
+        mark_needs_reconnect(connection, park_reason(connection, exc))
     else:
         CalendarConnection.objects.filter(pk=connection.pk).update(
             last_error=message, last_error_at=timezone.now()
@@ -90,12 +107,15 @@ def record_error(connection: CalendarConnection, exc: BaseException) -> str:
     return message
 
 
-def guarded(connection: CalendarConnection, work: Callable[[], Any]) -> tuple[Any, str]:
-    """Run provider work; provider errors are recorded and returned, never raised."""
+def guarded(
+    connection: CalendarConnection, work: Callable[[], Any], *, parks: bool = True
+) -> tuple[Any, str]:
+    """Run provider work; provider errors are recorded and returned, never raised (``parks``:
+    see ``record_error``)."""
     try:
         return work(), ""
     except ProviderError as exc:
-        return None, record_error(connection, exc)
+        return None, record_error(connection, exc, parks=parks)
 
 
 def record_exports(run: SyncRun | None, outcomes: dict[str, int] | None) -> int:

@@ -246,11 +246,15 @@ def export_to(
     adapter = adapter or get_adapter(connection)
     if link is not None:
         _, error = guarded(
-            connection, lambda: plan_attendees(adapter, connection, link, draft, changed_fields)
+            connection,
+            lambda: plan_attendees(adapter, connection, link, draft, changed_fields),
+            parks=False,
         )
         if error:
             return record_failure(appointment, connection, crm_updated_at, error)
-    event, error = guarded(connection, lambda: _write(adapter, appointment, link, draft))
+    event, error = guarded(
+        connection, lambda: _write(adapter, appointment, link, draft), parks=False
+    )
     if error:
         return record_failure(appointment, connection, crm_updated_at, error)
     if event is None:

@@ -11,8 +11,8 @@ Who is who (the spec's FAQ):
 Decisions the spec leaves open, made here on purpose:
 - Conflicts: last writer wins, by the provider's ``updated`` against ``appointment.updated_at``
   (ties go to the provider, where the invitations live). See ``resolve_conflict``.
-- Provider differences are capability flags the engine sets per provider (``engine.
-  PROVIDER_POLICY``); this module names no provider. Following the spec literally, only Google's
+- Provider differences are capability flags the engine takes from the provider registry
+  (``providers/registry.py``); this module names no provider. Following the spec literally, only Google's
   deleted recurring events delete their appointments (``recurring_delete_removes``; elsewhere a
   deleted series leaves them, marked ``cancelled_at``), and only Google's all-day recurring
   events are not imported (``all_day_recurring_supported``, spec item 7).

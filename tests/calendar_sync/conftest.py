@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from calendar_sync.providers.registry import PROVIDERS as REGISTRY
+
 # --- adapter fixtures (provider adapters against the emulator) -------------------------------------
 ADAPTER_CLIENTS = {
     "google": ("crm-adapter.apps.googleusercontent.com", "GOCSPX-adapter-secret"),
@@ -88,7 +90,8 @@ def adapter_connection(db, emulator, provider_settings):
 
 
 # --- sync engine fixtures ---------------------------------------------------------------------------
-PROVIDERS = ["google", "microsoft"]
+# Every provider of the registry: a new one runs every parametrized test (and needs an actor).
+PROVIDERS = list(REGISTRY)
 
 
 @pytest.fixture
@@ -169,130 +172,10 @@ def sync_connect(db, emulator, provider_settings, sync_type):
     return make
 
 
-class SyncActor:
-    """Someone using their own calendar at the emulator, over the providers' wire APIs."""
-
-    def __init__(self, emulator, provider: str, email: str) -> None:
-        import requests
-
-        self.emulator, self.provider, self.email = emulator, provider, email
-        emulator.state.account_create(provider=provider, email=email)
-        token = emulator.state.token_mint(provider=provider, email=email, lifetime=4 * 3600)
-        self.http = requests.Session()
-        self.http.headers["Authorization"] = f"Bearer {token.token}"
-        if provider == "google":
-            self.base = f"{emulator.url}/google/calendar/v3/calendars/primary/events"
-        else:
-            self.base = f"{emulator.url}/microsoft/v1.0/me/events"
-
-    def _body(self, *, title=None, start=None, end=None, attendees=None, all_day=False,
-              recurrence_count=0, description=None, location=None, rooms=()):  # fmt: skip
-        import datetime as dt
-
-        body: dict = {}
-        google = self.provider == "google"
-        if title is not None:
-            body["summary" if google else "subject"] = title
-        if description is not None:
-            body["description"] = description
-            if not google:
-                body = {**body, "body": {"contentType": "text", "content": description}}
-                body.pop("description")
-        if location is not None:
-            body["location"] = location if google else {"displayName": location}
-        if start is not None:
-            if google:
-                if all_day:
-                    body["start"] = {"date": start.date().isoformat()}
-                    body["end"] = {"date": end.date().isoformat()}
-                else:
-                    body["start"] = {"dateTime": start.isoformat(), "timeZone": "Europe/Stockholm"}
-                    body["end"] = {"dateTime": end.isoformat(), "timeZone": "Europe/Stockholm"}
-            else:
-                utc = dt.UTC
-                fmt = "%Y-%m-%dT%H:%M:%S"
-                if all_day:
-                    body["isAllDay"] = True
-                    s = dt.datetime.combine(start.date(), dt.time(), utc)
-                    e = dt.datetime.combine(end.date(), dt.time(), utc)
-                else:
-                    s, e = start.astimezone(utc), end.astimezone(utc)
-                body["start"] = {"dateTime": s.strftime(fmt), "timeZone": "UTC"}
-                body["end"] = {"dateTime": e.strftime(fmt), "timeZone": "UTC"}
-        if attendees is not None:
-            if google:
-                body["attendees"] = [{"email": a} for a in attendees] + [
-                    {"email": r, "resource": True} for r in rooms
-                ]
-            else:
-                body["attendees"] = [
-                    {"emailAddress": {"address": a}, "type": "required"} for a in attendees
-                ] + [{"emailAddress": {"address": r}, "type": "resource"} for r in rooms]
-        if recurrence_count:
-            if google:
-                body["recurrence"] = [f"RRULE:FREQ=WEEKLY;COUNT={recurrence_count}"]
-            else:
-                day = start.astimezone(dt.UTC) if not all_day else start
-                body["recurrence"] = {
-                    "pattern": {
-                        "type": "weekly",
-                        "interval": 1,
-                        "daysOfWeek": [day.strftime("%A").lower()],
-                    },
-                    "range": {
-                        "type": "numbered",
-                        "startDate": day.date().isoformat(),
-                        "numberOfOccurrences": recurrence_count,
-                    },
-                }
-        return body
-
-    def _check(self, resp):
-        assert resp.status_code < 300, (resp.status_code, resp.text[:500])
-        return resp.json() if resp.content else {}
-
-    def create(self, **kw) -> dict:
-        params = {"sendUpdates": "all"} if self.provider == "google" else {}
-        return self._check(self.http.post(self.base, params=params, json=self._body(**kw)))
-
-    def update(self, event_id: str, **kw) -> dict:
-        params = {"sendUpdates": "all"} if self.provider == "google" else {}
-        url = f"{self.base}/{event_id}"
-        return self._check(self.http.patch(url, params=params, json=self._body(**kw)))
-
-    def delete(self, event_id: str) -> None:
-        params = {"sendUpdates": "all"} if self.provider == "google" else {}
-        self._check(self.http.delete(f"{self.base}/{event_id}", params=params))
-
-    def respond(self, event_id: str, response: str) -> None:
-        """Answer an invitation in this account's own calendar (``event_id`` as seen there)."""
-        store = self.emulator.state.stores[self.provider]
-        account = self.emulator.state.account_find(self.provider, self.email)
-        store.demo_respond(account, event_id, response)
-
-    def events(self) -> list[dict]:
-        """This account's events as its own calendar shows them (ids, iCalUIDs, subjects)."""
-        import datetime as dt
-
-        now = dt.datetime.now(dt.UTC)
-        if self.provider == "google":
-            params = {
-                "singleEvents": "true",
-                "timeMin": (now - dt.timedelta(days=2)).isoformat(),
-                "timeMax": (now + dt.timedelta(days=200)).isoformat(),
-                "maxResults": 2500,
-            }
-            return self._check(self.http.get(self.base, params=params)).get("items", [])
-        url = self.base.replace("/me/events", "/me/calendarView")
-        params = {
-            "startDateTime": (now - dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "endDateTime": (now + dt.timedelta(days=200)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "$top": 999,
-        }
-        return self._check(self.http.get(url, params=params)).get("value", [])
-
-
 @pytest.fixture
 def sync_actor(emulator, provider_settings):
-    """sync_actor(provider, email) -> a SyncActor acting in that account's calendar."""
-    return lambda provider, email: SyncActor(emulator, provider, email)
+    """sync_actor(provider, email) -> that provider's CalendarActor (``actors.py``) acting in the
+    account's calendar."""
+    from .actors import actor_class
+
+    return lambda provider, email: actor_class(provider)(emulator, email)

@@ -20,6 +20,8 @@ from calendar_sync.providers.base import (
     EventDraft,
     ExternalEvent,
 )
+from calendar_sync.providers.registry import get_provider
+from tests.calendar_sync.conftest import PROVIDERS
 
 REP = "rep@example.com"
 GUEST = "guest@example.com"
@@ -37,11 +39,14 @@ WINDOW = (dt.datetime.now(UTC) - dt.timedelta(days=1), dt.datetime.now(UTC) + dt
 
 
 class Backdoor:
-    """What a user would do in the provider's own UI (via the emulator's store)."""
+    """What a user would do in the provider's own UI (via the emulator's store). One subclass per
+    provider, picked by ``backdoor_class`` from the registry's ids."""
 
-    def __init__(self, emulator, provider: str, monkeypatch) -> None:
-        self.state, self.provider, self.monkeypatch = emulator.state, provider, monkeypatch
-        self.store = emulator.state.stores[provider]
+    provider: str
+
+    def __init__(self, emulator, monkeypatch) -> None:
+        self.state, self.monkeypatch = emulator.state, monkeypatch
+        self.store = emulator.state.stores[self.provider]
 
     def account(self, email: str):
         return self.state.account_find(self.provider, email) or self.state.account_create(
@@ -54,18 +59,84 @@ class Backdoor:
             return self.store.demo_create_event(
                 acc, title=title, start=start, end=end, attendees=list(attendees)
             )
-        if self.provider == "google":
-            cal = self.store.resolve_calendar(acc, "primary")
-            body = {
-                "summary": title,
-                "start": {"dateTime": start.isoformat(), "timeZone": "UTC"},
-                "end": {"dateTime": end.isoformat(), "timeZone": "UTC"},
-                "recurrence": ["RRULE:FREQ=DAILY;COUNT=3"],
-                "attendees": [{"email": a} for a in attendees],
-            }
-            ev = self.store.insert_event(acc, cal, body)
-            self.store.flush()
-            return ev["id"]
+        return self.create_series(acc, title, start, end, attendees)
+
+    def respond(self, attendee: str, event: ExternalEvent, response: str) -> None:
+        self.store.demo_respond(self.account(attendee), self.copy_id(attendee, event), response)
+
+    # --- each provider's own ---------------------------------------------------------------------
+    def create_series(self, acc, title: str, start, end, attendees) -> str:
+        """A daily series of three, made in the provider's UI."""
+        raise NotImplementedError
+
+    def delete(self, owner: str, event_id: str) -> None:
+        raise NotImplementedError
+
+    def copy_id(self, attendee: str, event: ExternalEvent) -> str:
+        """The attendee's own id for the event."""
+        raise NotImplementedError
+
+    def drop_start(self, owner: str, event_id: str) -> None:
+        """Corrupt a stored event: no start at all (the engine must get start=None, not a crash)."""
+        raise NotImplementedError
+
+    def validated(self, receiver) -> bool:
+        """Whether creating a channel validated the receiver first (Graph's handshake)."""
+        raise NotImplementedError
+
+    def pushed(self, receiver, token: str) -> bool:
+        """Whether a change notification carrying ``token`` reached ``receiver``."""
+        raise NotImplementedError
+
+
+class GoogleBackdoor(Backdoor):
+    provider = "google"
+
+    def create_series(self, acc, title: str, start, end, attendees) -> str:
+        cal = self.store.resolve_calendar(acc, "primary")
+        body = {
+            "summary": title,
+            "start": {"dateTime": start.isoformat(), "timeZone": "UTC"},
+            "end": {"dateTime": end.isoformat(), "timeZone": "UTC"},
+            "recurrence": ["RRULE:FREQ=DAILY;COUNT=3"],
+            "attendees": [{"email": a} for a in attendees],
+        }
+        ev = self.store.insert_event(acc, cal, body)
+        self.store.flush()
+        return ev["id"]
+
+    def delete(self, owner: str, event_id: str) -> None:
+        acc = self.account(owner)
+        cal = self.store.resolve_calendar(acc, "primary")
+        self.store.delete_event(acc, cal, event_id)
+        self.store.flush()
+
+    def copy_id(self, attendee: str, event: ExternalEvent) -> str:
+        return event.id  # Google: the same id in every attendee's calendar
+
+    def drop_start(self, owner: str, event_id: str) -> None:
+        with self.state.lock:
+            cal = self.store.resolve_calendar(self.account(owner), "primary")
+            ev = self.store.events[cal["id"]][event_id]
+            ev["start"] = {}
+            self.store._save(cal["id"], ev)
+
+    def validated(self, receiver) -> bool:
+        return False  # watch channels have no handshake
+
+    def pushed(self, receiver, token: str) -> bool:
+        return receiver.wait_for(
+            lambda h: (
+                h["headers"].get("X-Goog-Resource-State") == "exists"
+                and h["headers"].get("X-Goog-Channel-Token") == token
+            )
+        )
+
+
+class GraphBackdoor(Backdoor):
+    provider = "microsoft"
+
+    def create_series(self, acc, title: str, start, end, attendees) -> str:
         payload = {
             "subject": title,
             "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
@@ -84,46 +155,40 @@ class Backdoor:
         return ev["id"]
 
     def delete(self, owner: str, event_id: str) -> None:
-        acc = self.account(owner)
-        if self.provider == "google":
-            cal = self.store.resolve_calendar(acc, "primary")
-            self.store.delete_event(acc, cal, event_id)
-            self.store.flush()
-        else:
-            self.store.delete_event(acc, event_id)
+        self.store.delete_event(self.account(owner), event_id)
 
     def copy_id(self, attendee: str, event: ExternalEvent) -> str:
-        """The attendee's own id for the event (Google: same id; Graph: a copy per mailbox)."""
-        if self.provider == "google":
-            return event.id
-        return next(
+        return next(  # Graph: a copy per mailbox
             e["id"]
             for e in self.store.events.values()
             if e["mailbox"] == attendee and e["ical_uid"] == event.ical_uid
         )
 
-    def respond(self, attendee: str, event: ExternalEvent, response: str) -> None:
-        self.store.demo_respond(self.account(attendee), self.copy_id(attendee, event), response)
-
     def drop_start(self, owner: str, event_id: str) -> None:
-        """Corrupt a stored event: no start at all (the engine must get start=None, not a crash)."""
         with self.state.lock:
-            if self.provider == "google":
-                cal = self.store.resolve_calendar(self.account(owner), "primary")
-                ev = self.store.events[cal["id"]][event_id]
-                ev["start"] = {}
-                self.store._save(cal["id"], ev)
-            else:
-                # The Graph emulator cannot store a start-less event: blank it on the way out.
-                render = self.store.render
+            # The Graph emulator cannot store a start-less event: blank it on the way out.
+            render = self.store.render
 
-                def render_without_start(ev, *args, **kwargs):
-                    out = render(ev, *args, **kwargs)
-                    if out.get("id") == event_id:
-                        out.pop("start", None)
-                    return out
+            def render_without_start(ev, *args, **kwargs):
+                out = render(ev, *args, **kwargs)
+                if out.get("id") == event_id:
+                    out.pop("start", None)
+                return out
 
-                self.monkeypatch.setattr(self.store, "render", render_without_start)
+            self.monkeypatch.setattr(self.store, "render", render_without_start)
+
+    def validated(self, receiver) -> bool:
+        return any("validationToken" in h["query"] for h in receiver.hits)
+
+    def pushed(self, receiver, token: str) -> bool:
+        return receiver.wait_for(lambda h: token.encode() in h["body"])
+
+
+BACKDOORS = {cls.provider: cls for cls in Backdoor.__subclasses__()}
+
+
+def test_every_registered_provider_has_a_backdoor():
+    assert set(BACKDOORS) == set(PROVIDERS)
 
 
 class Receiver:
@@ -170,7 +235,7 @@ class Receiver:
         self.server.server_close()
 
 
-@pytest.fixture(params=["google", "microsoft"])
+@pytest.fixture(params=PROVIDERS)
 def provider(request):
     return request.param
 
@@ -187,7 +252,7 @@ def adapter(rep_connection):
 
 @pytest.fixture
 def backdoor(emulator, provider, monkeypatch):
-    return Backdoor(emulator, provider, monkeypatch)
+    return BACKDOORS[provider](emulator, monkeypatch)
 
 
 @pytest.fixture
@@ -397,18 +462,10 @@ class TestAdapterContract:
     def test_watch_delivers_pushes_and_stops(self, adapter, backdoor, receiver, provider):
         channel = adapter.watch(callback_url=receiver.url, token="s3cret-state", ttl_seconds=3600)
         assert channel.id and channel.expires_at > dt.datetime.now(UTC)
-        if provider == "microsoft":  # the validation handshake happened during the POST
-            assert any("validationToken" in h["query"] for h in receiver.hits)
+        if get_provider(provider).push.kind == "subscription":  # validated during the POST
+            assert backdoor.validated(receiver)
         backdoor.create(REP, "Pushed", _tomorrow(9), _tomorrow(10), [GUEST])
-        if provider == "google":
-            assert receiver.wait_for(
-                lambda h: (
-                    h["headers"].get("X-Goog-Resource-State") == "exists"
-                    and h["headers"].get("X-Goog-Channel-Token") == "s3cret-state"
-                )
-            )
-        else:
-            assert receiver.wait_for(lambda h: b"s3cret-state" in h["body"])
+        assert backdoor.pushed(receiver, "s3cret-state")
 
         renewed = adapter.renew_watch(channel, callback_url=receiver.url, ttl_seconds=7200)
         assert renewed.expires_at >= channel.expires_at

@@ -17,6 +17,7 @@ from calendar_sync import services
 from calendar_sync.management.commands.install_calendar_apps import install_demo
 from calendar_sync.models import CalendarConnection, ConnectionState
 from calendar_sync.providers.base import AuthRevoked
+from tests.calendar_sync.conftest import PROVIDERS
 from tests.factories import AppointmentTypeFactory, UserFactory
 
 pytestmark = [
@@ -95,7 +96,7 @@ def provider_sign_in(page, provider: str, account: str) -> None:
         page.click("#idSIButton9")  # "Accept"
 
 
-@pytest.mark.parametrize("provider", ["google", "microsoft"])
+@pytest.mark.parametrize("provider", PROVIDERS)
 def test_rep_connects_disconnects_and_reconnects_after_revocation(crm, page, emulator, provider):
     case = CASES[provider]
     rep = UserFactory(email=case["user"], first_name="Rep", last_name="Demo")

@@ -20,6 +20,8 @@ from calendar_sync.management.commands.install_calendar_apps import install_demo
 from calendar_sync.models import CalendarApp, CalendarConnection, ConnectionState
 from calendar_sync.providers.base import AuthRevoked
 from calendar_sync.providers.registry import get_provider
+from tests.calendar_sync.actors import actor_class
+from tests.calendar_sync.conftest import PROVIDERS
 from tests.factories import AppointmentFactory, AppointmentTypeFactory, UserFactory
 
 BACKEND = {"google": "google-oauth2", "microsoft": "microsoft-graph"}
@@ -104,7 +106,7 @@ def refresh_at_emulator(provider: str, app: CalendarApp, refresh_token: str) -> 
     ).json()
 
 
-providers = pytest.mark.parametrize("provider", ["google", "microsoft"])
+providers = pytest.mark.parametrize("provider", PROVIDERS)
 
 
 # --- the flow --------------------------------------------------------------------------------------
@@ -121,7 +123,7 @@ def test_connect_choose_type_save_activates_and_starts_first_sync(
     page = rep_client.get(reverse(PAGE[provider]))
     assert b"Activate" in page.content
     connect_page = rep_client.get(reverse("calendar_sync:connect", args=[provider]))
-    label = b"Connect to Google Calendar" if provider == "google" else b"Connect to Office365"
+    label = actor_class(provider).connect_label.encode()
     assert label in connect_page.content
 
     resp = connect(rep_client, provider)
@@ -224,11 +226,7 @@ def test_authorize_request_has_state_pkce_exact_redirect_and_minimal_scopes(
     assert len(query["code_challenge"][0]) == 43
     scopes = list(get_provider(provider).scopes)
     assert query["scope"][0].split() == scopes
-    if provider == "google":
-        assert query["access_type"] == ["offline"]
-        assert "consent" in query["prompt"][0].split()
-    else:
-        assert "offline_access" in query["scope"][0].split()
+    assert actor_class(provider).asks_offline_access(query)
 
 
 def test_begin_is_post_only_with_csrf(calendar_apps, rep, client):
@@ -365,7 +363,7 @@ def test_one_live_connection_per_rep(calendar_apps, rep_client, rep, meeting, ta
     ) == ["google"]
 
 
-@pytest.mark.parametrize("provider", ["google", "microsoft"])
+@pytest.mark.parametrize("provider", PROVIDERS)
 def test_uninstalled_app_page_explains_it_and_the_oauth_flow_is_404(
     provider, calendar_apps, rep_client
 ):
@@ -536,7 +534,7 @@ def test_disconnect_stops_push_revokes_and_keeps_appointments(
     assert ("disconnected", connection.pk) in task_calls
     assert appointment.__class__.objects.filter(pk=appointment.pk).exists()
     assert not selectors.has_active_calendar(rep)
-    if provider == "google":  # Microsoft has no per-app revocation endpoint
+    if actor_class(provider).revokes_grant:
         app = CalendarApp.objects.get(provider=provider)
         assert refresh_at_emulator(provider, app, refresh_token)["error"] == "invalid_grant"
     assert b"Activate" in rep_client.get(reverse(PAGE[provider])).content
@@ -553,7 +551,7 @@ def test_refresh_tokens_gives_a_new_access_token(provider, calendar_apps, rep_cl
     connection.refresh_from_db()
     assert tokens.access_token != old_access and connection.access_token == tokens.access_token
     assert connection.token_expires_at is not None
-    if provider == "microsoft":  # rotated
+    if actor_class(provider).rotates_refresh_token:
         assert connection.refresh_token != old_refresh
     else:
         assert connection.refresh_token == old_refresh

@@ -19,6 +19,7 @@ from calendar_sync.selectors import SyncState
 from calendar_sync.sync import engine
 from tests.factories import AppointmentFactory, UserFactory
 
+from .actors import actor_class
 from .conftest import PROVIDERS
 
 pytestmark = pytest.mark.django_db
@@ -93,9 +94,9 @@ def test_a_booked_appointment_is_in_the_calendar_with_its_event(provider, conn, 
     [linked] = state.events
     assert linked.provider == provider and linked.account_email == conn.account_email
     assert linked.event_id == event["id"]
-    assert linked.ical_uid == event["iCalUID" if provider == "google" else "iCalUId"]
+    assert linked.ical_uid == event[actor_class(provider).ical_uid_key]
     assert linked.web_link.startswith("https://")
-    assert linked.web_link == event["htmlLink" if provider == "google" else "webLink"]
+    assert linked.web_link == event[actor_class(provider).web_link_key]
 
 
 def test_an_imported_meeting_keeps_its_web_link(provider, conn, cal):

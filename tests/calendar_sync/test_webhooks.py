@@ -13,6 +13,7 @@ from django.utils import timezone
 from appointments.models import Appointment
 from calendar_sync.models import CalendarConnection
 from calendar_sync.sync import push
+from tests.calendar_sync.conftest import PROVIDERS
 
 pytestmark = pytest.mark.django_db
 
@@ -264,7 +265,7 @@ def _imported() -> bool:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-@pytest.mark.parametrize("provider", ["google", "microsoft"])
+@pytest.mark.parametrize("provider", PROVIDERS)
 def test_push_makes_the_appointment_visible(provider, live_server, settings, sync_user,
                                             sync_connect, sync_actor, emulator):  # fmt: skip
     settings.PUBLIC_BASE_URL = live_server.url

@@ -67,7 +67,7 @@ class GoogleCalendarAdapter(CalendarAdapter):
         client_id: str,
         client_secret: str,
         account_email: str = "",
-        refresher: Callable[[], Tokens] | None = None,
+        refresher: Callable[[], Tokens],
     ) -> None:
         self.client = GoogleClient(
             tokens=tokens,

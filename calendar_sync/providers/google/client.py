@@ -25,9 +25,9 @@ from googleapiclient.errors import HttpError
 from ..base import (
     AuthRevoked,
     EventNotFound,
-    PreconditionFailed,
     ProviderError,
     RateLimited,
+    StatusHook,
     Tokens,
     TokenSaver,
     call_with_retries,
@@ -60,18 +60,15 @@ class _CountingHttp(httplib2.Http):
 
 
 class _Credentials(Credentials):
-    """google-auth credentials that refresh through the connect flow's ``refresh_tokens`` when
-    one is given (one place for token upkeep), else through google-auth's own token POST.
+    """google-auth credentials that refresh through the provider's ``oauth.refresh_tokens`` (the
+    one token-endpoint client, ``providers.oauth.request_tokens``), never google-auth's own POST.
     AuthorizedHttp still decides when: expired locally, or a 401 on a token that looked valid."""
 
-    def __init__(self, *args: Any, refresher: Callable[[], Tokens] | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, refresher: Callable[[], Tokens], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._refresher = refresher
 
     def refresh(self, request: Any) -> None:
-        if self._refresher is None:
-            super().refresh(request)
-            return
         tokens = self._refresher()
         self.token = tokens.access_token
         self.expiry = _naive_utc(tokens.expires_at)
@@ -131,7 +128,7 @@ class GoogleClient:
         on_refresh: TokenSaver,
         client_id: str,
         client_secret: str,
-        refresher: Callable[[], Tokens] | None = None,
+        refresher: Callable[[], Tokens],
     ) -> None:
         self.endpoints = google_endpoints()
         self.requests_made = 0
@@ -143,7 +140,7 @@ class GoogleClient:
             client_id=client_id,
             client_secret=client_secret,
             expiry=_naive_utc(tokens.expires_at),
-            refresher=self._counted(refresher) if refresher else None,
+            refresher=self._counted(refresher),
         )
         # We build the authorised http ourselves (instead of build(credentials=...)) so that
         # every request, token refreshes included, goes through the counting transport.
@@ -221,7 +218,9 @@ class GoogleClient:
                 raise ProviderError(f"Google unreachable: {exc}", permanent=False) from exc
             # 400 invalid_token: already revoked or expired, which is what we wanted.
             if resp.status_code >= 500 or resp.status_code == 429:
-                raise _status_error(resp.status_code, resp.text, resp.headers.get("Retry-After"))
+                raise ProviderError.from_status(
+                    resp.status_code, resp.text, retry_after=resp.headers.get("Retry-After")
+                )
 
         call_with_retries(once)
 
@@ -241,28 +240,20 @@ def translate_http_error(
     status = int(exc.resp.status)
     reasons = _reasons(exc)
     message = f"Google {status} {','.join(sorted(reasons))}: {exc.reason}"
-    if status == 403 and reasons & RATE_LIMIT_REASONS:
-        retry_after = parse_retry_after(exc.resp.get("retry-after"))
-        return RateLimited(message, retry_after=retry_after, status=403)
-    return _status_error(status, message, exc.resp.get("retry-after"), gone=gone)
+    return ProviderError.from_status(
+        status, message, retry_after=exc.resp.get("retry-after"), gone=gone, hook=_hook(reasons)
+    )
 
 
-def _status_error(
-    status: int, message: str, retry_after: str | None, *, gone: type[ProviderError] = EventNotFound
-) -> ProviderError:
-    if status == 429:
-        return RateLimited(message, retry_after=parse_retry_after(retry_after), status=429)
-    if status >= 500:
-        return ProviderError(message, permanent=False, status=status)
-    if status == 401:
-        return AuthRevoked(message, status=401)
-    if status == 404:
-        return EventNotFound(message, status=404)
-    if status == 410:
-        return gone(message, status=410)
-    if status == 412:
-        return PreconditionFailed(message, status=412)
-    return ProviderError(message, permanent=True, status=status)
+def _hook(reasons: set[str]) -> StatusHook:
+    """Google's say before the common mapping: a 403 with a rate-limit reason is a rate limit."""
+
+    def hook(status: int, message: str, retry_after: str | None) -> ProviderError | None:
+        if status == 403 and reasons & RATE_LIMIT_REASONS:
+            return RateLimited(message, retry_after=parse_retry_after(retry_after), status=403)
+        return None
+
+    return hook
 
 
 def translate_refresh_error(exc: RefreshError) -> ProviderError:

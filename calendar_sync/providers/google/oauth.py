@@ -82,18 +82,3 @@ def refresh_tokens(connection: CalendarConnection) -> Tokens:
 
 
 refresh = refresh_tokens
-
-
-def revoke(connection: CalendarConnection) -> bool:
-    """Revoke the grant at Google (revoking the refresh token revokes the whole grant)."""
-    token = connection.refresh_token or connection.access_token
-    if not token:
-        return False
-    resp = requests.post(
-        google_endpoints().revoke_url,
-        data={"token": token},
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        timeout=TOKEN_TIMEOUT,
-    )
-    # 400 invalid_token: already revoked or expired - nothing left to revoke.
-    return resp.status_code in (200, 400)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import logging
 import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,8 @@ from .client import GraphClient
 
 if TYPE_CHECKING:
     from ...models import CalendarConnection
+
+log = logging.getLogger(__name__)
 
 try:  # tzlocal (an O365 dependency) ships the CLDR Windows <-> IANA table
     from tzlocal.windows_tz import win_tz
@@ -76,7 +79,7 @@ class MicrosoftGraphAdapter(CalendarAdapter):
         client_secret: str,
         tenant: str = "",
         account_email: str = "",
-        refresher: Callable[[], Tokens] | None = None,
+        refresher: Callable[[], Tokens],
     ) -> None:
         self.client = GraphClient(
             tokens=tokens,
@@ -313,7 +316,9 @@ class MicrosoftGraphAdapter(CalendarAdapter):
     def revoke(self) -> None:
         """Microsoft has no endpoint to revoke one app's delegated grant (revokeSignInSessions
         signs the user out everywhere). Revocation = forgetting the tokens, which the caller
-        does; the refresh token is useless without our client secret."""
+        does; the refresh token is useless without our client secret, and the user can remove
+        the app at https://myapps.microsoft.com."""
+        log.info("microsoft: no per-app revocation endpoint; tokens deleted locally")
         self.client.tokens = Tokens("", "", None)
 
     # -- mapping ------------------------------------------------------------------------------------

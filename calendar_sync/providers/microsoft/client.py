@@ -2,8 +2,8 @@
 
 Tokens: msal refuses non-https authorities and O365 hard-codes login.microsoftonline.com, so
 we take "way (b)": the token backend is seeded with the connection's tokens and refreshes them
-itself with a refresh-token POST to ``{login_base}/{tenant}/oauth2/v2.0/token`` (or through the
-connect flow's ``refresh_tokens``), then hands O365 the fresh access token. O365 only asks the
+through the provider's ``oauth.refresh_tokens`` (the one token-endpoint client,
+``providers.oauth.request_tokens``), then hands O365 the fresh access token. O365 only asks the
 backend when the token is expired locally AND Graph answered 401/403, so we also refresh ahead
 of time when the token is expired locally, and once on a 401 for a token that looked valid.
 
@@ -30,13 +30,13 @@ from ..base import (
     PreconditionFailed,
     ProviderError,
     RateLimited,
+    StatusHook,
     Tokens,
     TokenSaver,
     call_with_retries,
     parse_retry_after,
 )
 from .endpoints import microsoft_endpoints
-from .provider import Office365
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class GraphClient:
         client_id: str,
         client_secret: str,
         tenant: str = "",
-        refresher: Callable[[], Tokens] | None = None,
+        refresher: Callable[[], Tokens],
     ) -> None:
         self.endpoints = microsoft_endpoints()
         self.tokens = Tokens(tokens.access_token, tokens.refresh_token, tokens.expires_at)
@@ -144,7 +144,6 @@ class GraphClient:
         if self.tokens.access_token:
             session.headers["Authorization"] = f"Bearer {self.tokens.access_token}"
         self.con.session = session
-        self._token_session = _CountingSession(self._count)
         self.service_url: str = self.protocol.service_url  # {graph_base}/v1.0/
 
     def _count(self) -> None:
@@ -152,7 +151,7 @@ class GraphClient:
 
     @property
     def seconds_waiting(self) -> float:
-        return self._session.seconds + self._token_session.seconds
+        return self._session.seconds
 
     # -- tokens ------------------------------------------------------------------------------------
     def token_expired(self) -> bool:
@@ -164,48 +163,14 @@ class GraphClient:
     def refresh(self) -> None:
         if not self.tokens.refresh_token:
             raise AuthRevoked("Microsoft access token expired and no refresh token is stored")
-        if self._refresher is not None:
-            self._count()
-            fresh = self._refresher()
-        else:
-            fresh = self._refresh_with_post()
+        self._count()
+        fresh = self._refresher()
         self.tokens = Tokens(
             fresh.access_token, fresh.refresh_token or self.tokens.refresh_token, fresh.expires_at
         )
         self._refreshed_in_call = True
         self.con.update_session_auth_header(access_token=self.tokens.access_token)
         self._on_refresh(self.tokens)
-
-    def _refresh_with_post(self) -> Tokens:
-        url = f"{self.endpoints.login_base}/{self._tenant}/oauth2/v2.0/token"
-        data = {
-            "grant_type": "refresh_token",
-            "refresh_token": self.tokens.refresh_token,
-            "client_id": self._client_id,
-            "client_secret": self._client_secret,
-            "scope": " ".join(Office365.scopes),
-        }
-        try:
-            resp = self._token_session.post(url, data=data, timeout=HTTP_TIMEOUT)
-        except requests.RequestException as exc:
-            raise ProviderError(f"Microsoft token endpoint unreachable: {exc}") from exc
-        try:
-            body = resp.json()
-        except ValueError:
-            body = {}
-        error = body.get("error") if isinstance(body, dict) else None
-        if resp.status_code == 429 or resp.status_code >= 500:
-            raise _status_error(
-                resp.status_code, f"token refresh: {resp.status_code}", resp.headers
-            )
-        if error or not body.get("access_token"):
-            # invalid_grant (revoked / expired / rotated away) and friends: reconnect.
-            raise AuthRevoked(f"Microsoft token refresh failed: {error}", status=resp.status_code)
-        expires_in = body.get("expires_in")
-        expires_at = (
-            dt.datetime.now(dt.UTC) + dt.timedelta(seconds=int(expires_in)) if expires_in else None
-        )
-        return Tokens(body["access_token"], body.get("refresh_token") or "", expires_at)
 
     # -- calls -------------------------------------------------------------------------------------
     def url(self, path: str) -> str:
@@ -288,27 +253,26 @@ def translate_response(
 ) -> ProviderError:
     code = _error_code(resp)
     message = f"Graph {resp.status_code} {code}".strip()
-    if gone is not EventNotFound and code.lower() in SYNC_STATE_CODES:
-        return gone(message, status=resp.status_code)
-    if resp.status_code == 409 and code == "ErrorIrresolvableConflict":  # changeKey mismatch
-        return PreconditionFailed(message, status=409)
-    return _status_error(resp.status_code, message, resp.headers, gone=gone)
+    return ProviderError.from_status(
+        resp.status_code,
+        message,
+        retry_after=resp.headers.get("Retry-After"),
+        gone=gone,
+        hook=_hook(code, gone),
+    )
 
 
-def _status_error(
-    status: int, message: str, headers: Any, *, gone: type[ProviderError] = EventNotFound
-) -> ProviderError:
-    retry_after = headers.get("Retry-After") if headers is not None else None
-    if status == 429 or (status == 503 and retry_after):
-        return RateLimited(message, retry_after=parse_retry_after(retry_after), status=status)
-    if status >= 500:
-        return ProviderError(message, permanent=False, status=status)
-    if status == 401:
-        return AuthRevoked(message, status=401)
-    if status == 404:
-        return EventNotFound(message, status=404)
-    if status == 410:
-        return gone(message, status=410)
-    if status == 412:
-        return PreconditionFailed(message, status=412)
-    return ProviderError(message, permanent=True, status=status)
+def _hook(code: str, gone: type[ProviderError]) -> StatusHook:
+    """Graph's say before the common mapping: a dead delta token whatever its status, a
+    changeKey conflict, and a 503 with Retry-After (throttling) as a rate limit."""
+
+    def hook(status: int, message: str, retry_after: str | None) -> ProviderError | None:
+        if gone is not EventNotFound and code.lower() in SYNC_STATE_CODES:
+            return gone(message, status=status)
+        if status == 409 and code == "ErrorIrresolvableConflict":  # changeKey mismatch
+            return PreconditionFailed(message, status=409)
+        if status == 503 and retry_after:
+            return RateLimited(message, retry_after=parse_retry_after(retry_after), status=503)
+        return None
+
+    return hook

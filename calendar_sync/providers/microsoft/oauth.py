@@ -82,12 +82,3 @@ def refresh_tokens(connection: CalendarConnection) -> Tokens:
 
 
 refresh = refresh_tokens
-
-
-def revoke(connection: CalendarConnection) -> bool:
-    """The Microsoft identity platform has no endpoint to revoke one app's grant (only
-    ``revokeSignInSessions``, which signs the user out everywhere - too blunt). Disconnecting
-    deletes our tokens; the refresh token is useless without our client secret, and the user can
-    remove the app at https://myapps.microsoft.com."""
-    log.info("microsoft: no per-app revocation endpoint; tokens deleted locally")
-    return False

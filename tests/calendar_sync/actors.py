@@ -1,0 +1,312 @@
+"""Someone using their own calendar at the emulator, over the provider's wire API: one class per
+provider (as django-allauth's per-provider ``OAuth2TestsMixin`` classes), picked through the
+registry's ids by ``actor_class``. Tests speak the neutral methods; the wire shapes live here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+import requests
+
+from calendar_sync.providers.registry import PROVIDERS
+
+
+class CalendarActor:
+    provider: ClassVar[str]  # the registry id
+    # emulator endpoint names (for faults): listing the changes, creating an event, starting push
+    list_endpoint: ClassVar[str]
+    create_endpoint: ClassVar[str]
+    watch_endpoint: ClassVar[str]
+    params: ClassVar[dict[str, str]] = {}  # sent with every write
+    # What the tests expect to see, written out (not read from the registry, so they can fail).
+    label: ClassVar[str]  # the app's name in the CRM
+    connect_label: ClassVar[str]
+    video_label: ClassVar[str]
+    meeting_host: ClassVar[str]  # where a video link the provider made points
+    ical_uid_key: ClassVar[str]  # the wire name of the iCalendar UID
+    web_link_key: ClassVar[str]  # the wire name of the event's web link
+    revokes_grant: ClassVar[bool]  # disconnecting revokes the grant at the provider
+    rotates_refresh_token: ClassVar[bool]
+    renewal_replaces_channel: ClassVar[bool]  # a renewed push channel gets a new id
+
+    def __init__(self, emulator: Any, email: str) -> None:
+        self.emulator, self.email = emulator, email
+        emulator.state.account_create(provider=self.provider, email=email)
+        token = emulator.state.token_mint(provider=self.provider, email=email, lifetime=4 * 3600)
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {token.token}"
+        self.base = self.events_url(emulator.url)
+
+    # --- what each provider says differently ---------------------------------------------------
+    @staticmethod
+    def events_url(emulator_url: str) -> str:
+        raise NotImplementedError
+
+    def _body(self, **kw: Any) -> dict:
+        raise NotImplementedError
+
+    def events(self) -> list[dict]:
+        """This account's events as its own calendar shows them (ids, iCalUIDs, subjects)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def title_of(event: dict) -> str:
+        raise NotImplementedError
+
+    @staticmethod
+    def body_of(event: dict) -> str:
+        raise NotImplementedError
+
+    @staticmethod
+    def attendee_emails(event: dict) -> set[str]:
+        """The event's attendees other than its organizer, as the wire lists them."""
+        raise NotImplementedError
+
+    @staticmethod
+    def live_channels(store: Any) -> set[str]:
+        """The push channels the emulator's store is running."""
+        raise NotImplementedError
+
+    # --- the same for every provider -------------------------------------------------------------
+    def _check(self, resp: requests.Response) -> dict:
+        assert resp.status_code < 300, (resp.status_code, resp.text[:500])
+        return resp.json() if resp.content else {}
+
+    def create(self, **kw: Any) -> dict:
+        return self._check(self.http.post(self.base, params=self.params, json=self._body(**kw)))
+
+    def update(self, event_id: str, **kw: Any) -> dict:
+        url = f"{self.base}/{event_id}"
+        return self._check(self.http.patch(url, params=self.params, json=self._body(**kw)))
+
+    def delete(self, event_id: str) -> None:
+        self._check(self.http.delete(f"{self.base}/{event_id}", params=self.params))
+
+    def respond(self, event_id: str, response: str) -> None:
+        """Answer an invitation in this account's own calendar (``event_id`` as seen there)."""
+        store = self.emulator.state.stores[self.provider]
+        account = self.emulator.state.account_find(self.provider, self.email)
+        store.demo_respond(account, event_id, response)
+
+    def decline_as_invitee(self, event_id: str) -> None:
+        """An invited user says no in their own calendar, the way that provider's UI does it."""
+        raise NotImplementedError
+
+    def all_day_body(self, title: str, day: dt.date, zone: str, attendees: list[str]) -> dict:
+        """An all-day event as a calendar kept in ``zone`` writes it."""
+        raise NotImplementedError
+
+    @staticmethod
+    def asks_offline_access(query: dict[str, list[str]]) -> bool:
+        raise NotImplementedError
+
+    def create_raw(self, body: dict) -> dict:
+        return self._check(self.http.post(self.base, json=body))
+
+
+class GoogleActor(CalendarActor):
+    provider = "google"
+    list_endpoint = "events.list"
+    create_endpoint = "events.insert"
+    watch_endpoint = "events.watch"
+    params = {"sendUpdates": "all"}
+    label = "Google Calendar"
+    connect_label = "Connect to Google Calendar"
+    video_label = "Add Google Meet link"
+    meeting_host = "meet.google.com"
+    ical_uid_key = "iCalUID"
+    web_link_key = "htmlLink"
+    revokes_grant = True
+    rotates_refresh_token = False
+    renewal_replaces_channel = True  # watch channels cannot be extended
+
+    def decline_as_invitee(self, event_id: str) -> None:
+        self.delete(event_id)  # Google: her copy turns "cancelled"
+
+    @staticmethod
+    def asks_offline_access(query: dict[str, list[str]]) -> bool:
+        """The authorize request asks for a refresh token (and consent, so one comes)."""
+        return query["access_type"] == ["offline"] and "consent" in query["prompt"][0].split()
+
+    def all_day_body(self, title: str, day: dt.date, zone: str, attendees: list[str]) -> dict:
+        after = (day + dt.timedelta(days=1)).isoformat()
+        return {
+            "summary": title,
+            "start": {"date": day.isoformat(), "timeZone": zone},
+            "end": {"date": after, "timeZone": zone},
+            "attendees": [{"email": a} for a in attendees],
+        }
+
+    @staticmethod
+    def events_url(emulator_url: str) -> str:
+        return f"{emulator_url}/google/calendar/v3/calendars/primary/events"
+
+    def _body(self, *, title=None, start=None, end=None, attendees=None, all_day=False,
+              recurrence_count=0, description=None, location=None, rooms=()):  # fmt: skip
+        body: dict = {}
+        if title is not None:
+            body["summary"] = title
+        if description is not None:
+            body["description"] = description
+        if location is not None:
+            body["location"] = location
+        if start is not None:
+            if all_day:
+                body["start"] = {"date": start.date().isoformat()}
+                body["end"] = {"date": end.date().isoformat()}
+            else:
+                body["start"] = {"dateTime": start.isoformat(), "timeZone": "Europe/Stockholm"}
+                body["end"] = {"dateTime": end.isoformat(), "timeZone": "Europe/Stockholm"}
+        if attendees is not None:
+            body["attendees"] = [{"email": a} for a in attendees] + [
+                {"email": r, "resource": True} for r in rooms
+            ]
+        if recurrence_count:
+            body["recurrence"] = [f"RRULE:FREQ=WEEKLY;COUNT={recurrence_count}"]
+        return body
+
+    def events(self) -> list[dict]:
+        now = dt.datetime.now(dt.UTC)
+        params = {
+            "singleEvents": "true",
+            "timeMin": (now - dt.timedelta(days=2)).isoformat(),
+            "timeMax": (now + dt.timedelta(days=200)).isoformat(),
+            "maxResults": 2500,
+        }
+        return self._check(self.http.get(self.base, params=params)).get("items", [])
+
+    @staticmethod
+    def title_of(event: dict) -> str:
+        return event["summary"]
+
+    @staticmethod
+    def body_of(event: dict) -> str:
+        return event.get("description", "")
+
+    @staticmethod
+    def attendee_emails(event: dict) -> set[str]:
+        return {a["email"] for a in event.get("attendees", []) if not a.get("organizer")}
+
+    @staticmethod
+    def live_channels(store: Any) -> set[str]:
+        return set(store.channels)
+
+
+class GraphActor(CalendarActor):
+    provider = "microsoft"
+    list_endpoint = "delta"
+    create_endpoint = "events"
+    watch_endpoint = "subscriptions"
+    label = "Office365"
+    connect_label = "Connect to Office365"
+    video_label = "Add Teams meeting"
+    meeting_host = "teams.microsoft.com"
+    ical_uid_key = "iCalUId"
+    web_link_key = "webLink"
+    revokes_grant = False  # Microsoft has no per-app revocation endpoint
+    rotates_refresh_token = True
+    renewal_replaces_channel = False  # subscriptions are extended in place
+
+    def decline_as_invitee(self, event_id: str) -> None:
+        self.respond(event_id, "declined")  # Outlook: her delta says @removed
+
+    @staticmethod
+    def asks_offline_access(query: dict[str, list[str]]) -> bool:
+        return "offline_access" in query["scope"][0].split()
+
+    def all_day_body(self, title: str, day: dt.date, zone: str, attendees: list[str]) -> dict:
+        after = (day + dt.timedelta(days=1)).isoformat()
+        return {
+            "subject": title,
+            "isAllDay": True,
+            "start": {"dateTime": f"{day.isoformat()}T00:00:00", "timeZone": zone},
+            "end": {"dateTime": f"{after}T00:00:00", "timeZone": zone},
+            "attendees": [{"emailAddress": {"address": a}, "type": "required"} for a in attendees],
+        }
+
+    @staticmethod
+    def events_url(emulator_url: str) -> str:
+        return f"{emulator_url}/microsoft/v1.0/me/events"
+
+    def _body(self, *, title=None, start=None, end=None, attendees=None, all_day=False,
+              recurrence_count=0, description=None, location=None, rooms=()):  # fmt: skip
+        body: dict = {}
+        if title is not None:
+            body["subject"] = title
+        if description is not None:
+            body["body"] = {"contentType": "text", "content": description}
+        if location is not None:
+            body["location"] = {"displayName": location}
+        if start is not None:
+            utc = dt.UTC
+            fmt = "%Y-%m-%dT%H:%M:%S"
+            if all_day:
+                body["isAllDay"] = True
+                s = dt.datetime.combine(start.date(), dt.time(), utc)
+                e = dt.datetime.combine(end.date(), dt.time(), utc)
+            else:
+                s, e = start.astimezone(utc), end.astimezone(utc)
+            body["start"] = {"dateTime": s.strftime(fmt), "timeZone": "UTC"}
+            body["end"] = {"dateTime": e.strftime(fmt), "timeZone": "UTC"}
+        if attendees is not None:
+            body["attendees"] = [
+                {"emailAddress": {"address": a}, "type": "required"} for a in attendees
+            ] + [{"emailAddress": {"address": r}, "type": "resource"} for r in rooms]
+        if recurrence_count:
+            day = start.astimezone(dt.UTC) if not all_day else start
+            body["recurrence"] = {
+                "pattern": {
+                    "type": "weekly",
+                    "interval": 1,
+                    "daysOfWeek": [day.strftime("%A").lower()],
+                },
+                "range": {
+                    "type": "numbered",
+                    "startDate": day.date().isoformat(),
+                    "numberOfOccurrences": recurrence_count,
+                },
+            }
+        return body
+
+    def events(self) -> list[dict]:
+        now = dt.datetime.now(dt.UTC)
+        url = self.base.replace("/me/events", "/me/calendarView")
+        params = {
+            "startDateTime": (now - dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "endDateTime": (now + dt.timedelta(days=200)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "$top": 999,
+        }
+        return self._check(self.http.get(url, params=params)).get("value", [])
+
+    @staticmethod
+    def title_of(event: dict) -> str:
+        return event["subject"]
+
+    @staticmethod
+    def body_of(event: dict) -> str:
+        from calendar_sync.providers.microsoft.adapter import _text  # Graph answers in HTML
+
+        return _text(event["body"])
+
+    @staticmethod
+    def attendee_emails(event: dict) -> set[str]:
+        return {a["emailAddress"]["address"] for a in event.get("attendees", [])}
+
+    @staticmethod
+    def live_channels(store: Any) -> set[str]:
+        return set(store.subscriptions)
+
+
+ACTORS: dict[str, type[CalendarActor]] = {
+    cls.provider: cls for cls in CalendarActor.__subclasses__()
+}
+
+
+def actor_class(provider: str) -> type[CalendarActor]:
+    """The actor of a registry provider; a provider without one fails here, loudly."""
+    assert provider in PROVIDERS, f"{provider!r} is not in the provider registry"
+    try:
+        return ACTORS[provider]
+    except KeyError:
+        raise AssertionError(f"no test actor for provider {provider!r}: add one here") from None
