@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import import_module
+from typing import cast
 
 from allauth.account.models import EmailAddress
 from django import forms
@@ -64,13 +65,15 @@ class TimeZoneForm(forms.Form):
         super().__init__(*args, **kwargs)
         default = _("The organisation's (%(zone)s)") % {"zone": settings.TIME_ZONE}
         choices = [("", default), *((z, z) for z in contact_services.time_zone_choices())]
-        self.fields["time_zone"].choices = choices
+        cast(forms.ChoiceField, self.fields["time_zone"]).choices = choices
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def settings_profile(request: HttpRequest) -> HttpResponse:
-    current = UserProfile.objects.filter(user=request.user).values_list("time_zone", flat=True)
+    assert request.user.pk is not None  # login_required
+    profiles = UserProfile.objects.filter(user_id=request.user.pk)
+    current = profiles.values_list("time_zone", flat=True)
     form = TimeZoneForm(request.POST or None, initial={"time_zone": current.first() or ""})
     if request.method == "POST" and form.is_valid():
         contact_services.user_time_zone_set(

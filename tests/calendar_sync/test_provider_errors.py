@@ -13,7 +13,6 @@ import pytest
 from django.urls import reverse
 
 from appointments.models import Appointment
-from calendar_sync.models import CalendarConnection
 from calendar_sync.providers.base import (
     AuthRevoked,
     CursorExpired,
