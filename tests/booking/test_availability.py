@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 
 from calendar_sync import availability
 from calendar_sync.providers.base import BusyBlock
+from tests.calendar_sync.actors import actor_class
 
 from .conftest import KARL, at
 
@@ -90,7 +91,7 @@ def test_a_provider_error_gives_a_clear_message_not_a_failure(
     resp = client.get("/api/v1/availability/", {"start": start.isoformat(), "end": end.isoformat()})
     assert resp.status_code == 200
     [person] = resp.json()["people"]
-    label = "Google Calendar" if provider == "google" else "Office365"
+    label = actor_class(provider).label
     assert person["error"] == (
         f"Could not read the availability of Karl Andersson from {label} right now. "
         "You can still book; try again in a moment."

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from appointments.models import Appointment
+from tests.calendar_sync.actors import actor_class
 from tests.calendar_sync.test_browser_connect import _sales_reps_group
 from tests.factories import UserFactory
 
@@ -51,7 +52,7 @@ def test_book_with_availability_room_and_video(
 
     page.goto(f"{crm.url}/appointments/new/?start={day.isoformat()}T10:00")
     page.fill("#id_title", "Offertgenomgång")
-    label = "Add Google Meet link" if provider == "google" else "Add Teams meeting"
+    label = actor_class(provider).video_label
     expect(page.locator("label[for=id_video_requested]")).to_have_text(label)
 
     page.click("#availability-people button.person")
@@ -79,6 +80,5 @@ def test_book_with_availability_room_and_video(
     page.wait_for_url(re.compile(r"/appointments/\d+/$"))
     appointment = Appointment.objects.get()
     assert appointment.start == at(day, 8)
-    host = "meet.google.com" if provider == "google" else "teams.microsoft.com"
-    expect(page.locator("#video-link a")).to_contain_text(host)
+    expect(page.locator("#video-link a")).to_contain_text(actor_class(provider).meeting_host)
     expect(page.locator("#room")).to_contain_text("Stora rummet")

@@ -10,6 +10,7 @@ import pytest
 
 from appointments.models import Appointment
 from calendar_sync.rooms import room_availability
+from tests.calendar_sync.actors import actor_class
 from tests.factories import ContactFactory, UserFactory
 
 from .conftest import ROOMS, STOCKHOLM, at
@@ -49,7 +50,7 @@ def test_the_form_offers_the_providers_video_meeting_and_rooms(
     provider, karl_conn, rooms, rep_client
 ):
     html = rep_client.get("/appointments/new/").content.decode()
-    label = "Add Google Meet link" if provider == "google" else "Add Teams meeting"
+    label = actor_class(provider).video_label
     assert label in html
     assert 'name="agenda"' in html
     assert "Stora rummet (HQ, 12 seats)" in html

@@ -17,6 +17,7 @@ from calendar_sync import services
 from calendar_sync.management.commands.install_calendar_apps import install_demo
 from calendar_sync.models import CalendarConnection, ConnectionState
 from calendar_sync.providers.base import AuthRevoked
+from tests.calendar_sync.actors import actor_class
 from tests.calendar_sync.conftest import PROVIDERS
 from tests.factories import AppointmentTypeFactory, UserFactory
 
@@ -81,19 +82,7 @@ def sign_in(page, base: str, email: str) -> None:
 
 def provider_sign_in(page, provider: str, account: str) -> None:
     """The emulator's account chooser, two-step verification and consent."""
-    if provider == "google":
-        page.locator(f"button[data-email='{account}']").click()
-        code = page.locator("#code").inner_text()
-        page.fill("#totpPin", code)
-        page.click("#totpNext")
-        expect(page.locator("#scopes")).to_be_visible()
-        page.click("#allow")  # "Allow"
-    else:
-        page.locator(f"button[data-account='{account}']").click()
-        code = page.locator("code").first.inner_text()
-        page.fill("input[name=otc]", code)
-        page.click("#idSubmit_SAOTCC_Continue")
-        page.click("#idSIButton9")  # "Accept"
+    actor_class(provider).sign_in(page, account)
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

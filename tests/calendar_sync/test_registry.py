@@ -248,3 +248,12 @@ def test_calendar_index_names_every_provider_of_the_registry(client, django_user
     with translation.override("sv"):
         page = client.get(reverse("calendar_sync:index"), HTTP_ACCEPT_LANGUAGE="sv").content
     assert "Synkronisera dina möten med Google Kalender eller Office365." in page.decode()
+
+
+def test_every_registered_provider_has_a_test_actor():
+    """Fixtures pick the per-provider actor by registry id; a new provider without one fails."""
+    from tests.calendar_sync.actors import ACTORS, actor_class
+
+    assert set(ACTORS) == set(PROVIDERS)
+    with pytest.raises(AssertionError, match="not in the provider registry"):
+        actor_class("caldav")
