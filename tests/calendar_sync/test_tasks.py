@@ -149,10 +149,17 @@ def test_poll_tick_enqueues_batches_and_catches_up_missed_minutes(many_conns, se
     from calendar_sync.sync import polling
 
     settings.SYNC_POLL_BATCH = 4
+    settings.SYNC_POLL_MINUTES, settings.SYNC_POLL_PUSHED_MINUTES = 10, 60
     calls = []
     monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: calls.append((a, k)))
-    now = timezone.now()
-    cache.set(polling.LAST_TICK_KEY, polling.minute_of(now) - 10)  # the scheduler was away
+    # A minute whose last ten minutes hold no slot of the pushed connections (polled hourly),
+    # so the count does not depend on the wall clock.
+    pushed_slots = {c.pk % 60 for c in many_conns[20:]}
+    start = polling.minute_of(timezone.now())
+    minute = next(m for m in range(start, start + 60)
+                  if not {(m - k) % 60 for k in range(10)} & pushed_slots)  # fmt: skip
+    now = dt.datetime.fromtimestamp(minute * 60 + 30, tz=dt.UTC)
+    cache.set(polling.LAST_TICK_KEY, minute - 10)  # the scheduler was away
     assert polling.poll_tick(now) == 20  # a whole interval: every polled connection once
     assert {a[0] for a, _ in calls} == {"calendar_sync.tasks.sync_batch"}
     assert all(len(a[1]) <= 4 for a, _ in calls) and len(calls) == 5
