@@ -4,7 +4,11 @@ Each provider names its receiver in the registry; ``webhook_urls`` mounts it at
 ``/webhooks/calendar/<provider id>/``.
 
 They answer at once and do no provider work: a valid notification sets
-``sync_requested_at`` and enqueues ONE coalesced sync (``engine.request_sync``). Unknown
+``sync_requested_at`` and enqueues ONE coalesced sync (``engine.request_sync``). A Graph batch is
+bounded (``MAX_NOTIFICATION_ITEMS``), its subscription ids are de-duplicated and resolved in one
+query, and whatever it says of one connection — changes, ``missed``, ``reauthorizationRequired``,
+``subscriptionRemoved`` — becomes at most one sync and one renewal, coalesced across requests too;
+the answer (202) never waits for that work. Unknown
 channels get 404 and forged tokens 403, without work; nothing here answers 5xx for bad input:
 malformed headers or bodies (wrong types, control characters, nesting too deep to parse) get 400
 and bodies over ``MAX_NOTIFICATION_BYTES`` 413, logged, without work.
@@ -24,14 +28,20 @@ from django.views.decorators.http import require_POST
 
 from .models import CalendarConnection, ConnectionState
 from .sync import engine
-from .sync.polling import SYNC_TASK_OPTIONS
 
 log = logging.getLogger(__name__)
 
 # Graph batches a few notifications of well under a kilobyte each.
 MAX_NOTIFICATION_BYTES = 1024 * 1024
+# Graph batches notifications; more than this in one request is not Graph, and is refused whole
+# (each accepted item costs a little: the batch is resolved in one query).
+MAX_NOTIFICATION_ITEMS = 500
 MAX_ID_LENGTH = 255  # CalendarConnection.channel_id
 MAX_TOKEN_LENGTH = 1024
+
+
+class _TooMany(Exception):
+    """A notification batch over ``MAX_NOTIFICATION_ITEMS``."""
 
 
 def _text_problem(value: object, max_length: int) -> str | None:
@@ -88,35 +98,60 @@ def channel_notification(request: HttpRequest, provider: str) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-def _graph_item(provider: str, item: dict[str, Any]) -> str:
-    """Handle one Graph notification; returns "ok", "unknown" or "forged"."""
-    connection = _connection_for_channel(provider, item.get("subscriptionId") or "")
-    if connection is None:
-        return "unknown"
-    if not _token_ok(connection, item.get("clientState")):
-        log.warning("graph notification with a bad clientState for %s", connection.channel_id)
-        return "forged"
-    if not connection.is_active:
-        return "ok"
-    lifecycle = item.get("lifecycleEvent")
-    if lifecycle in ("reauthorizationRequired", "subscriptionRemoved"):
-        from django_q.tasks import async_task
+# Lifecycle notices that ask for the subscription itself to be renewed (True: made anew).
+RENEWALS = {"reauthorizationRequired": False, "subscriptionRemoved": True}
+# How long one renewal request stands for the same notice about the same subscription.
+RENEWAL_COALESCE_SECONDS = 300
 
-        recreate = lifecycle == "subscriptionRemoved"
+
+def _graph_connections(provider: str, subscription_ids: set[str]) -> dict[str, CalendarConnection]:
+    """The live connections behind these subscription ids, in one query."""
+    rows = CalendarConnection.objects.filter(
+        provider=provider, channel_id__in=sorted(subscription_ids)
+    ).exclude(state=ConnectionState.DISCONNECTED)
+    return {row.channel_id: row for row in rows}
+
+
+def _request_renewal(connection: CalendarConnection, recreate: bool) -> None:
+    """Enqueue one renewal per subscription and notice, however often Graph repeats it."""
+    from django.core.cache import cache
+    from django_q.tasks import async_task
+
+    key = f"calendar_sync:graph-renewal:{connection.pk}:{connection.channel_id}:{recreate}"
+    if cache.add(key, 1, timeout=RENEWAL_COALESCE_SECONDS):
         async_task("calendar_sync.tasks.renew_channel", connection.pk, recreate)
-    elif lifecycle == "missed":
-        from django_q.tasks import async_task
 
-        async_task(
-            "calendar_sync.tasks.sync_connection",
-            connection.pk,
-            "missed",
-            True,
-            q_options=dict(SYNC_TASK_OPTIONS),
-        )
-    else:
+
+def _act_on(connection: CalendarConnection, lifecycles: set[str | None]) -> None:
+    """One coalesced piece of work per connection for everything one request said about it."""
+    renewals = [RENEWALS[event] for event in lifecycles if event in RENEWALS]
+    if renewals:
+        _request_renewal(connection, recreate=any(renewals))
+    if "missed" in lifecycles:
+        # Delta reads every change since the last sync, notified or not; a pending sync covers it.
+        engine.request_sync(connection.pk, trigger="missed", full=True)
+    elif lifecycles - set(RENEWALS):
         engine.request_sync(connection.pk, trigger="push")
-    return "ok"
+
+
+def _graph_notifications(provider: str, items: list[dict[str, Any]]) -> dict[str, int]:
+    """Verify a batch and queue its work; counts of "ok", "unknown" and "forged" items."""
+    by_subscription: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        by_subscription.setdefault(item.get("subscriptionId") or "", []).append(item)
+    connections = _graph_connections(provider, {sid for sid in by_subscription if sid})
+    counts = {"ok": 0, "unknown": 0, "forged": 0}
+    for subscription_id, notices in by_subscription.items():
+        connection = connections.get(subscription_id)
+        if connection is None:
+            counts["unknown"] += len(notices)
+            continue
+        genuine = [n for n in notices if _token_ok(connection, n.get("clientState"))]
+        counts["forged"] += len(notices) - len(genuine)
+        counts["ok"] += len(genuine)
+        if genuine and connection.is_active:
+            _act_on(connection, {n.get("lifecycleEvent") for n in genuine})
+    return counts
 
 
 def _graph_body(request: HttpRequest) -> bytes | None:
@@ -179,10 +214,18 @@ def subscription_notification(request: HttpRequest, provider: str) -> HttpRespon
         items = payload["value"]
         if not isinstance(items, list):
             raise TypeError("value must be a list of objects")
+        if len(items) > MAX_NOTIFICATION_ITEMS:
+            raise _TooMany
         for index, item in enumerate(items):
             problem = _graph_item_problem(item)
             if problem:
                 raise TypeError(f"value[{index}]{problem}")
+    except _TooMany:
+        log.warning("graph notification of %d items refused", len(items))
+        return JsonResponse(
+            {"error": f"Too many notifications (at most {MAX_NOTIFICATION_ITEMS} per request)."},
+            status=413,
+        )
     except RecursionError:
         log.warning("malformed graph notification (nested too deeply): %r", body[:500])
         return JsonResponse(
@@ -194,9 +237,15 @@ def subscription_notification(request: HttpRequest, provider: str) -> HttpRespon
             {"error": f"Malformed notification body: expected JSON {{'value': [...]}} ({exc})"},
             status=400,
         )
-    outcomes = [_graph_item(provider, item) for item in items]
-    if "ok" in outcomes or not outcomes:
+    counts = _graph_notifications(provider, items)
+    if counts["forged"] or counts["unknown"]:  # one line per request, never one per item
+        log.warning(
+            "graph notifications: %(ok)d accepted, %(forged)d with a bad clientState, "
+            "%(unknown)d for unknown subscriptions",
+            counts,
+        )
+    if counts["ok"] or not items:
         return HttpResponse(status=202)
-    if "forged" in outcomes:
+    if counts["forged"]:
         return HttpResponse("bad clientState", status=403, content_type="text/plain")
     return HttpResponse("unknown subscription", status=404, content_type="text/plain")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -20,11 +21,11 @@ from typing import Any, Literal, TypeVar
 from tenacity import (
     RetryCallState,
     Retrying,
-    retry_if_exception,
     stop_after_attempt,
-    stop_after_delay,
-    wait_exponential,
+    wait_exponential_jitter,
 )
+from tenacity.retry import retry_base
+from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
 log = logging.getLogger(__name__)
@@ -284,11 +285,16 @@ class CalendarAdapter(ABC):
 
 
 # --- retries (shared by the adapters) --------------------------------------------------------------
-# Seconds: no single wait is longer than this, and a call gives up after RETRY_MAX_ATTEMPTS or
-# RETRY_MAX_SECONDS. Tests lower the cap or swap RETRY_SLEEP so a 429 storm stays fast.
+# A background call (a sync, an export) is bounded by a time budget, not by a count: it retries
+# rate limits and transient errors, honouring Retry-After plus a little jitter (so workers that
+# were throttled together do not come back together), until RETRY_BUDGET_SECONDS are spent or the
+# error is permanent. No single wait is longer than RETRY_WAIT_CAP; RETRY_MAX_ATTEMPTS is only a
+# safety net against a provider that fails instantly forever. Tests swap RETRY_SLEEP (the budget
+# counts the waits asked for, so a recorded wait spends it like a real one).
 RETRY_WAIT_CAP: float = 30.0
-RETRY_MAX_ATTEMPTS: int = 5
-RETRY_MAX_SECONDS: float = 60.0
+RETRY_BUDGET_SECONDS: float = 120.0
+RETRY_JITTER: float = 1.0
+RETRY_MAX_ATTEMPTS: int = 100
 
 
 def _sleep(seconds: float) -> None:
@@ -305,19 +311,59 @@ def is_retryable(exc: BaseException) -> bool:
     return type(exc) is ProviderError and not exc.permanent
 
 
-class _WaitRetryAfter(wait_base):
-    """Exponential backoff, but never shorter than the provider's Retry-After."""
+def retry_budget_spent(retry_state: RetryCallState) -> float:
+    """Seconds of the budget used: wall time, or the waits asked for if more (a swapped sleep)."""
+    return max(retry_state.seconds_since_start or 0.0, retry_state.idle_for)
 
-    def __init__(self) -> None:
-        self._exponential = wait_exponential(multiplier=0.5, min=0.5, max=RETRY_MAX_SECONDS)
+
+class _WaitRetryAfter(wait_base):
+    """The provider's Retry-After plus jitter when it gave one (the provider knows when it will
+    be ready; backing off beyond that only spends the budget), else exponential with jitter."""
+
+    def __init__(self, jitter: float) -> None:
+        self._jitter = jitter
+        self._exponential = wait_exponential_jitter(
+            multiplier=0.5, max=RETRY_WAIT_CAP, jitter=jitter
+        )
 
     def __call__(self, retry_state: RetryCallState) -> float:
-        wait = self._exponential(retry_state)
         outcome = retry_state.outcome
         exc = outcome.exception() if outcome is not None else None
-        if isinstance(exc, RateLimited):
-            wait = max(wait, exc.retry_after)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            wait = retry_after + random.uniform(0, self._jitter)  # noqa: S311
+        else:
+            wait = self._exponential(retry_state)
         return min(wait, RETRY_WAIT_CAP)
+
+
+class _BudgetSpent(stop_base):
+    """Stop when the next wait would end past the budget (tenacity's stop_before_delay, counting
+    the waits asked for as well as the wall clock)."""
+
+    def __init__(self, budget: float) -> None:
+        self.budget = budget
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return retry_budget_spent(retry_state) + retry_state.upcoming_sleep > self.budget
+
+
+class _RetryWhileWorthIt(retry_base):
+    """Retry a retryable error, unless its Retry-After is longer than what is left of the budget
+    (retrying earlier than asked only burns attempts)."""
+
+    def __init__(self, budget: float, longest_wait: float) -> None:
+        self.budget, self.longest_wait = budget, longest_wait
+        self.refused_wait = False  # the last error asked for a wait we would not make
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        outcome = retry_state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        if exc is None or not is_retryable(exc):
+            return False
+        left = min(self.longest_wait, self.budget - retry_budget_spent(retry_state))
+        self.refused_wait = isinstance(exc, RateLimited) and exc.retry_after > left
+        return not self.refused_wait
 
 
 # A person is waiting (availability view, room picker): retry once, briefly, then report.
@@ -337,32 +383,28 @@ def interactive_calls() -> Iterator[None]:
 
 
 def call_with_retries(fn: Callable[[], T]) -> T:
-    """Run one provider call, retrying rate limits and transient errors (tenacity).
+    """Run one provider call, retrying rate limits and transient errors (tenacity) within the
+    time budget (RETRY_BUDGET_SECONDS; a short one when a person is waiting).
 
     A Retry-After longer than what is left of the budget (one wait is at most RETRY_WAIT_CAP)
-    is not waited out: retrying earlier than asked only burns attempts. It is raised as
-    ``RateLimited`` with a message the rep can read; the next poll or push tries again."""
+    is not waited out. It is raised as ``RateLimited`` with a message the rep can read; the next
+    poll or push tries again."""
     interactive = _interactive.get()
     attempts = INTERACTIVE_MAX_ATTEMPTS if interactive else RETRY_MAX_ATTEMPTS
-    seconds = INTERACTIVE_MAX_SECONDS if interactive else RETRY_MAX_SECONDS
-    started = time.monotonic()
-
-    def too_long(exc: BaseException) -> bool:
-        left = seconds - (time.monotonic() - started)
-        limit = INTERACTIVE_MAX_SECONDS if interactive else min(RETRY_WAIT_CAP, left)
-        return isinstance(exc, RateLimited) and exc.retry_after > limit
-
+    budget = INTERACTIVE_MAX_SECONDS if interactive else RETRY_BUDGET_SECONDS
+    longest_wait = INTERACTIVE_MAX_SECONDS if interactive else RETRY_WAIT_CAP
+    policy = _RetryWhileWorthIt(budget, longest_wait)
     retrying = Retrying(
-        retry=retry_if_exception(lambda exc: is_retryable(exc) and not too_long(exc)),
-        wait=_WaitRetryAfter(),
-        stop=stop_after_attempt(attempts) | stop_after_delay(seconds),
+        retry=policy,
+        wait=_WaitRetryAfter(0.0 if interactive else RETRY_JITTER),
+        stop=stop_after_attempt(attempts) | _BudgetSpent(budget),
         sleep=lambda seconds: RETRY_SLEEP(seconds),
         reraise=True,
     )
     try:
         return retrying(fn)
     except RateLimited as exc:
-        if not too_long(exc):
+        if not policy.refused_wait:
             raise
         after = round(exc.retry_after)
         raise RateLimited(

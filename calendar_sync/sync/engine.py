@@ -298,7 +298,7 @@ def sync_connection(connection_id: int, *, trigger: str = "schedule", full: bool
             locking.release(connection_id, started)
 
 
-def request_sync(connection_id: int, *, trigger: str = "push") -> bool:
+def request_sync(connection_id: int, *, trigger: str = "push", full: bool = False) -> bool:
     """Coalesce pushes: enqueue one sync unless one is already pending. True if enqueued."""
     from django_q.tasks import async_task
 
@@ -311,10 +311,6 @@ def request_sync(connection_id: int, *, trigger: str = "push") -> bool:
     )
     if not claimed:
         return False
-    async_task(
-        "calendar_sync.tasks.sync_connection",
-        connection_id,
-        trigger,
-        q_options=dict(SYNC_TASK_OPTIONS),
-    )
+    args = (connection_id, trigger, True) if full else (connection_id, trigger)
+    async_task("calendar_sync.tasks.sync_connection", *args, q_options=dict(SYNC_TASK_OPTIONS))
     return True

@@ -254,6 +254,78 @@ def test_graph_lifecycle_events(client, channel_conn, enqueued, event, task):
     assert enqueued == [(task[0], conn.pk, *task[1:])]
 
 
+# --- a bounded webhook: the batch is capped, resolved in one query, its work coalesced ------------
+def _batch(items: list[dict]) -> str:
+    return json.dumps({"value": items})
+
+
+def test_graph_batch_over_the_item_cap_is_413_without_work(
+    raw_client, channel_conn, enqueued, django_assert_max_num_queries
+):
+    from calendar_sync.webhooks import MAX_NOTIFICATION_BYTES, MAX_NOTIFICATION_ITEMS
+
+    conn = channel_conn("microsoft")
+    body = _batch([{"subscriptionId": "chan-microsoft"}] * 25_000)  # under 1 MB, 25,000 items
+    assert len(body) < MAX_NOTIFICATION_BYTES
+    with django_assert_max_num_queries(0):
+        resp = raw_client.post(GRAPH_URL, body, content_type="application/json")
+    assert resp.status_code == 413
+    assert f"at most {MAX_NOTIFICATION_ITEMS}" in resp.json()["error"]
+    assert enqueued == []
+    conn.refresh_from_db()
+    assert conn.sync_requested_at is None
+
+
+def test_graph_batch_resolves_its_subscriptions_in_one_query_and_logs_once(
+    client, channel_conn, enqueued, caplog, django_assert_max_num_queries
+):
+    from calendar_sync.webhooks import MAX_NOTIFICATION_ITEMS
+
+    conn = channel_conn("microsoft")
+    good = json.loads(graph_body())["value"][0]
+    unknown = [{**good, "subscriptionId": f"nope-{i}"} for i in range(200)]
+    forged = [{**good, "clientState": f"guess-{i}"} for i in range(100)]
+    items = ([good] * 100 + unknown + forged)[:MAX_NOTIFICATION_ITEMS]
+    # one SELECT of the connections, one UPDATE claiming the sync (q2 is stubbed here)
+    with django_assert_max_num_queries(2):
+        resp = client.post(GRAPH_URL, _batch(items), content_type="application/json")
+    assert resp.status_code == 202
+    assert enqueued == [("calendar_sync.tasks.sync_connection", conn.pk, "push")]
+    lines = [r for r in caplog.records if r.name == "calendar_sync.webhooks"]
+    assert len(lines) == 1
+    assert "100 with a bad clientState, 200 for unknown subscriptions" in lines[0].getMessage()
+
+
+def test_graph_lifecycle_notices_are_coalesced_like_changes(client, channel_conn, enqueued):
+    conn = channel_conn("microsoft")
+    good = json.loads(graph_body())["value"][0]
+    items = (
+        [good] * 5
+        + [{**good, "lifecycleEvent": "missed"}] * 20
+        + [{**good, "lifecycleEvent": "reauthorizationRequired"}] * 20
+    )
+    for _ in range(3):  # Graph repeats itself; so may an attacker replaying a captured batch
+        resp = client.post(GRAPH_URL, _batch(items), content_type="application/json")
+        assert resp.status_code == 202
+    assert sorted(enqueued) == [
+        ("calendar_sync.tasks.renew_channel", conn.pk, False),
+        ("calendar_sync.tasks.sync_connection", conn.pk, "missed", True),
+    ]
+
+
+def test_graph_subscription_removed_outranks_a_renewal_in_the_same_batch(
+    client, channel_conn, enqueued
+):
+    conn = channel_conn("microsoft")
+    good = json.loads(graph_body())["value"][0]
+    items = [
+        {**good, "lifecycleEvent": "reauthorizationRequired"},
+        {**good, "lifecycleEvent": "subscriptionRemoved"},
+    ]
+    assert client.post(GRAPH_URL, _batch(items), content_type="application/json").status_code == 202
+    assert enqueued == [("calendar_sync.tasks.renew_channel", conn.pk, True)]
+
+
 # --- end to end: the emulator pushes to a live server, q2 runs inline ------------------------------
 def _imported() -> bool:
     from django.db import OperationalError
