@@ -10,7 +10,7 @@ class CalendarSyncConfig(AppConfig):
     def ready(self) -> None:
         from appointments.signals import appointment_changed
 
-        from . import checks  # noqa: F401 - registers the provider registry check
+        from . import checks  # noqa: F401 - registers the registry and deploy checks
         from .sync.receivers import on_appointment_changed
 
         appointment_changed.connect(on_appointment_changed, dispatch_uid="calendar_sync_export")

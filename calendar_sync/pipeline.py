@@ -74,6 +74,8 @@ def link_calendar(
             scopes=str(response.get("scope") or ""),
         )
     except services.LinkRefused as exc:
+        # Nobody keeps these tokens: the grant goes back rather than lingering at the provider.
+        services.grant_discard(provider=provider, tokens=tokens)
         messages.error(request, str(exc))
         return redirect(selectors.provider_url_name(provider))
     if not address_is_verified(provider, email, response):

@@ -148,6 +148,16 @@ def connection_link(
     return connection
 
 
+def grant_discard(*, provider: str, tokens: Tokens) -> bool:
+    """Revoke a grant we were just given but will not keep (a refused link), best effort: the
+    rep already gets the refusal, and an unreachable provider must not turn it into an error."""
+    try:
+        return bool(_oauth(provider).revoke_tokens(tokens.refresh_token, tokens.access_token))
+    except Exception:  # noqa: BLE001 - logged; the tokens are dropped either way
+        log.warning("revoking a refused %s grant failed", provider, exc_info=True)
+        return False
+
+
 def connection_alias_add(*, connection: CalendarConnection) -> bool:
     """The connected account's address counts as one of the rep's addresses from now on.
 

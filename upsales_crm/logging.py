@@ -1,15 +1,32 @@
-"""A log filter that blanks anything that looks like an OAuth token or bearer secret."""
+"""A log filter that blanks anything that looks like a secret: OAuth tokens and codes, bearer
+tokens, client secrets, Graph's ``clientState`` and Google's channel token, as ``name=value``
+(query strings, access logs), ``name: value`` (headers) or ``"name": "value"`` (JSON)."""
 
 from __future__ import annotations
 
 import logging
 import re
 
+SECRET_NAMES = (
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "client_secret",
+    "code",
+    "clientState",
+    "client_state",
+    "channel_token",
+    "X-Goog-Channel-Token",
+    "HTTP_X_GOOG_CHANNEL_TOKEN",
+    "token",
+    "validationToken",
+)
 _PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(
-        r"(?i)((?:access_token|refresh_token|id_token|client_secret|code)[\"']?\s*[:=]\s*[\"']?)"
-        r"[A-Za-z0-9._~+/=-]+"
+        r"(?i)((?<![A-Za-z0-9_-])(?:"
+        + "|".join(re.escape(name) for name in SECRET_NAMES)
+        + r")[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,;}\])]+"
     ),
 ]
 

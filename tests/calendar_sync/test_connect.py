@@ -349,6 +349,30 @@ def test_account_linked_by_another_rep_is_refused(provider, calendar_apps, clien
     assert not CalendarConnection.objects.filter(user=other).exists()
 
 
+def test_a_refused_link_revokes_the_grant_it_just_received(calendar_apps, client, rep):
+    """Google: the grant the second rep's flow produced is revoked at once (nobody keeps its
+    tokens); the first rep's own grant stays valid. Microsoft has no revocation endpoint."""
+    from django.test import Client
+
+    connect(_logged_in(client, rep), "google")
+    kept = CalendarConnection.objects.get(user=rep)
+    other_client = Client()
+    other_client.force_login(UserFactory(email="eva.lind@exempel.se"))
+
+    other_client.get(sign_in_at_provider(other_client, "google"), follow=True)
+
+    grants = [
+        g
+        for g in calendar_apps.state.grants.values()
+        if g.provider == "google" and g.account_email == ACCOUNT["google"]
+    ]
+    assert len(grants) == 2
+    refused = [g for g in grants if g.refresh_token != kept.refresh_token]
+    assert [g.revoked for g in refused] == [True]
+    app = CalendarApp.objects.get(provider="google")
+    assert "access_token" in refresh_at_emulator("google", app, kept.refresh_token)
+
+
 def test_one_live_connection_per_rep(calendar_apps, rep_client, rep, meeting, task_calls):
     connect(rep_client, "google")
     save_type(rep_client, "google", meeting)

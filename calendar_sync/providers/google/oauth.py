@@ -82,3 +82,18 @@ def refresh_tokens(connection: CalendarConnection) -> Tokens:
 
 
 refresh = refresh_tokens
+
+
+def revoke_tokens(refresh_token: str, access_token: str = "") -> bool:
+    """Revoke the grant behind these tokens (a link we refused: nobody keeps them)."""
+    token = refresh_token or access_token
+    if not token:
+        return False
+    resp = requests.post(
+        google_endpoints().revoke_url,
+        data={"token": token},
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=TOKEN_TIMEOUT,
+    )
+    # 400 invalid_token: already revoked or expired - nothing left to revoke.
+    return resp.status_code in (200, 400)

@@ -82,3 +82,9 @@ def refresh_tokens(connection: CalendarConnection) -> Tokens:
 
 
 refresh = refresh_tokens
+
+
+def revoke_tokens(refresh_token: str, access_token: str = "") -> bool:
+    """Microsoft has no per-app revocation endpoint: the refused tokens are simply dropped."""
+    log.info("microsoft: no per-app revocation endpoint; refused tokens dropped")
+    return False
