@@ -230,6 +230,9 @@ class ExportFailure(models.Model):
     crm_updated_at = models.DateTimeField()
     error = models.TextField()
     failed_at = models.DateTimeField()
+    # Consecutive failed pushes, and when the sweep may try again (rules.export_retry_delay).
+    attempts = models.PositiveIntegerField(default=1)
+    retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

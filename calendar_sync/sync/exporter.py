@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from appointments.calendar_changes import AppointmentUpdate, CalendarChanges
-from appointments.models import Appointment
+from appointments.models import Appointment, Source
 from appointments.services import appointment_apply_calendar_changes
 from contacts.selectors import users_by_emails
 
@@ -193,12 +193,19 @@ def record_failure(
     error: str,
 ) -> str:
     """Keep why this version of the appointment did not reach the calendar (its sync state
-    reads "failed"); the sweep after the next sync tries again."""
-    ExportFailure.objects.update_or_create(
-        appointment=appointment,
-        connection=connection,
-        defaults={"crm_updated_at": crm_updated_at, "error": error, "failed_at": timezone.now()},
-    )
+    reads "failed"); a sweep after a later sync tries again, backing off (rules.export_retry_delay)
+    while it keeps failing."""
+    now = timezone.now()
+    with transaction.atomic():
+        failure, created = ExportFailure.objects.select_for_update().get_or_create(
+            appointment=appointment,
+            connection=connection,
+            defaults={"crm_updated_at": crm_updated_at, "error": error, "failed_at": now},
+        )
+        failure.attempts = 1 if created else failure.attempts + 1
+        failure.crm_updated_at, failure.error, failure.failed_at = crm_updated_at, error, now
+        failure.retry_at = now + rules.export_retry_delay(failure.attempts)
+        failure.save()
     return error
 
 
@@ -290,25 +297,40 @@ def _upcoming(connection: CalendarConnection, now: dt.datetime):  # noqa: ANN202
     )
 
 
+def _backing_off(connection: CalendarConnection, now: dt.datetime):  # noqa: ANN202
+    """Appointments whose last push failed and whose next try is not due yet."""
+    return ExportFailure.objects.filter(connection=connection, retry_at__gt=now).values(
+        "appointment_id"
+    )
+
+
+def _unlinked_in_window(connection: CalendarConnection, now: dt.datetime):  # noqa: ANN202
+    linked = EventLink.objects.filter(connection=connection, appointment__isnull=False)
+    upcoming = _upcoming(connection, now).filter(start__lt=sync_window(now)[1])
+    return upcoming.exclude(pk__in=linked.values("appointment_id"))
+
+
 def appointments_pending(connection: CalendarConnection, now: dt.datetime):  # noqa: ANN201
-    """Upcoming appointments with an event whose CRM changes have not reached it (a push that
-    failed, or was never run): wherever they are, the window does not limit updates."""
-    pending = EventLink.objects.filter(
+    """What the sweep after every sync pushes: upcoming appointments with an event whose CRM
+    changes have not reached it (wherever they are: the window does not limit updates), and
+    appointments booked in the CRM, upcoming in the window, that have no event yet — a first
+    push that failed, was interrupted or never ran. One whose last push failed waits for its
+    retry time (rules.export_retry_delay)."""
+    changed = EventLink.objects.filter(
         connection=connection,
         appointment__isnull=False,
         crm_updated_at__isnull=False,
         appointment__updated_at__gt=F("crm_updated_at"),
     )
-    return _upcoming(connection, now).filter(pk__in=pending.values("appointment_id"))
+    first_push = _unlinked_in_window(connection, now).filter(source=Source.CRM)
+    pending = _upcoming(connection, now).filter(pk__in=changed.values("appointment_id"))
+    return (pending | first_push).exclude(pk__in=_backing_off(connection, now))
 
 
 def appointments_to_push(connection: CalendarConnection, now: dt.datetime):  # noqa: ANN201
-    """The organizer's upcoming appointments in the window that have no event yet, and the
-    linked ones with pending changes."""
-    window = sync_window(now)
-    linked = EventLink.objects.filter(connection=connection, appointment__isnull=False)
-    new = _upcoming(connection, now).filter(start__lt=window[1])
-    new = new.exclude(pk__in=linked.values("appointment_id"))
+    """The organizer's upcoming appointments in the window that have no event yet (whatever
+    their source: at activation and daily), and the pending ones."""
+    new = _unlinked_in_window(connection, now)
     return (new | appointments_pending(connection, now)).prefetch_related("attendees")
 
 
@@ -333,7 +355,7 @@ def export_window(connection: CalendarConnection, *, now: dt.datetime | None = N
 
 
 def export_pending(connection: CalendarConnection, *, now: dt.datetime | None = None) -> dict:
-    """After every sync (the 10-minute poll, pushes): CRM changes whose push failed heal."""
+    """After every sync (the 10-minute poll, pushes): pushes that failed or never ran heal."""
     now = now or timezone.now()
     pending = appointments_pending(connection, now).prefetch_related("attendees")
     return _export_all(connection, pending, now)

@@ -339,6 +339,19 @@ def export_skip_reason(
     return None
 
 
+EXPORT_RETRY_FIRST = dt.timedelta(minutes=5)
+EXPORT_RETRY_LONGEST = dt.timedelta(hours=6)
+
+
+def export_retry_delay(attempts: int) -> dt.timedelta:
+    """How long after its ``attempts``-th failed push in a row an appointment waits before a
+    sweep (after every sync, at least every 10 minutes) tries again: the first failure is
+    retried by the next sweep, then 5 minutes, doubling each time, at most 6 hours."""
+    if attempts <= 1:
+        return dt.timedelta(0)
+    return min(EXPORT_RETRY_FIRST * 2 ** min(attempts - 2, 16), EXPORT_RETRY_LONGEST)
+
+
 def is_activation_push(
     appointment: ExportableAppointment, first_activated_at: dt.datetime | None
 ) -> bool:

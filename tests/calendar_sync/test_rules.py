@@ -461,3 +461,11 @@ def test_no_invitation_reason_in_the_order_a_rep_can_act_on():
     assert _no_invitation(start=NOW - dt.timedelta(days=1)) == N.BACK_DATED
     assert _no_invitation(with_attendees=False) == N.BEFORE_ACTIVATION
     assert set(rules.NO_INVITATION_LABELS) == set(N)
+
+
+def test_export_retry_delay():
+    assert rules.export_retry_delay(1) == dt.timedelta(0)  # the next sweep
+    assert rules.export_retry_delay(2) == dt.timedelta(minutes=5)
+    assert rules.export_retry_delay(3) == dt.timedelta(minutes=10)
+    assert rules.export_retry_delay(6) == dt.timedelta(minutes=80)
+    assert rules.export_retry_delay(50) == dt.timedelta(hours=6)
