@@ -21,7 +21,7 @@ class AppointmentTypeSerializer(serializers.ModelSerializer):
 
 
 class ParticipantSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=254)
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=["organizer", *AttendeeKind.values])
     response = serializers.CharField()
@@ -29,11 +29,13 @@ class ParticipantSerializer(serializers.Serializer):
 
 class RoomSerializer(serializers.Serializer):
     name = serializers.CharField()
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=254)
 
 
 class RoomWriteSerializer(serializers.Serializer):
-    email = serializers.EmailField(help_text="A room e-mail from GET /api/v1/rooms/.")
+    email = serializers.EmailField(
+        max_length=254, help_text="A room e-mail from GET /api/v1/rooms/."
+    )
 
 
 class AppointmentSerializer(serializers.ModelSerializer):
@@ -78,7 +80,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
     def _attendees(self, obj: Appointment, kind: str) -> list:
         return [a for a in obj.attendees.all() if a.kind == kind]
 
-    @extend_schema_field(serializers.ListField(child=serializers.EmailField()))
+    @extend_schema_field(serializers.ListField(child=serializers.EmailField(max_length=254)))
     def get_users(self, obj: Appointment) -> list[str]:
         return [a.user.email for a in self._attendees(obj, AttendeeKind.USER)]
 
@@ -86,7 +88,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
     def get_contacts(self, obj: Appointment) -> list[int]:
         return [a.contact_id for a in self._attendees(obj, AttendeeKind.CONTACT)]
 
-    @extend_schema_field(serializers.ListField(child=serializers.EmailField()))
+    @extend_schema_field(serializers.ListField(child=serializers.EmailField(max_length=254)))
     def get_external_attendees(self, obj: Appointment) -> list[str]:
         return [a.email for a in self._attendees(obj, AttendeeKind.EXTERNAL)]
 
@@ -122,9 +124,11 @@ class AppointmentWriteSerializer(serializers.Serializer):
     contacts = serializers.PrimaryKeyRelatedField(
         queryset=Contact.objects.all(), many=True, required=False, default=list
     )
-    users = serializers.ListField(child=serializers.EmailField(), required=False, default=list)
+    users = serializers.ListField(
+        child=serializers.EmailField(max_length=254), required=False, default=list
+    )
     external_attendees = serializers.ListField(
-        child=serializers.EmailField(), required=False, default=list
+        child=serializers.EmailField(max_length=254), required=False, default=list
     )
     outcome = serializers.ChoiceField(choices=Outcome.choices, required=False)
     video_requested = serializers.BooleanField(

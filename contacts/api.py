@@ -35,7 +35,7 @@ class CompanySerializer(serializers.ModelSerializer):
 class EmailListField(serializers.ListField):
     """Writes a list of addresses; reads the contact's ContactEmail rows (primary first)."""
 
-    child = serializers.EmailField()
+    child = serializers.EmailField(max_length=254)
 
     def to_representation(self, data) -> list[str]:
         rows = data.all() if hasattr(data, "all") else data

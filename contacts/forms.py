@@ -20,6 +20,9 @@ def split_emails(value: str) -> list[str]:
     return list(seen)
 
 
+EMAIL_MAX_LENGTH = 254  # RFC 5321; every e-mail column is this long
+
+
 class EmailListField(forms.CharField):
     widget = forms.Textarea(attrs={"rows": 3})
 
@@ -29,6 +32,15 @@ class EmailListField(forms.CharField):
     def validate(self, value):
         super().validate(value)
         for address in value:
+            if len(address) > EMAIL_MAX_LENGTH:
+                raise forms.ValidationError(
+                    _(
+                        "%(address)s is longer than %(limit)d characters, the longest e-mail "
+                        "address there is."
+                    ),
+                    code="max_length",
+                    params={"address": address[:40] + "…", "limit": EMAIL_MAX_LENGTH},
+                )
             try:
                 validate_email(address)
             except forms.ValidationError as err:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -58,3 +58,32 @@ class StaffMfaRequiredMiddleware:
             )
             return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+class RejectControlCharactersMiddleware:
+    """A query parameter with a NUL or another control character is answered 400 with a clear
+    message, on every page and API endpoint: PostgreSQL refuses NUL in text (a search for
+    ``?q=%00`` would otherwise be a 500), and no parameter of ours ever carries one."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        for name, values in request.GET.lists():
+            if any(not is_clean_text(text) for text in (name, *values)):
+                return _bad_parameter(request, name)
+        return self.get_response(request)
+
+
+def is_clean_text(text: str) -> bool:
+    """No control characters (tabs and line breaks are no part of a query parameter either)."""
+    return all(ch.isprintable() or ch == " " for ch in text)
+
+
+def _bad_parameter(request: HttpRequest, name: str) -> HttpResponse:
+    message = _("The parameter “%(name)s” contains a control character (such as NUL).") % {
+        "name": name if is_clean_text(name) else repr(name)
+    }
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=400)
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")

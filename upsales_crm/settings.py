@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "upsales_crm.middleware.RejectControlCharactersMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "upsales_crm.middleware.UserTimeZoneMiddleware",
     "upsales_crm.middleware.StaffMfaRequiredMiddleware",
