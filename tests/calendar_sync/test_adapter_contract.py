@@ -483,7 +483,10 @@ class TestAdapterContract:
         ).raise_for_status()
         before = adapter.request_count()
         assert adapter.get_event(created.id).id == created.id
-        assert adapter_retry_sleeps == [2, 2, 2]
+        from calendar_sync.providers.base import RETRY_JITTER
+
+        assert len(adapter_retry_sleeps) == 3  # Retry-After, plus jitter
+        assert all(2 <= wait <= 2 + RETRY_JITTER for wait in adapter_retry_sleeps)
         assert adapter.request_count() - before == 4
 
     def test_500_then_success(self, adapter, emulator, provider, adapter_retry_sleeps):
