@@ -149,6 +149,9 @@ class ExternalEvent:
     web_link: str = ""  # the event's page in the provider's web calendar
     video_pending: bool = False  # Meet link requested, not ready yet
     crm_id: str = ""  # our appointment id, from extended properties (echo suppression)
+    # The idempotency key our create carried, where the provider hands it back (Graph
+    # ``transactionId``, which delta returns while it omits extended properties).
+    idempotency_key: str = ""
     room_emails: list[str] = field(default_factory=list)
     # Set when the adapter could not map the provider's item: the importer records it as
     # "could not be read" instead of losing the page.

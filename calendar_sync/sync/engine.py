@@ -5,16 +5,18 @@ the adapter comes from ``calendar_sync.providers.get_adapter``.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import gc
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +30,7 @@ from ..providers.base import (
     CalendarAdapter,
     ChangePage,
     CursorExpired,
+    ExternalEvent,
     ProviderError,
 )
 from . import locking, rules
@@ -217,15 +220,93 @@ def _pull_pages(
         if page.next_cursor is not None and _is_no_op(run, page):
             ctx.stats["pages"] += 1
             return _finish_fields(ctx, run, adapter, page.next_cursor, timezone.now())
-        with transaction.atomic():
-            import_page(ctx, page)
-            if page.next_cursor is not None:
-                _finish(ctx, run, adapter, page.next_cursor)
-                finished = True
+        clean_page(page)
+        committed = _counts(ctx)
+        try:
+            with transaction.atomic():
+                import_page_safely(ctx, page)
+                if page.next_cursor is not None:
+                    _finish(ctx, run, adapter, page.next_cursor)
+                    finished = True
+        except BaseException:
+            _restore(ctx, committed)  # the summary counts only what was committed
+            raise
     if not finished:
         with transaction.atomic():
             _finish(ctx, run, adapter, None)
     return {}
+
+
+def clean_page(page: ChangePage) -> None:
+    """Every string of the page as the database can store it (rules.clean_event)."""
+    for ev in page.events:
+        try:
+            rules.clean_event(ev)
+        except Exception as exc:  # noqa: BLE001 - malformed beyond cleaning: unreadable
+            ev.id = rules.clean_text(getattr(ev, "id", ""), 1024)
+            ev.unreadable = rules.clean_text(f"{exc.__class__.__name__}: {exc}", 255)
+    page.removed_ids = [rules.clean_text(i, 1024) for i in page.removed_ids]
+
+
+def _counts(ctx: SyncContext) -> tuple[Counter[str], Counter[str]]:
+    return Counter(ctx.stats), Counter(ctx.skipped)
+
+
+def _restore(ctx: SyncContext, counts: tuple[Counter[str], Counter[str]]) -> None:
+    ctx.stats, ctx.skipped = Counter(counts[0]), Counter(counts[1])
+
+
+def import_page_safely(ctx: SyncContext, page: ChangePage) -> None:
+    """Import the page in one go; if the database refuses it (something cleaning missed), import
+    it event by event instead, so one bad event is skipped as "could not be read" with the
+    database's reason and the rest of the page lands. Call inside a transaction."""
+    before = _counts(ctx)
+    originals = [copy.copy(ev) for ev in page.events]  # the import adjusts events it reads
+    try:
+        with transaction.atomic():
+            import_page(ctx, page)
+        return
+    except DatabaseError as exc:
+        log.warning("connection %s: page refused (%s); importing it event by event",
+                    ctx.connection.pk, exc)  # fmt: skip
+        _restore(ctx, before)
+    for ev in originals:
+        _import_one(ctx, ChangePage(events=[copy.copy(ev)]))
+    if page.removed_ids:
+        _import_one(ctx, ChangePage(events=[], removed_ids=page.removed_ids))
+    ctx.stats["pages"] = before[0]["pages"] + 1  # one provider page, however it was written
+
+
+def unreadable_stub(ev: ExternalEvent, reason: str) -> ExternalEvent:
+    """Just enough of the event to record why it was skipped: its ids and title, cleaned."""
+    return ExternalEvent(
+        id=rules.clean_text(ev.id, 1024),
+        ical_uid=rules.clean_text(ev.ical_uid, 1024),
+        title=rules.clean_text(ev.title, 255),
+        start=None,
+        end=None,
+        unreadable=reason,
+    )
+
+
+def _import_one(ctx: SyncContext, part: ChangePage) -> None:
+    before, kept = _counts(ctx), [copy.copy(ev) for ev in part.events]
+    try:
+        with transaction.atomic():
+            import_page(ctx, part)
+        return
+    except DatabaseError as exc:
+        _restore(ctx, before)
+        reason = rules.clean_text(f"the database refused it: {exc}", 255)
+    for original in kept:  # recorded as unreadable: a known appointment is kept as it is
+        ev = unreadable_stub(original, reason)
+        try:
+            with transaction.atomic():
+                import_page(ctx, ChangePage(events=[ev]))
+        except DatabaseError:
+            _restore(ctx, before)
+            ctx.skipped[rules.SkipReason.MALFORMED.value] += 1
+            log.warning("connection %s: event %r could not be recorded", ctx.connection.pk, ev.id)
 
 
 def import_changes(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -121,9 +122,26 @@ def digest(content: Any, *, sort_keys: bool = False) -> str:
 
 
 def idempotency_key(appointment_id: Any, connection_id: Any) -> str:
-    """Stable per (appointment, connection); valid as a Google event id (base32hex, a-v0-9)."""
-    hashed = hashlib.sha256(f"crm:{appointment_id}:{connection_id}".encode()).hexdigest()
-    return "crm" + hashed[:40]
+    """Stable per (appointment, connection); valid as a Google event id (base32hex, a-v0-9).
+    It names the appointment (``crm<id>v<digest>``), so an event we created comes back
+    recognised even when our commit after the create never happened (a killed worker)."""
+    return f"crm{appointment_id}v{_key_digest(appointment_id, connection_id)}"
+
+
+def _key_digest(appointment_id: Any, connection_id: Any) -> str:
+    return hashlib.sha256(f"crm:{appointment_id}:{connection_id}".encode()).hexdigest()[:32]
+
+
+_IDEMPOTENCY_KEY = re.compile(r"crm([0-9]+)v([0-9a-f]{32})")
+
+
+def crm_id_from_idempotency_key(key: str, connection_id: Any) -> str:
+    """The appointment id an event's idempotency key names, if this connection made it ("" for
+    a key of another connection, of someone else's system, or none)."""
+    match = _IDEMPOTENCY_KEY.fullmatch(key or "")
+    if match is None or match.group(2) != _key_digest(match.group(1), connection_id):
+        return ""
+    return match.group(1)
 
 
 def video_request_id(appointment_id: Any, connection_id: Any) -> str:

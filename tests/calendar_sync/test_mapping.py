@@ -76,3 +76,12 @@ def test_safe_video_link(url, kept):
 )
 def test_safe_web_link(url, kept):
     assert mapping.safe_web_link(url) == (url if kept else "")
+
+
+def test_crm_id_from_idempotency_key():
+    key = mapping.idempotency_key(7, 3)
+    assert mapping.crm_id_from_idempotency_key(key, 3) == "7"
+    assert mapping.crm_id_from_idempotency_key(key, 4) == ""  # another connection's
+    assert mapping.crm_id_from_idempotency_key(key.replace("crm7v", "crm8v"), 3) == ""
+    assert mapping.crm_id_from_idempotency_key("", 3) == ""
+    assert mapping.crm_id_from_idempotency_key("appointment-7", 3) == ""

@@ -369,6 +369,7 @@ class MicrosoftGraphAdapter(CalendarAdapter):
             web_link=item.get("webLink") or "",
             video_pending=bool(item.get("isOnlineMeeting")) and not video_link,
             crm_id=_crm_id(item),
+            idempotency_key=str(item.get("transactionId") or ""),
             room_emails=rooms,
         )
 
