@@ -221,6 +221,7 @@ def _pull_pages(
             ctx.stats["pages"] += 1
             return _finish_fields(ctx, run, adapter, page.next_cursor, timezone.now())
         clean_page(page)
+        recognise_own_events(ctx, page)
         committed = _counts(ctx)
         try:
             with transaction.atomic():
@@ -246,6 +247,15 @@ def clean_page(page: ChangePage) -> None:
             ev.id = rules.clean_text(getattr(ev, "id", ""), 1024)
             ev.unreadable = rules.clean_text(f"{exc.__class__.__name__}: {exc}", 255)
     page.removed_ids = [rules.clean_text(i, 1024) for i in page.removed_ids]
+
+
+def recognise_own_events(ctx: SyncContext, page: ChangePage) -> None:
+    """An event we created names its appointment in the idempotency key its create carried,
+    though our commit after creating it never happened (a worker killed in between): the
+    import then takes it for that appointment's, not for a new meeting."""
+    for ev in page.events:
+        if not ev.crm_id:
+            ev.crm_id = rules.crm_id_from_idempotency_key(ev.idempotency_key, ctx.connection.pk)
 
 
 def _counts(ctx: SyncContext) -> tuple[Counter[str], Counter[str]]:
