@@ -1,6 +1,7 @@
 """Request middleware. Per-user time zone: every page and API answer shows times in the signed-in
 user's zone (Settings → My profile; the organisation's, settings.TIME_ZONE, by default; stored
-times stay UTC). Staff without a second factor are sent to set one up before the admin."""
+times stay UTC). Staff without a second factor are sent to set one up before the admin; query
+parameters with control characters are refused (400) before any view sees them."""
 
 from __future__ import annotations
 
