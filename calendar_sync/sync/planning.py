@@ -242,6 +242,9 @@ class PagePlanner:
         if link is not None and link.skip_reason == SkipReason.DELETED_IN_CRM:
             # Deleted in the CRM: stays deleted, whatever the calendar does with the event.
             return self.skip(ev, link, SkipReason.DELETED_IN_CRM)
+        if rules.made_for_a_deleted_appointment(ev, link, self.data.appointments):
+            # Ours, but its link was never saved (a worker killed) and the CRM deleted it since.
+            return self.skip(ev, link, SkipReason.DELETED_IN_CRM)
         appointment = self.target(ev, link)
         if ev.cancelled:
             return self.cancelled(ev, link, appointment)

@@ -475,3 +475,12 @@ def no_invitation_reason(
     if not with_attendees:
         return NoInvitation.BEFORE_ACTIVATION
     return None
+
+
+def made_for_a_deleted_appointment(
+    ev: ExternalEvent, link: object | None, appointments: Mapping[int, object]
+) -> bool:
+    """The CRM made this event for an appointment that no longer exists, and never recorded
+    its link (the worker died after the create, then the appointment was deleted): like any
+    appointment deleted in the CRM, it is not imported again."""
+    return link is None and ev.crm_id.isdigit() and int(ev.crm_id) not in appointments

@@ -82,5 +82,22 @@ def test_the_retried_export_of_a_killed_worker_merges_into_the_same_event(
     assert EventLink.objects.get().appointment_id == appointment.pk
 
 
+def test_the_event_of_a_killed_export_stays_out_once_the_appointment_is_deleted(
+    conn, sync_type, sync_actor, django_capture_on_commit_callbacks, monkeypatch
+):
+    from appointments.services import appointment_delete
+    from calendar_sync.sync.rules import SkipReason
+
+    monkeypatch.setattr(exporter, "save_link", _die)
+    appointment = book_and_die(conn, sync_type, django_capture_on_commit_callbacks)
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment_delete(appointment=appointment, actor=conn.user)
+    tasks.sync_connection(conn.pk, trigger="schedule")
+    assert not Appointment.objects.exists()  # deleted in the CRM stays deleted
+    assert EventLink.objects.get().skip_reason == SkipReason.DELETED_IN_CRM
+    assert len(sync_actor(conn.provider, conn.account_email).events()) == 1  # the event stays
+
+
 def _die(*args, **kwargs):
     raise WorkerKilled

@@ -469,3 +469,12 @@ def test_export_retry_delay():
     assert rules.export_retry_delay(3) == dt.timedelta(minutes=10)
     assert rules.export_retry_delay(6) == dt.timedelta(minutes=80)
     assert rules.export_retry_delay(50) == dt.timedelta(hours=6)
+
+
+def test_made_for_a_deleted_appointment():
+    ev = ExternalEvent(id="e", ical_uid="", title="", start=None, end=None, crm_id="7")
+    assert rules.made_for_a_deleted_appointment(ev, None, {}) is True
+    assert rules.made_for_a_deleted_appointment(ev, None, {7: object()}) is False
+    assert rules.made_for_a_deleted_appointment(ev, object(), {}) is False  # its link decides
+    ev.crm_id = ""
+    assert rules.made_for_a_deleted_appointment(ev, None, {}) is False
