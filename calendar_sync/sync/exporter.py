@@ -126,7 +126,12 @@ def _write(
 ) -> ExternalEvent | None:
     """Create or update; on a stale etag the last writer wins (None: the provider won)."""
     if link is None:
-        return _with_video(adapter, adapter.create_event(draft))
+        event = adapter.create_event(draft)
+        if not rules.event_matches_draft(event, draft):
+            # The create was a replay (its idempotency key had landed before, from a worker
+            # that died before recording it): the provider answered with that first version.
+            event = adapter.update_event(event.id, draft)
+        return _with_video(adapter, event)
     try:
         event = adapter.update_event(link.provider_event_id, draft, etag=link.etag)
     except PreconditionFailed:

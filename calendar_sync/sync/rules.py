@@ -477,6 +477,17 @@ def no_invitation_reason(
     return None
 
 
+def event_matches_draft(event: ExternalEvent, draft: Any) -> bool:
+    """Whether a created event carries what the CRM sent (title, time, place). A create replayed
+    through its idempotency key answers with the event as first made, maybe an older version."""
+    return (
+        (event.title or "") == (draft.title or "")
+        and event.start == draft.start
+        and event.end == draft.end
+        and (event.location or "") == (draft.location or draft.room_name or "")
+    )
+
+
 def made_for_a_deleted_appointment(
     ev: ExternalEvent, link: object | None, appointments: Mapping[int, object]
 ) -> bool:

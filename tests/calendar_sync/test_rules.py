@@ -478,3 +478,13 @@ def test_made_for_a_deleted_appointment():
     assert rules.made_for_a_deleted_appointment(ev, object(), {}) is False  # its link decides
     ev.crm_id = ""
     assert rules.made_for_a_deleted_appointment(ev, None, {}) is False
+
+
+def test_event_matches_draft():
+    start = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+    end = start + dt.timedelta(hours=1)
+    draft = SimpleNamespace(title="Demo", start=start, end=end, location="", room_name="Rum 1")
+    ev = ExternalEvent(id="e", ical_uid="", title="Demo", start=start, end=end, location="Rum 1")
+    assert rules.event_matches_draft(ev, draft)
+    ev.title = "Demo (first version)"  # a replayed create answers with the event as first made
+    assert not rules.event_matches_draft(ev, draft)
