@@ -33,7 +33,7 @@ from ..providers.base import (
     ExternalEvent,
     ProviderError,
 )
-from . import locking, rules
+from . import locking, mapping, rules
 from .importer import SyncContext, import_page
 from .locking import LEASE
 from .polling import SYNC_TASK_OPTIONS
@@ -255,7 +255,7 @@ def recognise_own_events(ctx: SyncContext, page: ChangePage) -> None:
     import then takes it for that appointment's, not for a new meeting."""
     for ev in page.events:
         if not ev.crm_id:
-            ev.crm_id = rules.crm_id_from_idempotency_key(ev.idempotency_key, ctx.connection.pk)
+            ev.crm_id = mapping.crm_id_from_idempotency_key(ev.idempotency_key, ctx.connection.pk)
 
 
 def _counts(ctx: SyncContext) -> tuple[Counter[str], Counter[str]]:

@@ -495,3 +495,56 @@ def made_for_a_deleted_appointment(
     its link (the worker died after the create, then the appointment was deleted): like any
     appointment deleted in the CRM, it is not imported again."""
     return link is None and ev.crm_id.isdigit() and int(ev.crm_id) not in appointments
+
+
+# --- cleaning: what a provider sends, as the database can store it -------------------------------
+EMAIL_MAX_LENGTH = 254  # RFC 5321; every e-mail column
+# C0/C1 control characters (NUL first: PostgreSQL refuses it in text) and lone surrogates (not
+# encodable as UTF-8); tab and line breaks survive in multi-line text.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_LINE_BREAKS = re.compile("[\t\n\r]+")
+
+
+def clean_text(value: object, max_length: int | None = None, *, multiline: bool = False) -> str:
+    """A string from a provider or a user as every database stores it: control characters
+    stripped (line breaks become spaces unless ``multiline``), clipped to ``max_length``."""
+    text = value if isinstance(value, str) else ("" if value is None else str(value))
+    text = _CONTROL_CHARACTERS.sub("", text)
+    if not multiline:
+        text = _LINE_BREAKS.sub(" ", text)
+    return text[:max_length] if max_length is not None else text
+
+
+def _clean_attendee(attendee: ExternalAttendee) -> ExternalAttendee:
+    return replace(attendee, email=clean_text(attendee.email), name=clean_text(attendee.name, 200))
+
+
+def overlong_address(ev: ExternalEvent) -> str:
+    """The first address of the event longer than any e-mail address can be ("" if none)."""
+    addresses = [ev.organizer_email, *(a.email for a in ev.attendees), *ev.room_emails]
+    return next((a for a in addresses if len(a.strip()) > EMAIL_MAX_LENGTH), "")
+
+
+def clean_event(ev: ExternalEvent) -> ExternalEvent:
+    """Every string of a provider's event cleaned (``clean_text``) and clipped to its column,
+    before anything reaches the database. An address longer than an e-mail address can be
+    makes the event unreadable, with that reason: it is skipped as "could not be read" (a known
+    appointment is kept), never a failed page."""
+    ev.id, ev.ical_uid = clean_text(ev.id, 1024), clean_text(ev.ical_uid, 1024)
+    ev.series_id, ev.etag = clean_text(ev.series_id, 1024), clean_text(ev.etag, 255)
+    ev.title, ev.location = clean_text(ev.title, 255), clean_text(ev.location, 255)
+    ev.description = clean_text(ev.description, multiline=True)
+    ev.timezone = clean_text(ev.timezone, 64)
+    ev.video_link, ev.web_link = clean_text(ev.video_link), clean_text(ev.web_link)
+    ev.crm_id = clean_text(ev.crm_id, 64)
+    ev.idempotency_key = clean_text(ev.idempotency_key, 1024)
+    ev.organizer_email = clean_text(ev.organizer_email)
+    ev.room_emails = [clean_text(e) for e in ev.room_emails]
+    ev.attendees = [_clean_attendee(a) for a in ev.attendees]
+    too_long = overlong_address(ev)
+    if too_long and not ev.unreadable:
+        ev.unreadable = (
+            f"an address is longer than {EMAIL_MAX_LENGTH} characters ({too_long[:40]}…)"
+        )
+    ev.unreadable = clean_text(ev.unreadable, 255)
+    return ev
