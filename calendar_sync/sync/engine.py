@@ -223,19 +223,49 @@ def _pull_pages(
         clean_page(page)
         recognise_own_events(ctx, page)
         committed = _counts(ctx)
+        originals = [copy.copy(ev) for ev in page.events]  # the import adjusts what it reads
         try:
             with transaction.atomic():
-                import_page_safely(ctx, page)
+                import_page(ctx, page)
                 if page.next_cursor is not None:
                     _finish(ctx, run, adapter, page.next_cursor)
                     finished = True
-        except BaseException:
+            continue
+        except DatabaseError as exc:
             _restore(ctx, committed)  # the summary counts only what was committed
+            log.warning("connection %s: page refused (%s); importing it event by event",
+                        ctx.connection.pk, exc)  # fmt: skip
+        except BaseException:
+            _restore(ctx, committed)
             raise
+        finished = _import_event_by_event(ctx, run, adapter, page, originals) or finished
     if not finished:
         with transaction.atomic():
             _finish(ctx, run, adapter, None)
     return {}
+
+
+def _import_event_by_event(
+    ctx: SyncContext,
+    run: SyncRun,
+    adapter: CalendarAdapter,
+    page: ChangePage,
+    events: list[ExternalEvent],
+) -> bool:
+    """A page the database refused (something cleaning missed), one event per transaction: one
+    bad event is skipped as "could not be read" with the database's reason and the rest of the
+    page lands, then its cursor. True when the cursor was saved."""
+    pages_before = ctx.stats["pages"]
+    for ev in events:
+        _import_one(ctx, ChangePage(events=[copy.copy(ev)]))
+    if page.removed_ids:
+        _import_one(ctx, ChangePage(events=[], removed_ids=page.removed_ids))
+    ctx.stats["pages"] = pages_before + 1  # one provider page, however it was written
+    if page.next_cursor is None:
+        return False
+    with transaction.atomic():
+        _finish(ctx, run, adapter, page.next_cursor)
+    return True
 
 
 def clean_page(page: ChangePage) -> None:
@@ -264,27 +294,6 @@ def _counts(ctx: SyncContext) -> tuple[Counter[str], Counter[str]]:
 
 def _restore(ctx: SyncContext, counts: tuple[Counter[str], Counter[str]]) -> None:
     ctx.stats, ctx.skipped = Counter(counts[0]), Counter(counts[1])
-
-
-def import_page_safely(ctx: SyncContext, page: ChangePage) -> None:
-    """Import the page in one go; if the database refuses it (something cleaning missed), import
-    it event by event instead, so one bad event is skipped as "could not be read" with the
-    database's reason and the rest of the page lands. Call inside a transaction."""
-    before = _counts(ctx)
-    originals = [copy.copy(ev) for ev in page.events]  # the import adjusts events it reads
-    try:
-        with transaction.atomic():
-            import_page(ctx, page)
-        return
-    except DatabaseError as exc:
-        log.warning("connection %s: page refused (%s); importing it event by event",
-                    ctx.connection.pk, exc)  # fmt: skip
-        _restore(ctx, before)
-    for ev in originals:
-        _import_one(ctx, ChangePage(events=[copy.copy(ev)]))
-    if page.removed_ids:
-        _import_one(ctx, ChangePage(events=[], removed_ids=page.removed_ids))
-    ctx.stats["pages"] = before[0]["pages"] + 1  # one provider page, however it was written
 
 
 def unreadable_stub(ev: ExternalEvent, reason: str) -> ExternalEvent:
