@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calendar_sync', '0007_sync_status'),
+        ('calendar_sync', '0008_poll_every_minute'),
     ]
 
     operations = [
