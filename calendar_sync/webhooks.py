@@ -117,7 +117,14 @@ def _request_renewal(connection: CalendarConnection, recreate: bool) -> None:
     from django.core.cache import cache
     from django_q.tasks import async_task
 
-    key = f"calendar_sync:graph-renewal:{connection.pk}:{connection.channel_id}:{recreate}"
+    # The subscription as it is now: a renewal (new expiry) or a new subscription starts afresh.
+    subscription = (
+        connection.pk,
+        connection.connected_at.timestamp() if connection.connected_at else "",
+        connection.channel_id,
+        connection.channel_expires_at.timestamp() if connection.channel_expires_at else "",
+    )
+    key = "calendar_sync:graph-renewal:" + ":".join(map(str, (*subscription, recreate)))
     if cache.add(key, 1, timeout=RENEWAL_COALESCE_SECONDS):
         async_task("calendar_sync.tasks.renew_channel", connection.pk, recreate)
 
