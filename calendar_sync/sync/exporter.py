@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from appointments.calendar_changes import AppointmentUpdate, CalendarChanges
@@ -321,11 +321,10 @@ def appointments_pending(connection: CalendarConnection, now: dt.datetime):  # n
     appointments booked in the CRM, upcoming in the window, that have no event yet — a first
     push that failed, was interrupted or never ran. One whose last push failed waits for its
     retry time (rules.export_retry_delay)."""
-    changed = EventLink.objects.filter(
-        connection=connection,
-        appointment__isnull=False,
-        crm_updated_at__isnull=False,
-        appointment__updated_at__gt=F("crm_updated_at"),
+    # A link the import made while the CRM's later change won (crm_updated_at unset: a killed
+    # worker's event found again) still owes the calendar that change.
+    changed = EventLink.objects.filter(connection=connection, appointment__isnull=False).filter(
+        Q(crm_updated_at__isnull=True) | Q(appointment__updated_at__gt=F("crm_updated_at"))
     )
     first_push = _unlinked_in_window(connection, now).filter(source=Source.CRM)
     pending = _upcoming(connection, now).filter(pk__in=changed.values("appointment_id"))
