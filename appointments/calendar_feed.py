@@ -32,6 +32,10 @@ PALETTE = (
 )
 
 
+# On the small event boxes; the full name is in the tooltip.
+SHORT_SOURCE = {Source.CRM: "CRM", Source.GOOGLE: "Google", Source.MICROSOFT: "Office365"}
+
+
 @dataclass(frozen=True)
 class Person:
     pk: int
@@ -124,6 +128,7 @@ def event_json(
         "extendedProps": {
             "person": owner.name,
             "source": str(Source(appointment.source).label),
+            "sourceShort": SHORT_SOURCE.get(appointment.source, ""),
             "locked": appointment.locked,
             "lockReason": appointment.lock_reason,
             "cancelled": cancelled,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from calendar_sync.providers.registry import PROVIDERS
@@ -21,7 +22,9 @@ class AppointmentType(models.Model):
         verbose_name_plural = _("appointment types")
 
     def __str__(self) -> str:
-        return self.name
+        # The seeded types' names are in the catalogue (seed_demo), so they show in the user's
+        # language; a name an administrator typed is shown as typed.
+        return gettext(self.name)
 
 
 class Outcome(models.TextChoices):

@@ -127,6 +127,8 @@ class ControlApp:
         for key in ("provider", "to", "kind", "event_id"):
             if request.args.get(key):
                 rows = [r for r in rows if str(r.get(key, "")).lower() == request.args[key].lower()]
+        if _wants_html(request):
+            return _outbox_page(rows)
         return json_response({"messages": rows})
 
     def on_faults(self, request: Request) -> Response:
@@ -300,6 +302,42 @@ class ControlApp:
         return redirect(f"/_emulator/demo/{provider}/{quote(account.email)}/", 303)
 
 
+def _wants_html(request: Request) -> bool:
+    """A browser asks for HTML first; API clients (and ``?format=json``) get JSON."""
+    if request.args.get("format") == "json":
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return (
+        best == "text/html"
+        and request.accept_mimetypes["text/html"] > request.accept_mimetypes["application/json"]
+    )
+
+
+def _outbox_page(rows: list[dict]) -> Response:
+    """The outbox as mails to read: newest first, who to whom, what, and the text."""
+    items = []
+    for m in reversed(rows):
+        body = html.escape(str(m.get("body", ""))) or "<i>(no text)</i>"
+        items.append(
+            f"<article class=mail id='mail-{int(m.get('id', 0))}'><header><b>"
+            f"{html.escape(str(m.get('subject', '')))}</b> <span class=kind>"
+            f"{html.escape(str(m.get('kind', '')))}</span><br><small>"
+            f"From {html.escape(str(m.get('from', '')))} to {html.escape(str(m.get('to', '')))}"
+            f" · {html.escape(PROVIDER_LABEL.get(str(m.get('provider')), str(m.get('provider'))))}"
+            f" · {html.escape(str(m.get('sent_at', ''))[:19].replace('T', ' '))} UTC</small>"
+            f"</header><pre>{body}</pre></article>"
+        )
+    listing = "".join(items) or "<p>No mail has been sent.</p>"
+    count = len(rows)
+    return _page(
+        "Outbox",
+        "<p><a href='/'>← all accounts</a> · <a href='/_emulator/outbox?format=json'>JSON</a></p>"
+        f"<h1>Outbox ({count} mail{'s' if count != 1 else ''})</h1>"
+        "<p>The invitations, updates and cancellations the providers would have e-mailed.</p>"
+        + listing,
+    )
+
+
 def _page(title: str, body: str) -> Response:
     doc = (
         "<!doctype html><html><head><meta charset=utf-8>"
@@ -307,6 +345,9 @@ def _page(title: str, body: str) -> Response:
         "<style>body{font:15px system-ui,sans-serif;margin:2rem;max-width:70rem}"
         "table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;"
         "text-align:left;vertical-align:top}form.new label{display:block;margin:.4rem 0}"
-        "button{margin:.1rem}</style></head><body>" + body + "</body></html>"
+        "button{margin:.1rem}article.mail{border:1px solid #ddd;border-radius:6px;padding:.6rem .8rem;"
+        "margin:.6rem 0}article.mail pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:.4rem 0 0;"
+        "font:inherit}.kind{background:#eef2f7;border-radius:9px;padding:0 .4rem;font-size:.8rem}"
+        "</style></head><body>" + body + "</body></html>"
     )
     return Response(doc, content_type="text/html; charset=utf-8")

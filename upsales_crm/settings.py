@@ -179,6 +179,8 @@ USE_I18N = True
 USE_TZ = True
 # The organisation's working hours, highlighted on the calendar (HH:MM, Monday to Friday).
 WORKING_HOURS = tuple(env.list("WORKING_HOURS", default=["08:00", "17:00"]))
+# One date/time format on every page, per language (templates use DATE_FORMAT etc.).
+FORMAT_MODULE_PATH = ["upsales_crm.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

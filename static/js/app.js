@@ -35,3 +35,16 @@ document.addEventListener("DOMContentLoaded", () => {
     select.form.requestSubmit();
   });
 });
+// Narrow screens: the header's links and controls fold into a "Menu" button.
+document.addEventListener("DOMContentLoaded", () => {
+  const toggle = document.getElementById("menu-toggle");
+  const menu = document.getElementById("topbar-menu");
+  if (!toggle || !menu) return;
+  toggle.hidden = false;
+  document.documentElement.classList.add("has-menu-toggle");
+  toggle.addEventListener("click", () => {
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    menu.classList.toggle("open", open);
+  });
+});

@@ -47,7 +47,7 @@
     return span;
   }
   function chips(props) {
-    const out = [chip("source", props.source)];
+    const out = [chip("source", props.sourceShort || props.source, props.source)];
     if (props.locked) out.push(chip("locked", t.locked, props.lockReason));
     if (props.cancelled) out.push(chip("cancelled", t.cancelled));
     if (props.declined) out.push(chip("declined", t.declined));
@@ -153,6 +153,7 @@
     scrollTimeReset: false,
     slotEventOverlap: false,
     allDayText: t.allDay,
+    dayHeaderFormat: { weekday: "short", day: "numeric", month: "short", omitCommas: true },
     eventTimeFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
     slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
     forceEventDuration: true,
@@ -174,6 +175,13 @@
     },
   });
   calendar.render();
+  // The toolbar's arrow icons are decoration; their buttons are named by their title.
+  const hideIcons = () => el.querySelectorAll(".fc-icon").forEach((i) => {
+    i.setAttribute("aria-hidden", "true");
+    i.removeAttribute("role");
+  });
+  hideIcons();
+  calendar.on("datesSet", hideIcons);
   window.crmCalendar = calendar; // for the browser tests and the console
 
   narrowQuery.addEventListener("change", () => {

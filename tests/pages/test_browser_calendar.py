@@ -81,7 +81,8 @@ def test_a_synced_meeting_is_at_its_hour_and_refuses_to_move_with_the_lock_reaso
     open_week(page, crm.url, day)
     meeting = event(page, "Avtalsmöte")
     expect(meeting).to_have_count(1)
-    expect(meeting).to_contain_text("Google Calendar")
+    expect(meeting).to_contain_text("Google")
+    expect(meeting).to_have_attribute("title", re.compile("Source: Google Calendar"))
     expect(meeting).to_contain_text("Locked")
     top = meeting.bounding_box()["y"]
     assert abs(top - slot_y(page, day, "10:00")) < 4

@@ -46,3 +46,39 @@ def test_the_swedish_catalogue_is_complete_and_compiled():
     untranslated = re.findall(r'\nmsgid "(.+)"\nmsgstr ""\n\n', po)
     assert untranslated == []
     assert "#, fuzzy" not in po
+
+
+def test_seeded_types_show_in_the_users_language(rep_client):
+    from appointments.models import AppointmentType
+
+    AppointmentType.objects.create(name="Phone call")
+    AppointmentType.objects.create(name="Kundbesök")  # typed by an administrator: as typed
+    form = rep_client.get(reverse("appointments:create")).content.decode()
+    assert "Phone call" in form and "Kundbesök" in form
+    rep_client.post(reverse("set_language"), {"language": "sv"})
+    form = rep_client.get(reverse("appointments:create")).content.decode()
+    assert "Telefonsamtal" in form and "Phone call" not in form and "Kundbesök" in form
+
+
+def test_swedish_plurals_and_dates():
+    import datetime as dt
+
+    from django.template import Context, Template
+    from django.utils import timezone
+    from django.utils.translation import override
+
+    template = Template(
+        "{% load i18n %}{% blocktranslate count n=n %}{{ n }} event logged in the CRM"
+        "{% plural %}{{ n }} events logged in the CRM{% endblocktranslate %} · "
+        '{{ when|date:"DATETIME_FORMAT" }}'
+    )
+    when = dt.datetime(2026, 12, 4, 14, 0, tzinfo=dt.UTC)
+    with override("sv"), timezone.override("UTC"):
+        assert template.render(Context({"n": 1, "when": when})) == (
+            "1 händelse loggad i CRM · fre 4 dec 2026 14:00"
+        )
+        assert template.render(Context({"n": 2, "when": when})).startswith("2 händelser loggade")
+    with override("en"), timezone.override("UTC"):
+        assert template.render(Context({"n": 1, "when": when})) == (
+            "1 event logged in the CRM · Fri 4 Dec 2026 14:00"
+        )

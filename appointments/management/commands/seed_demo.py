@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from appointments import services
 from appointments.models import Appointment, AppointmentType, Outcome
@@ -35,7 +36,13 @@ USERS = [
     ("eva.lind@exempel.se", "Eva", "Lind", False, []),
     ("admin@exempel.se", "Admin", "", True, []),
 ]
-TYPES = ["Meeting", "Phone call", "Demo", "Lunch"]
+# Stored in English; shown in the user's language (AppointmentType.__str__ translates them).
+TYPES = [
+    gettext_noop("Meeting"),
+    gettext_noop("Phone call"),
+    gettext_noop("Demo"),
+    gettext_noop("Lunch"),
+]
 COMPANIES = [
     (
         "Acme Sverige AB",
