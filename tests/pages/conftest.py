@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.booking.conftest import KARL
 from tests.calendar_sync.test_browser_connect import _sales_reps_group
@@ -10,6 +11,9 @@ from tests.factories import (
     ContactFactory,
     UserFactory,
 )
+
+# The machine running CI is shared and slow at times: browser assertions wait up to 15 s.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture
