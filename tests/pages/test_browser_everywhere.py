@@ -79,6 +79,7 @@ def offline_context(browser, viewport: str, language: str, base: str):
         locale="sv-SE" if language == "sv" else "en-US",
         timezone_id="Europe/Stockholm",
         viewport=VIEWPORTS[viewport],
+        bypass_csp=True,  # axe-core is injected as a script tag (test tooling, not the app)
     )
     context.add_cookies([{"name": "django_language", "value": language, "url": base}])
     context.outside = []
