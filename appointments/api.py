@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db.models import ProtectedError, RestrictedError
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -21,8 +20,10 @@ from appointments.serializers import (
     AppointmentWriteSerializer,
     FollowUpSerializer,
 )
+from calendar_sync.selectors import appointment_sync_states
 from contacts.api import ServiceErrorsMixin
 from contacts.selectors import company_get, contact_get, users_by_emails
+from upsales_crm.pagination import UPDATED_SINCE, FollowChangesMixin, datetime_param
 
 
 class AppointmentTypeViewSet(viewsets.ModelViewSet):
@@ -55,17 +56,19 @@ LIST_PARAMETERS = [
     OpenApiParameter(
         "include_colleagues", bool, description="Everything you may see, not only your own."
     ),
+    OpenApiParameter(
+        "ical_uid",
+        str,
+        description="The appointment of this calendar event (its iCalUID, as in "
+        "calendar_events[].ical_uid).",
+    ),
+    OpenApiParameter(
+        "updated_since",
+        OpenApiTypes.DATETIME,
+        description=f"{UPDATED_SINCE.description} An appointment counts as changed when it "
+        "was edited, or when its sync state or calendar events changed.",
+    ),
 ]
-
-
-def _datetime_param(params, name: str):
-    raw = params.get(name)
-    if not raw:
-        return None
-    value = parse_datetime(raw)
-    if value is None or value.tzinfo is None:
-        raise ValidationError({name: "Expected an ISO 8601 date-time with a time zone."})
-    return value
 
 
 @extend_schema_view(
@@ -75,6 +78,7 @@ def _datetime_param(params, name: str):
     partial_update=extend_schema(request=AppointmentWriteSerializer),
 )
 class AppointmentViewSet(
+    FollowChangesMixin,
     ServiceErrorsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -83,6 +87,7 @@ class AppointmentViewSet(
 ):
     serializer_class = AppointmentSerializer
     queryset = Appointment.objects.none()
+    cursor_ordering = ("start", "pk")
 
     def get_queryset(self):
         user = self.request.user
@@ -93,8 +98,8 @@ class AppointmentViewSet(
     def _list_filters(self) -> dict:
         params, user = self.request.query_params, self.request.user
         filters: dict = {
-            "start": _datetime_param(params, "start"),
-            "end": _datetime_param(params, "end"),
+            "start": datetime_param(self.request, "start"),
+            "end": datetime_param(self.request, "end"),
             "include_colleagues": params.get("include_colleagues", "").lower()
             in ("1", "true", "yes"),
         }
@@ -109,7 +114,20 @@ class AppointmentViewSet(
             filters["company"] = company_get(user=user, pk=params["company"])
         if params.get("contact"):
             filters["contact"] = contact_get(user=user, pk=params["contact"])
+        if params.get("ical_uid"):
+            filters["ical_uid"] = params["ical_uid"]
         return filters
+
+    def changed_since(self, queryset, since):  # noqa: ANN001, ANN201
+        return selectors.appointments_changed_since(queryset, since)
+
+    def get_serializer(self, *args, **kwargs) -> AppointmentSerializer:
+        """Lists read every appointment's sync state in three queries, not three each."""
+        if kwargs.get("many") and args:
+            args = (list(args[0]), *args[1:])
+            kwargs.setdefault("context", self.get_serializer_context())
+            kwargs["context"]["sync_states"] = appointment_sync_states(args[0])
+        return super().get_serializer(*args, **kwargs)
 
     def _object(self, qs, name: str):
         try:

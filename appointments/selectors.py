@@ -54,8 +54,10 @@ def appointment_list(
     company=None,
     contact=None,
     include_colleagues: bool = False,
+    ical_uid: str | None = None,
 ) -> QuerySet[Appointment]:
-    """The user's own appointments, or with `include_colleagues` all they may see."""
+    """The user's own appointments, or with `include_colleagues` all they may see; `ical_uid`:
+    the appointment a calendar event (seen through any rep's calendar) is."""
     qs = appointment_visible_queryset(user=user)
     if not include_colleagues:
         qs = qs.filter(_own_q(user))
@@ -68,6 +70,11 @@ def appointment_list(
         qs = qs.filter(company=company)
     if contact is not None:
         qs = qs.filter(Exists(Attendee.objects.filter(appointment=OuterRef("pk"), contact=contact)))
+    if ical_uid:
+        from calendar_sync.models import EventLink
+
+        events = EventLink.objects.filter(appointment=OuterRef("pk"), ical_uid=ical_uid)
+        qs = qs.filter(Exists(events))
     return qs.order_by("start", "pk")
 
 
@@ -112,6 +119,16 @@ def appointments_taking_time(
             if takes_time_of(appointment, user_id):
                 busy[user_id].append(appointment)
     return busy
+
+
+def appointments_changed_since(qs: QuerySet[Appointment], since: datetime) -> QuerySet[Appointment]:
+    """Edited, or its calendar side changed (an event written or read, a push that failed):
+    what an integrator following ``sync_state`` needs to read again."""
+    from calendar_sync.models import EventLink, ExportFailure
+
+    links = EventLink.objects.filter(appointment=OuterRef("pk"), updated_at__gte=since)
+    failures = ExportFailure.objects.filter(appointment=OuterRef("pk"), failed_at__gte=since)
+    return qs.filter(Q(updated_at__gte=since) | Exists(links) | Exists(failures))
 
 
 def appointment_get(*, user, pk) -> Appointment:

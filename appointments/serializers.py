@@ -10,8 +10,10 @@ from rest_framework import serializers
 
 from appointments.models import Appointment, AppointmentType, AttendeeKind, Outcome
 from appointments.selectors import appointment_participants
+from calendar_sync.selectors import AppointmentSyncState, SyncState, appointment_sync_state
 from contacts.models import Company, Contact
 from contacts.selectors import company_list, contact_list, users_by_emails
+from upsales_crm.pagination import DateTimeField
 
 
 class AppointmentTypeSerializer(serializers.ModelSerializer):
@@ -38,6 +40,16 @@ class RoomWriteSerializer(serializers.Serializer):
     )
 
 
+class CalendarEventSerializer(serializers.Serializer):
+    provider = serializers.CharField(help_text="The calendar's provider id, e.g. google.")
+    account_email = serializers.EmailField(help_text="The connected calendar account.")
+    event_id = serializers.CharField(help_text="The provider's event id in that calendar.")
+    ical_uid = serializers.CharField(help_text="The meeting's iCalUID (same in every calendar).")
+    web_link = serializers.CharField(
+        help_text="The event in the provider's web calendar (https), or empty when unknown."
+    )
+
+
 class AppointmentSerializer(serializers.ModelSerializer):
     organizer = serializers.EmailField(source="organizer.email", read_only=True)
     users = serializers.SerializerMethodField()
@@ -46,6 +58,16 @@ class AppointmentSerializer(serializers.ModelSerializer):
     participants = serializers.SerializerMethodField()
     room = serializers.SerializerMethodField()
     cancelled = serializers.SerializerMethodField()
+    video_link = serializers.CharField(
+        read_only=True, help_text="The Meet/Teams link (https), or empty when there is none."
+    )
+    sync_state = serializers.SerializerMethodField(
+        help_text="sent: in the organizer's calendar (or imported from a calendar); waiting: "
+        "to be sent; failed: the last push failed (see sync_error; retried after the next "
+        "sync); not_synced: not for a calendar (sync_error says why)."
+    )
+    sync_error = serializers.SerializerMethodField()
+    calendar_events = serializers.SerializerMethodField()
 
     class Meta:
         model = Appointment
@@ -74,6 +96,9 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "outcome",
             "cancelled",
             "follow_up_of",
+            "sync_state",
+            "sync_error",
+            "calendar_events",
         ]
         read_only_fields = fields
 
@@ -106,14 +131,32 @@ class AppointmentSerializer(serializers.ModelSerializer):
     def get_cancelled(self, obj: Appointment) -> bool:
         return obj.cancelled_at is not None
 
+    def _sync(self, obj: Appointment) -> AppointmentSyncState:
+        states = self.context.setdefault("sync_states", {})  # a list fills it in one go
+        if obj.pk not in states:
+            states[obj.pk] = appointment_sync_state(obj)
+        return states[obj.pk]
+
+    @extend_schema_field(serializers.ChoiceField(choices=SyncState.values))
+    def get_sync_state(self, obj: Appointment) -> str:
+        return self._sync(obj).state
+
+    @extend_schema_field(serializers.CharField())
+    def get_sync_error(self, obj: Appointment) -> str:
+        return self._sync(obj).error
+
+    @extend_schema_field(CalendarEventSerializer(many=True))
+    def get_calendar_events(self, obj: Appointment) -> list[dict]:
+        return [CalendarEventSerializer(e).data for e in self._sync(obj).events]
+
 
 class AppointmentWriteSerializer(serializers.Serializer):
     """Input for create/update; references are resolved within what the user may see."""
 
     title = serializers.CharField(max_length=255)
     appointment_type = serializers.PrimaryKeyRelatedField(queryset=AppointmentType.objects.all())
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
+    start = DateTimeField()
+    end = DateTimeField()
     all_day = serializers.BooleanField(required=False, default=False)
     location = serializers.CharField(required=False, allow_blank=True, default="")
     agenda = serializers.CharField(required=False, allow_blank=True, default="")
@@ -193,6 +236,6 @@ class AppointmentWriteSerializer(serializers.Serializer):
 
 
 class FollowUpSerializer(serializers.Serializer):
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
+    start = DateTimeField()
+    end = DateTimeField()
     title = serializers.CharField(max_length=255, required=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -9,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext
 
-from . import services
+from . import selectors, services
 from .forms import CalendarAppAdminForm
 from .models import CalendarApp, CalendarConnection, ConnectionState
 
@@ -97,29 +99,97 @@ CONNECTION_FIELDS = (
 )
 
 
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    title = _("needs attention")
+    parameter_name = "needs_attention"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        return [("yes", _("Needs attention")), ("no", _("Fine"))]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[CalendarConnection]
+    ) -> QuerySet[CalendarConnection]:
+        if self.value() == "yes":
+            return queryset.filter(selectors.NEEDS_ATTENTION)
+        if self.value() == "no":
+            return queryset.exclude(selectors.NEEDS_ATTENTION)
+        return queryset
+
+
 @admin.register(CalendarConnection)
 class CalendarConnectionAdmin(admin.ModelAdmin):
-    """Read-only overview; tokens are never shown (they are not in any field list)."""
+    """Every rep's connection with its health (state, last sync, error, counts), filterable to
+    the ones needing attention, with a bulk "Sync now". Read-only; tokens are never shown (they
+    are not in any field list)."""
 
     list_display = [
         "user",
         "provider",
         "account_email",
         "state",
-        "appointment_type",
+        "attention",
         "last_sync_at",
         "short_error",
+        "linked",
+        "skipped",
+        "waiting",
+        "failed",
+        "channel_expires_at",
     ]
-    list_filter = ["state", "provider"]
+    list_filter = [NeedsAttentionFilter, "state", "provider"]
     search_fields = ["user__email", "user__username", "account_email"]
     list_select_related = ["user", "appointment_type"]
     fields = CONNECTION_FIELDS
     readonly_fields = CONNECTION_FIELDS
-    actions = ["disconnect"]
+    actions = ["sync_now", "disconnect"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CalendarConnection]:
+        return selectors.connection_status_queryset(super().get_queryset(request))
 
     @admin.display(description=_("last error"))
     def short_error(self, obj: CalendarConnection) -> str:
         return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
+
+    @admin.display(description=_("needs attention"), boolean=True, ordering="needs_attention")
+    def attention(self, obj: CalendarConnection) -> bool:
+        return bool(getattr(obj, "needs_attention", False))
+
+    @admin.display(description=_("logged"), ordering="n_linked")
+    def linked(self, obj: CalendarConnection) -> int:
+        return getattr(obj, "n_linked", 0)
+
+    @admin.display(description=_("skipped (upcoming)"), ordering="n_skipped")
+    def skipped(self, obj: CalendarConnection) -> int:
+        return getattr(obj, "n_skipped", 0)
+
+    @admin.display(description=_("waiting"))
+    def waiting(self, obj: CalendarConnection) -> int:
+        return max(getattr(obj, "n_pending", 0) - getattr(obj, "n_failed", 0), 0)
+
+    @admin.display(description=_("failed"), ordering="n_failed")
+    def failed(self, obj: CalendarConnection) -> int:
+        return getattr(obj, "n_failed", 0)
+
+    def has_sync_permission(self, request: HttpRequest) -> bool:
+        return services.can_sync_any(request.user)
+
+    @admin.action(description=_("Sync now"), permissions=["sync"])
+    def sync_now(self, request: HttpRequest, queryset: QuerySet[CalendarConnection]) -> None:
+        queued = refused = 0
+        for connection in queryset:
+            try:
+                services.connection_sync_now(connection=connection, actor=request.user)
+            except services.NotSyncable:
+                refused += 1
+            else:
+                queued += 1
+        self.message_user(request, _("%(n)d queued.") % {"n": queued}, messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                _("%(n)d not active (reconnect or activate first): not synced.") % {"n": refused},
+                messages.WARNING,
+            )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

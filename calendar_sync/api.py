@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from contacts.selectors import users_by_emails
+from upsales_crm.pagination import out_of_range
 
 from . import availability, rooms
 
@@ -73,9 +74,14 @@ def _when(params, name: str, default: dt.datetime | None = None) -> dt.datetime 
     raw = params.get(name)
     if not raw:
         return default
-    value = parse_datetime(raw.replace(" ", "+"))  # an unescaped "+" arrives as a space
+    try:
+        value = parse_datetime(raw.replace(" ", "+"))  # an unescaped "+" arrives as a space
+    except ValueError:  # well formed but impossible, e.g. month 13
+        value = None
     if value is None or timezone.is_naive(value):
         raise ValidationError({name: _("Expected an ISO 8601 date-time with a time zone.")})
+    if problem := out_of_range(value):
+        raise ValidationError({name: problem})
     return value
 
 

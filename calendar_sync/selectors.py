@@ -55,6 +55,42 @@ def live_connections() -> QuerySet[CalendarConnection]:
     return CalendarConnection.objects.exclude(state=ConnectionState.DISCONNECTED)
 
 
+def can_view_all_connections(user) -> bool:  # noqa: ANN001
+    """Every rep's connection (the admin's status page, the API): the model's view permission."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.has_perm("calendar_sync.view_calendarconnection")
+    )
+
+
+def connection_visible_queryset(*, user) -> QuerySet[CalendarConnection]:  # noqa: ANN001
+    """A rep's own connections (disconnected ones too); all of them with the view permission."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return CalendarConnection.objects.none()
+    if can_view_all_connections(user):
+        return CalendarConnection.objects.all()
+    return CalendarConnection.objects.filter(user=user)
+
+
+def connections_changed_since(
+    qs: QuerySet[CalendarConnection], since: dt.datetime
+) -> QuerySet[CalendarConnection]:
+    """Connected, activated, synced, failed or disconnected at or after ``since``."""
+    moments = [
+        "connected_at",
+        "activated_at",
+        "last_sync_at",
+        "last_error_at",
+        "disconnected_at",
+        "attention_alerted_at",
+    ]
+    changed = Q()
+    for name in moments:
+        changed |= Q(**{f"{name}__gte": since})
+    return qs.filter(changed)
+
+
 def connection_for_user(user) -> CalendarConnection | None:  # noqa: ANN001
     """The rep's live connection (active or needing reconnect), if any."""
     if user is None or not getattr(user, "is_authenticated", False):
@@ -208,6 +244,19 @@ def skip_reasons_summary(connection: CalendarConnection) -> list[tuple[str, int]
         .order_by("-n", "skip_reason")
     )
     return [(str(SKIP_LABELS.get(r["skip_reason"], r["skip_reason"])), r["n"]) for r in rows]
+
+
+def skipped_event_links(connection: CalendarConnection) -> QuerySet[EventLink]:
+    """Upcoming events of the connection's calendar that were not logged (with the reason)."""
+    return EventLink.objects.filter(connection=connection, start__gte=timezone.now()).exclude(
+        skip_reason=""
+    )
+
+
+def sync_runs(connection: CalendarConnection) -> QuerySet:
+    from .models import SyncRun
+
+    return SyncRun.objects.filter(connection=connection)
 
 
 def skipped_events(connection: CalendarConnection, *, limit: int = 25) -> list[SkippedEvent]:
@@ -475,7 +524,7 @@ def connection_status(
     annotated = connection_status_queryset(
         CalendarConnection.objects.filter(pk=connection.pk), now=now
     ).get()
-    return _status(annotated, next_poll_at(annotated, now))
+    return connection_status_of(annotated, next_poll_at(annotated, now))
 
 
 def connection_statuses(
@@ -483,11 +532,11 @@ def connection_statuses(
 ) -> list[ConnectionStatus]:
     """The statuses of many connections in one query (the admin's list)."""
     connections = list(connection_status_queryset(qs, now=now))
-    return [_status(c, next_poll_at(c, now)) for c in connections]
+    return [connection_status_of(c, next_poll_at(c, now)) for c in connections]
 
 
-def _status(connection: Any, poll: dt.datetime | None) -> ConnectionStatus:
-    summary = dict(connection.last_sync_summary or {})
+def connection_status_of(connection: Any, poll: dt.datetime | None) -> ConnectionStatus:
+    """The status of a connection from ``connection_status_queryset``."""
     return ConnectionStatus(
         connection=connection,
         needs_attention=bool(connection.needs_attention),
@@ -499,7 +548,7 @@ def _status(connection: Any, poll: dt.datetime | None) -> ConnectionStatus:
             "waiting": max(connection.n_pending - connection.n_failed, 0),
             "failed": connection.n_failed,
         },
-        last_run=summary,
+        last_run=dict(connection.last_sync_summary or {}),
     )
 
 

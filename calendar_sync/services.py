@@ -6,8 +6,10 @@ with ``transaction.on_commit``.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
+from functools import partial
 from importlib import import_module
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import selectors
+from . import alerts, selectors
 from .models import CalendarApp, CalendarConnection, ConnectionState
 from .providers import get_adapter
 from .providers.base import AuthRevoked, Tokens
@@ -138,6 +140,7 @@ def connection_link(
             connection.scopes = scopes
             connection.state = ConnectionState.ACTIVE
             connection.last_error = ""
+            connection.attention_alerted_at = None  # the incident is over
             connection.disconnected_at = None
             connection.save()
     except IntegrityError as exc:  # a concurrent link won the race
@@ -223,6 +226,18 @@ def connection_mark_needs_reconnect(*, connection: CalendarConnection, reason: s
         ]
     )
     log.warning("calendar connection %s needs reconnect", connection.pk)
+    _alert_once(connection, now)
+
+
+def _alert_once(connection: CalendarConnection, now: dt.datetime) -> None:
+    """E-mail the rep and the admins once per incident: the first parking claims the alert
+    (a conditional UPDATE, so concurrent workers send one), a reconnect clears it."""
+    claimed = CalendarConnection.objects.filter(
+        pk=connection.pk, attention_alerted_at__isnull=True
+    ).update(attention_alerted_at=now)
+    if claimed:
+        connection.attention_alerted_at = now
+        transaction.on_commit(partial(alerts.send_needs_reconnect, connection.pk))
 
 
 def connection_refresh_tokens(*, connection: CalendarConnection) -> Tokens:
@@ -248,6 +263,35 @@ def can_disconnect_any(user) -> bool:  # noqa: ANN001
         and user.is_staff
         and user.has_perm("calendar_sync.change_calendarconnection")
     )
+
+
+def can_sync_any(user) -> bool:  # noqa: ANN001
+    """May ``user`` start a sync of other reps' connections (the admin's bulk "Sync now")?"""
+    return bool(user.is_active and user.has_perm("calendar_sync.change_calendarconnection"))
+
+
+class NotSyncable(ValidationError):
+    """The connection cannot sync now; the message says why (for the rep or the admin)."""
+
+
+def connection_sync_now(*, connection: CalendarConnection, actor) -> bool:  # noqa: ANN001
+    """Queue a sync now (import, then the pending CRM changes are pushed). The rep may sync
+    their own calendar; someone else needs ``calendar_sync.change_calendarconnection``.
+    False when a sync is already queued (it covers this request)."""
+    if actor is not None and actor.pk != connection.user_id and not can_sync_any(actor):
+        raise PermissionError("only the rep or an administrator can sync this calendar")
+    if not connection.is_active:
+        raise NotSyncable(
+            _("%(app)s (%(email)s) is not active (%(state)s): it cannot sync.")
+            % {
+                "app": connection.get_provider_display(),
+                "email": connection.account_email,
+                "state": connection.get_state_display(),
+            }
+        )
+    from .sync.engine import request_sync
+
+    return request_sync(connection.pk, trigger="manual")
 
 
 def connection_disconnect(

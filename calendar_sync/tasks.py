@@ -61,15 +61,9 @@ def sync_connection(
     connection_id: int, trigger: str = "schedule", full: bool = False
 ) -> int | None:
     run = engine.sync_connection(connection_id, trigger=trigger, full=full)
-    if run is None:
-        return None
-    # The connection as the run left it; re-read only when the run failed (it may be parked).
-    connection = _active(connection_id) if run.error else run.connection
-    if connection is not None and connection.is_active:
-        # The backstop for CRM changes too: an export that failed is pushed again here.
-        exported, _ = engine.guarded(connection, lambda: exporter.export_pending(connection))
-        engine.record_exports(run, exported)
-    return run.pk
+    # The backstop for CRM changes too: an export that failed is pushed again here.
+    exporter.export_pending_after(run, connection_id)
+    return run.pk if run is not None else None
 
 
 def poll_tick() -> int:

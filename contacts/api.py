@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from contacts import selectors, services
 from contacts.models import Company, Contact
+from upsales_crm.pagination import UPDATED_SINCE, FollowChangesMixin
 
 
 class ServiceErrorsMixin:
@@ -65,6 +66,7 @@ SEARCH = OpenApiParameter("search", str, description="Text to search for.")
 
 
 class CrudViewSet(
+    FollowChangesMixin,
     ServiceErrorsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -73,6 +75,8 @@ class CrudViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
+    cursor_ordering = ("name", "pk")
+
     def _save(self, request, instance=None, partial=False) -> Response:
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
@@ -94,7 +98,7 @@ class CrudViewSet(
         raise NotImplementedError
 
 
-@extend_schema_view(list=extend_schema(parameters=[SEARCH]))
+@extend_schema_view(list=extend_schema(parameters=[SEARCH, UPDATED_SINCE]))
 class CompanyViewSet(CrudViewSet):
     serializer_class = CompanySerializer
     queryset = Company.objects.none()
@@ -116,7 +120,11 @@ class CompanyViewSet(CrudViewSet):
 
 @extend_schema_view(
     list=extend_schema(
-        parameters=[SEARCH, OpenApiParameter("company", int, description="Company id.")]
+        parameters=[
+            SEARCH,
+            OpenApiParameter("company", int, description="Company id."),
+            UPDATED_SINCE,
+        ]
     )
 )
 class ContactViewSet(CrudViewSet):

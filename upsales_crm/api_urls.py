@@ -1,5 +1,5 @@
 """The REST API under /api/v1/: companies, contacts, appointment types and appointments,
-calendar availability and rooms."""
+calendar availability and rooms, reps' calendar connections with their sync state."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 
 from appointments.api import AppointmentTypeViewSet, AppointmentViewSet
 from calendar_sync.api import AvailabilityView, RoomListView
+from calendar_sync.status_api import CalendarConnectionViewSet
 from contacts.api import CompanyViewSet, ContactViewSet
 
 router = DefaultRouter()
@@ -16,6 +17,9 @@ router.register("companies", CompanyViewSet, basename="api-company")
 router.register("contacts", ContactViewSet, basename="api-contact")
 router.register("appointment-types", AppointmentTypeViewSet, basename="api-appointment-type")
 router.register("appointments", AppointmentViewSet, basename="api-appointment")
+router.register(
+    "calendar-connections", CalendarConnectionViewSet, basename="api-calendar-connection"
+)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

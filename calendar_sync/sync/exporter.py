@@ -20,11 +20,18 @@ from appointments.models import Appointment, Source
 from appointments.services import appointment_apply_calendar_changes
 from contacts.selectors import users_by_emails
 
-from ..models import CalendarConnection, ConnectionState, EventLink, ExportFailure
+from ..models import CalendarConnection, ConnectionState, EventLink, ExportFailure, SyncRun
 from ..providers.base import CalendarAdapter, EventDraft, ExternalEvent, PreconditionFailed
 from ..selectors import first_activation
 from . import fieldmap, mapping, rules
-from .engine import build_context, get_adapter, guarded, request_sync, sync_window
+from .engine import (
+    build_context,
+    get_adapter,
+    guarded,
+    record_exports,
+    request_sync,
+    sync_window,
+)
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +260,9 @@ def export_to(
     written = (participants(draft), fieldmap.fingerprint(draft))
     if link is not None and _nothing_to_push(link, draft, changed_fields):
         if link.crm_fingerprint == written[1]:  # known in sync: nothing pending
-            EventLink.objects.filter(pk=link.pk).update(crm_updated_at=crm_updated_at)
+            EventLink.objects.filter(pk=link.pk).update(
+                crm_updated_at=crm_updated_at, updated_at=timezone.now()
+            )
         return "nothing on the event changed"
     adapter = adapter or get_adapter(connection)
     if link is not None:
@@ -356,6 +365,24 @@ def export_window(connection: CalendarConnection, *, now: dt.datetime | None = N
     Appointments created before the activation go without attendees (spec)."""
     now = now or timezone.now()
     return _export_all(connection, appointments_to_push(connection, now), now)
+
+
+def export_pending_after(run: SyncRun | None, connection_id: int) -> dict[str, int]:
+    """After a sync (the worker's, ``sync_calendars``): push the CRM changes still pending, so
+    a push that failed heals; what was written is counted in the run."""
+    if run is None:
+        return {}
+    # The connection as the run left it; re-read only when the run failed (it may be parked).
+    connection = (
+        CalendarConnection.objects.select_related("user").filter(pk=connection_id).first()
+        if run.error
+        else run.connection
+    )
+    if connection is None or not connection.is_active:
+        return {}
+    exported, _ = guarded(connection, lambda: export_pending(connection))
+    record_exports(run, exported)
+    return exported or {}
 
 
 def export_pending(connection: CalendarConnection, *, now: dt.datetime | None = None) -> dict:

@@ -30,7 +30,7 @@ def test_company_crud_for_a_sales_rep(rep):
     pk = created.data["id"]
     assert rep.get(f"/api/v1/companies/{pk}/").data["name"] == "Acme Sverige AB"
     assert rep.patch(f"/api/v1/companies/{pk}/", {"phone": "08-1"}).data["phone"] == "08-1"
-    assert rep.get("/api/v1/companies/?search=acme").data["count"] == 1
+    assert len(rep.get("/api/v1/companies/?search=acme").data["results"]) == 1
     # Reps may not delete customers.
     assert rep.delete(f"/api/v1/companies/{pk}/").status_code == 403
     assert Company.objects.filter(pk=pk).exists()
@@ -48,7 +48,7 @@ def test_contact_crud_with_emails(rep):
     pk = created.data["id"]
     updated = rep.patch(f"/api/v1/contacts/{pk}/", {"emails": ["ny@acme.se"]}, format="json")
     assert updated.data["emails"] == ["ny@acme.se"]
-    assert rep.get(f"/api/v1/contacts/?company={company.pk}").data["count"] == 1
+    assert len(rep.get(f"/api/v1/contacts/?company={company.pk}").data["results"]) == 1
 
 
 def test_contact_create_with_invalid_email_is_400(rep):
@@ -58,7 +58,7 @@ def test_contact_create_with_invalid_email_is_400(rep):
 
 def test_user_without_register_permissions_cannot_see_or_change_companies(stranger):
     company = CompanyFactory()
-    assert stranger.get("/api/v1/companies/").data["count"] == 0
+    assert len(stranger.get("/api/v1/companies/").data["results"]) == 0
     assert stranger.get(f"/api/v1/companies/{company.pk}/").status_code == 404
     assert stranger.patch(f"/api/v1/companies/{company.pk}/", {"name": "x"}).status_code == 404
     assert stranger.delete(f"/api/v1/companies/{company.pk}/").status_code == 404
@@ -69,7 +69,7 @@ def test_user_without_register_permissions_cannot_see_or_change_companies(strang
 
 def test_user_without_register_permissions_cannot_see_or_change_contacts(stranger):
     contact = ContactFactory(name="Hemlig")
-    assert stranger.get("/api/v1/contacts/").data["count"] == 0
+    assert len(stranger.get("/api/v1/contacts/").data["results"]) == 0
     assert stranger.get(f"/api/v1/contacts/{contact.pk}/").status_code == 404
     assert stranger.patch(f"/api/v1/contacts/{contact.pk}/", {"name": "x"}).status_code == 404
     assert stranger.delete(f"/api/v1/contacts/{contact.pk}/").status_code == 404

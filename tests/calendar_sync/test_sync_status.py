@@ -227,3 +227,25 @@ def test_connection_statuses_of_many_take_one_query(
         statuses = selectors.connection_statuses(qs)
     assert len(statuses) == 2
     assert all(s.next_poll_at is not None for s in statuses)  # the 10-minute poll
+
+
+def test_sync_calendars_pushes_pending_crm_changes_like_the_worker(
+    provider, conn, cal, book, karl, django_capture_on_commit_callbacks
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    appointment = book()
+    with django_capture_on_commit_callbacks(execute=False):  # the push never ran
+        appointment_update(appointment=appointment, actor=karl, title="Demo v2")
+    out = StringIO()
+    call_command("sync_calendars", "--no-push", stdout=out, stderr=StringIO())
+    assert "pushed (pending CRM changes): 0" in out.getvalue()
+    assert state_of(appointment).state == SyncState.WAITING
+    out = StringIO()
+    call_command("sync_calendars", "--user", karl.email, stdout=out, stderr=StringIO())
+    assert "pushed (pending CRM changes): 1" in out.getvalue()
+    [event] = cal.events()
+    assert event["summary" if provider == "google" else "subject"] == "Demo v2"
+    assert state_of(appointment).state == SyncState.SENT
