@@ -30,6 +30,7 @@ from upsales_crm.pagination import UPDATED_SINCE, FollowChangesMixin
 
 from . import selectors, services
 from .models import CalendarConnection, ConnectionState, EventLink, SyncRun
+from .providers.registry import PROVIDERS
 from .sync.rules import SKIP_LABELS
 
 
@@ -192,13 +193,15 @@ SyncQueuedSerializer = inline_serializer(
     },
 )
 
+# The examples show the first provider of the registry (the API is the same for each).
+EXAMPLE_PROVIDER = next(iter(PROVIDERS.values()))
 CONNECTION_EXAMPLE = OpenApiExample(
-    "An active Google connection",
+    "An active connection",
     value={
         "id": 7,
         "user": "karl.andersson@exempel.se",
-        "provider": "google",
-        "provider_label": "Google Calendar",
+        "provider": EXAMPLE_PROVIDER.id,
+        "provider_label": str(EXAMPLE_PROVIDER.label),
         "account_email": "karl.andersson@exempel.se",
         "state": "active",
         "state_label": "Active",
@@ -250,13 +253,13 @@ SKIPPED_EXAMPLE = OpenApiExample(
     "An internal meeting",
     value={
         "event_id": "4kq1n8s0c1v3e9o2",
-        "ical_uid": "4kq1n8s0c1v3e9o2@google.com",
+        "ical_uid": "4kq1n8s0c1v3e9o2@calendar.example.com",
         "title": "Säljmöte",
         "start": "2026-12-03T08:00:00Z",
         "reason": "only_internal",
         "reason_label": "Only users and/or colleagues",
         "detail": "",
-        "web_link": "https://www.google.com/calendar/event?eid=NGtxMW44czBjMXYzZTlvMg",
+        "web_link": "https://calendar.example.com/event?eid=NGtxMW44czBjMXYzZTlvMg",
     },
     response_only=True,
 )
