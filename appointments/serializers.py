@@ -3,6 +3,8 @@ that the viewset hands to the services)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
@@ -132,7 +134,9 @@ class AppointmentSerializer(serializers.ModelSerializer):
         return obj.cancelled_at is not None
 
     def _sync(self, obj: Appointment) -> AppointmentSyncState:
-        states = self.context.setdefault("sync_states", {})  # a list fills it in one go
+        states = self.context.get("sync_states")  # a list fills it in one go
+        if states is None:
+            states = cast(dict, self.context)["sync_states"] = {}
         if obj.pk not in states:
             states[obj.pk] = appointment_sync_state(obj)
         return states[obj.pk]
