@@ -233,6 +233,7 @@ EXCLUDED: Mapping[type, Mapping[str, str]] = {
         "crm_id": "identity: the appointment id the CRM wrote",
         "unreadable": "the adapter could not map the item",
         "web_link": "kept on the event link (EventLink.web_link), not on the appointment",
+        "idempotency_key": "identity: recognises our own create (engine.recognise_own_events)",
     },
     EventDraft: {
         "crm_id": "identity: the appointment id, written to the event",
