@@ -250,6 +250,9 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rs
 # Fernet keys (comma separated, newest first) for tokens and secrets at rest; rotate by prepending.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 SYNC_WINDOW_DAYS = env.int("SYNC_WINDOW_DAYS", default=92)
+# At most this many occurrences of one recurring series are logged (0 = no cap); the rest are
+# skipped with the reason "series_capped", so a series every 30 minutes cannot flood the CRM.
+SYNC_SERIES_CAP = env.int("SYNC_SERIES_CAP", default=100)
 # The polling backstop (calendar_sync.sync.polling): every connection once per
 # SYNC_POLL_MINUTES at its own offset (0 = no polling: push only), once per
 # SYNC_POLL_PUSHED_MINUTES while its push channel is live; SYNC_POLL_BATCH connections per task;

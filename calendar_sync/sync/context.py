@@ -20,6 +20,7 @@ class SyncContext:
     # The provider's policy (its registry spec, ``engine.build_context``); defaults are Google's.
     recurring_delete_removes: bool = True
     all_day_recurring_supported: bool = False
+    series_cap: int = 0  # settings.SYNC_SERIES_CAP (engine.build_context); 0 = no cap
     stats: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
 

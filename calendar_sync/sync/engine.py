@@ -66,6 +66,7 @@ def build_context(connection: CalendarConnection, now: dt.datetime | None = None
         now=now,
         recurring_delete_removes=spec.recurring_delete_removes,
         all_day_recurring_supported=spec.all_day_recurring_supported,
+        series_cap=max(int(settings.SYNC_SERIES_CAP), 0),
     )
 
 

@@ -268,6 +268,11 @@ class PagePlanner:
         return self.update(ev, link, cls, appointment)
 
     def create(self, ev: ExternalEvent, link: EventLink | None, cls: rules.Classification) -> None:
+        logged = self.data.series_logged
+        if rules.series_capped(ev.series_id, logged.get(ev.series_id, 0), self.ctx.series_cap):
+            return self.skip(ev, link, SkipReason.SERIES_CAPPED)
+        if ev.series_id:
+            logged[ev.series_id] = logged.get(ev.series_id, 0) + 1
         appointment = _new_appointment(self.ctx, ev, cls)
         rows, matched = desired_attendees(self.ctx, ev, cls, self.data, self.ctx.connection.user_id)
         appointment.company_id = rules.choose_company(matched, cls.organizer_email)

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Count
+
 from appointments.models import Appointment, Attendee
 from contacts.selectors import contacts_by_emails, users_by_emails
 
@@ -28,6 +30,8 @@ class PageData:
     series_links: dict[str, list[EventLink]]  # instances of the page's deleted series
     # Appointments another connection's link also points at (read only when events are gone).
     shared: set[int] = field(default_factory=set)
+    # Occurrences already logged per series of the page's new instances (``rules.series_capped``).
+    series_logged: dict[str, int] = field(default_factory=dict)
 
 
 def page_addresses(events: Iterable[ExternalEvent]) -> set[str]:
@@ -72,6 +76,29 @@ def _series_links(ctx: SyncContext, gone: list[str]) -> dict[str, list[EventLink
         for link in rows:
             found.setdefault(link.series_id, []).append(link)
     return found
+
+
+def _series_logged(
+    ctx: SyncContext, page: ChangePage, links: dict[str, EventLink]
+) -> dict[str, int]:
+    """How many occurrences of each series with a not yet linked instance on the page are
+    already appointments (one query, and only when such an instance is on the page)."""
+    series = {
+        ev.series_id
+        for ev in page.events
+        if ev.series_id and not getattr(links.get(ev.id), "appointment_id", None)
+    }
+    if not series or not ctx.series_cap:
+        return {}
+    rows = (
+        EventLink.objects.filter(
+            connection=ctx.connection, series_id__in=series, appointment__isnull=False
+        )
+        .values("series_id")
+        .annotate(n=Count("id"))
+        .values_list("series_id", "n")
+    )
+    return dict(rows)
 
 
 def _appointment_ids(
@@ -132,6 +159,7 @@ def load_page_data(ctx: SyncContext, page: ChangePage) -> PageData:
         attendees=attendees,
         series_links=series_links,
         shared=_shared(ctx, gone, ids),
+        series_logged=_series_logged(ctx, page, links),
     )
 
 

@@ -50,6 +50,7 @@ class SkipReason(StrEnum):
     DELETED = "deleted"
     DECLINED = "declined"
     DELETED_IN_CRM = "deleted_in_crm"
+    SERIES_CAPPED = "series_capped"
 
 
 # What the rep reads on the status page for each reason.
@@ -66,6 +67,7 @@ SKIP_LABELS: dict[str, str | Promise] = {
     SkipReason.DELETED: _("Deleted in the calendar (recurring)"),
     SkipReason.DECLINED: _("Declined or removed by an invited user: kept for the organizer"),
     SkipReason.DELETED_IN_CRM: _("Deleted in the CRM: not imported again"),
+    SkipReason.SERIES_CAPPED: _("One recurring series has more occurrences than are logged"),
 }
 
 
@@ -486,6 +488,12 @@ def event_matches_draft(event: ExternalEvent, draft: Any) -> bool:
         and event.end == draft.end
         and (event.location or "") == (draft.location or draft.room_name or "")
     )
+
+
+def series_capped(series_id: str, logged: int, cap: int) -> bool:
+    """A recurring invitation cannot flood the CRM: at most ``cap`` occurrences of one series
+    (``settings.SYNC_SERIES_CAP``; 0 = no cap) become appointments, the rest are skipped."""
+    return bool(series_id) and cap > 0 and logged >= cap
 
 
 def made_for_a_deleted_appointment(

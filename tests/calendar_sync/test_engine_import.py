@@ -236,6 +236,24 @@ def test_all_day_recurring_event_is_not_imported_from_google_but_is_from_office3
         assert all(a.all_day for a in Appointment.objects.all())
 
 
+def test_recurring_invitation_is_capped_per_series(provider, karl_conn, karl_cal, settings):
+    """A series expanding into more occurrences than SYNC_SERIES_CAP cannot flood the CRM: the
+    first ones are logged, the rest are skipped with their reason, also on the next syncs."""
+    settings.SYNC_SERIES_CAP = 4
+    karl_cal.create(title="Stand-up", start=at(1), end=at(1, 11),
+                    attendees=["k@extern.se"], recurrence_count=6)  # fmt: skip
+    run = sync(karl_conn)
+    assert Appointment.objects.count() == 4 and run.created == 4
+    assert run.skipped == {"series_capped": 2}
+    capped = EventLink.objects.filter(skip_reason="series_capped")
+    assert capped.count() == 2 and not capped.filter(appointment__isnull=False).exists()
+    sync(karl_conn, full=True)  # read again: the skipped ones stay skipped
+    assert Appointment.objects.count() == 4
+    karl_cal.create(title="Lunch", start=at(2), end=at(2, 11), attendees=["k@extern.se"])
+    sync(karl_conn)  # a single meeting is never capped
+    assert Appointment.objects.filter(title="Lunch").count() == 1
+
+
 def test_event_outside_the_window_is_skipped(provider, karl_conn, karl_cal):
     karl_cal.create(title="Sent", start=at(120), end=at(120, 11), attendees=["k@extern.se"])
     karl_cal.create(title="Snart", start=at(1), end=at(1, 11), attendees=["k@extern.se"])

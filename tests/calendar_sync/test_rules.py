@@ -488,3 +488,10 @@ def test_event_matches_draft():
     assert rules.event_matches_draft(ev, draft)
     ev.title = "Demo (first version)"  # a replayed create answers with the event as first made
     assert not rules.event_matches_draft(ev, draft)
+
+
+def test_series_capped():
+    assert not rules.series_capped("series-1", 3, 4)
+    assert rules.series_capped("series-1", 4, 4)
+    assert not rules.series_capped("", 400, 4)  # not a recurring occurrence
+    assert not rules.series_capped("series-1", 400, 0)  # 0 = no cap
