@@ -94,6 +94,13 @@ class Appointment(models.Model):
     video_requested = models.BooleanField(_("video meeting requested"), default=False)
     room_name = models.CharField(_("room"), max_length=255, blank=True)
     room_email = models.EmailField(_("room e-mail"), blank=True)
+    # A meeting organised outside the CRM (an invitation): who organised it, and the rep's own
+    # answer as their calendar has it. Blank for meetings the rep organises.
+    invited_by_email = models.EmailField(_("invited by (e-mail)"), blank=True)
+    invited_by_name = models.CharField(_("invited by"), max_length=200, blank=True)
+    own_response = models.CharField(
+        _("your response"), max_length=12, choices=Response.choices, blank=True
+    )
     follow_up_of = models.ForeignKey(
         "self",
         verbose_name=_("follow-up of"),

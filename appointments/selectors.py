@@ -162,14 +162,19 @@ def _display_name(user) -> str:
 
 
 def appointment_participants(appointment: Appointment) -> list[dict]:
-    """Organizer first (accepted), then the attendees in the order they were added."""
+    """Organizer first (accepted), then the attendees in the order they were added. For an
+    invitation the rep comes first as an invitee with their own answer; the organizer is one of
+    the attendee rows."""
     organizer = appointment.organizer
+    invited = bool(appointment.invited_by_email)  # then the rep is an invitee with their answer
     people = [
         {
             "email": organizer.email.lower(),
             "name": _display_name(organizer),
-            "kind": "organizer",
-            "response": Response.ACCEPTED.value,
+            "kind": "user" if invited else "organizer",
+            "response": (appointment.own_response or Response.NO_ANSWER.value)
+            if invited
+            else Response.ACCEPTED.value,
         }
     ]
     for a in appointment.attendees.all():
@@ -181,3 +186,21 @@ def appointment_participants(appointment: Appointment) -> list[dict]:
             name = a.name or a.email
         people.append({"email": a.email, "name": name, "kind": a.kind, "response": a.response})
     return people
+
+
+def appointment_invitation(appointment: Appointment) -> dict | None:
+    """Who organised a meeting the rep was invited to (linked to the contact when one of the
+    attendee rows matched the address), and the rep's own answer; None for the rep's own."""
+    email = appointment.invited_by_email
+    if not email:
+        return None
+    contact = next(
+        (a.contact for a in appointment.attendees.all() if a.contact_id and a.email == email),
+        None,
+    )
+    return {
+        "email": email,
+        "name": appointment.invited_by_name or (contact.name if contact else ""),
+        "contact": contact,
+        "response": appointment.own_response or Response.NO_ANSWER.value,
+    }

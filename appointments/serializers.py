@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from appointments.models import Appointment, AppointmentType, AttendeeKind, Outcome
-from appointments.selectors import appointment_participants
+from appointments.models import Appointment, AppointmentType, AttendeeKind, Outcome, Response
+from appointments.selectors import appointment_invitation, appointment_participants
 from calendar_sync.selectors import AppointmentSyncState, SyncState, appointment_sync_state
 from contacts.models import Company, Contact
 from contacts.selectors import company_list, contact_list, users_by_emails
@@ -29,6 +29,14 @@ class ParticipantSerializer(serializers.Serializer):
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=["organizer", *AttendeeKind.values])
     response = serializers.CharField()
+
+
+class InvitedBySerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    name = serializers.CharField(allow_blank=True)
+    contact = serializers.IntegerField(
+        allow_null=True, help_text="The contact the organizer's address matched, if any."
+    )
 
 
 class RoomSerializer(serializers.Serializer):
@@ -70,6 +78,14 @@ class AppointmentSerializer(serializers.ModelSerializer):
     )
     sync_error = serializers.SerializerMethodField()
     calendar_events = serializers.SerializerMethodField()
+    invited_by = serializers.SerializerMethodField(
+        help_text="A meeting organised outside the CRM (an invitation): its organizer. "
+        "null when the rep organises it."
+    )
+    own_response = serializers.SerializerMethodField(
+        help_text="For an invitation: the rep's own answer as their calendar has it "
+        "(no_answer = needs action); null when the rep organises it."
+    )
 
     class Meta:
         model = Appointment
@@ -101,6 +117,8 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "sync_state",
             "sync_error",
             "calendar_events",
+            "invited_by",
+            "own_response",
         ]
         read_only_fields = fields
 
@@ -128,6 +146,23 @@ class AppointmentSerializer(serializers.ModelSerializer):
         if not (obj.room_name or obj.room_email):
             return None
         return {"name": obj.room_name, "email": obj.room_email}
+
+    @extend_schema_field(InvitedBySerializer(allow_null=True))
+    def get_invited_by(self, obj: Appointment) -> dict | None:
+        invitation = appointment_invitation(obj)
+        if invitation is None:
+            return None
+        contact = invitation["contact"]
+        return {
+            "email": invitation["email"],
+            "name": invitation["name"],
+            "contact": contact.pk if contact else None,
+        }
+
+    @extend_schema_field(serializers.ChoiceField(choices=Response.choices, allow_null=True))
+    def get_own_response(self, obj: Appointment) -> str | None:
+        invitation = appointment_invitation(obj)
+        return invitation["response"] if invitation else None
 
     @extend_schema_field(serializers.BooleanField())
     def get_cancelled(self, obj: Appointment) -> bool:

@@ -227,6 +227,7 @@ def _detail_context(request: HttpRequest, appointment: Appointment, **extra) -> 
     context = {
         "appointment": appointment,
         "participants": selectors.appointment_participants(appointment),
+        "invitation": selectors.appointment_invitation(appointment),
         "passed": passed,
         "can_set_outcome": rules.can_set_outcome(appointment, user, now).allowed,
         "can_follow_up": can_follow_up,

@@ -138,6 +138,10 @@ class ExternalEvent:
     location: str = ""
     organizer_email: str = ""
     organizer_is_self: bool = False
+    organizer_name: str = ""
+    # This account's own answer to the invitation (Google: the attendee marked self; Graph:
+    # the event's responseStatus, since an invitee's copy does not track attendees' answers).
+    own_response: ResponseStatus = "needs_action"
     attendees: list[ExternalAttendee] = field(default_factory=list)
     cancelled: bool = False
     updated: dt.datetime | None = None

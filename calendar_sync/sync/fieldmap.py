@@ -53,6 +53,9 @@ class Synced:
     fingerprint: tuple[str, ...] = ()
     # On the event as an attendee: pushed as a difference of addresses, not in the fingerprint.
     participant: bool = False
+    # Imported only from the appointment organizer's own calendar (a colleague's copy of the
+    # meeting answers for the colleague, not for the organizer).
+    own_calendar_only: bool = False
     note: str = field(default="", compare=False)
 
 
@@ -85,6 +88,27 @@ def _hash_participants(ev: ExternalEvent) -> Values:
 def _import_room(ev: ExternalEvent, appointment: Appointment) -> Values:
     name, email = mapping.room_of(ev)
     return {"room_name": name, "room_email": email}
+
+
+def _import_invitation(ev: ExternalEvent, appointment: Appointment) -> Values:
+    organizer = rules.normalize(ev.organizer_email)
+    if ev.organizer_is_self or not organizer:
+        return {"invited_by_email": "", "invited_by_name": "", "own_response": ""}
+    name = ev.organizer_name or next(
+        (a.name for a in ev.attendees if rules.normalize(a.email) == organizer), ""
+    )
+    return {
+        "invited_by_email": mapping.clip(organizer, 254),
+        "invited_by_name": mapping.clip(name, 200),
+        "own_response": mapping.response_for(ev.own_response),
+    }
+
+
+def _hash_invitation(ev: ExternalEvent) -> Values:
+    # Only for invitations, so the hashes of the rep's own events stay as they were.
+    if ev.organizer_is_self:
+        return {}
+    return {"own_response": ev.own_response, "organizer_name": ev.organizer_name}
 
 
 def _end(ev: ExternalEvent) -> dt.datetime:
@@ -210,6 +234,16 @@ FIELDS: tuple[Synced, ...] = (
         "sends them as a difference (write_attendees, attendees_removed).",
     ),
     Synced(
+        "invitation",
+        crm_writes=("invited_by_email", "invited_by_name", "own_response"),
+        event=("organizer_name", "own_response"),
+        to_crm=_import_invitation,
+        hashed=_hash_invitation,
+        own_calendar_only=True,
+        note="Who organised a meeting the rep was invited to, and the rep's own answer (the "
+        "adapters read it per provider). Hashed for invitations only.",
+    ),
+    Synced(
         "cancelled",
         crm_writes=("cancelled_at",),
         event=("cancelled",),
@@ -274,11 +308,12 @@ def draft_values(appointment: Appointment, export: Export) -> Values:
     return values
 
 
-def crm_values(ev: ExternalEvent, appointment: Appointment) -> Values:
-    """The appointment attributes an import of the event writes (``CRM_WRITES``)."""
+def crm_values(ev: ExternalEvent, appointment: Appointment, *, own_calendar: bool = True) -> Values:
+    """The appointment attributes an import of the event writes (``CRM_WRITES``);
+    ``own_calendar``: the event is the appointment organizer's own copy."""
     values: Values = {}
     for f in FIELDS:
-        if f.to_crm is not None:
+        if f.to_crm is not None and (own_calendar or not f.own_calendar_only):
             values.update(f.to_crm(ev, appointment))
     return values
 

@@ -308,7 +308,8 @@ class PagePlanner:
             self.plan.outcomes[ev.id] = Outcome.CRM_WON
             return
         rows, matched = desired_attendees(self.ctx, ev, cls, self.data, appointment.organizer_id)
-        values = fieldmap.crm_values(ev, appointment)
+        own_calendar = appointment.organizer_id == self.ctx.connection.user_id
+        values = fieldmap.crm_values(ev, appointment, own_calendar=own_calendar)
         if self.current(appointment, "company_id") is None:
             values["company_id"] = rules.choose_company(matched, cls.organizer_email)
         previous = self.plan.updated.get(appointment.pk)

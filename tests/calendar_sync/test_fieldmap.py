@@ -117,8 +117,11 @@ def test_a_change_of_a_fingerprinted_draft_attribute_changes_the_fingerprint(att
 
 
 def test_event_hash_keeps_the_stored_format():
-    """Links store the hash: a new format would make every event look changed once."""
+    """Links store the hash: a new format would make every event look changed once. (An
+    invitation's hash gained the organizer's name and the rep's own answer: invitations are
+    read again once, the rep's own events are not.)"""
     ev = event(
+        organizer_is_self=True,
         description="Text",
         location="Rum 1",
         video_link="https://meet.google.com/abc",
@@ -140,6 +143,10 @@ def test_event_hash_keeps_the_stored_format():
     }
     raw = json.dumps(content, sort_keys=True).encode()
     assert fieldmap.event_hash(ev) == hashlib.sha256(raw).hexdigest()
+    invitation = dataclasses.replace(ev, organizer_is_self=False, organizer_name="Karl")
+    content = {**content, "own_response": "needs_action", "organizer_name": "Karl"}
+    raw = json.dumps(content, sort_keys=True).encode()
+    assert fieldmap.event_hash(invitation) == hashlib.sha256(raw).hexdigest()
 
 
 def test_fingerprint_keeps_the_stored_format():
@@ -190,4 +197,10 @@ def test_crm_values_of_an_event():
         "room_email": "rum@x.se",
         "video_link": "",
         "cancelled_at": None,
+        # Organised by karl@exempel.se, not this account: an invitation, not answered yet.
+        "invited_by_email": "karl@exempel.se",
+        "invited_by_name": "",
+        "own_response": "no_answer",
     }
+    # A colleague's copy of the meeting does not answer for the appointment's organizer.
+    assert "own_response" not in fieldmap.crm_values(ev, Appointment(), own_calendar=False)

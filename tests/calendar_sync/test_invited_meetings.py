@@ -69,3 +69,48 @@ def test_a_locked_meetings_title_cannot_be_saved_only_to_be_undone(
     engine.sync_connection(conn.pk, trigger="test", full=True)
     invitation.refresh_from_db()
     assert invitation.title == "Avstämning"
+
+
+def _karls_copy(provider, sync_actor) -> str:
+    """The invitation's id in Karl's own calendar."""
+    (event,) = [e for e in sync_actor(provider, KARL).events() if "Avst" in str(e)]
+    return event["id"]
+
+
+def test_an_invitation_shows_its_organizer_and_the_reps_own_response(
+    provider, karl, conn, johan, invitation, sync_actor, client
+):
+    assert invitation.invited_by_email == JOHAN
+    assert invitation.own_response == "no_answer"  # needs action
+    karl_event = _karls_copy(provider, sync_actor)
+    client.force_login(karl)
+    for answer in ("accepted", "tentative"):
+        sync_actor(provider, KARL).respond(karl_event, answer)
+        run = engine.sync_connection(conn.pk, trigger="test", full=False)
+        assert run is not None and not run.error
+        invitation.refresh_from_db()
+        assert invitation.own_response == answer
+        page = client.get(reverse("appointments:detail", args=[invitation.pk])).content.decode()
+        assert f'<a href="{johan.get_absolute_url()}">' in page.split('id="invited-by"')[1]
+        assert JOHAN in page.split('id="invited-by"')[1].split("</dd>")[0]
+        own = page.split('id="own-response"')[1].split("</dd>")[0]
+        assert answer.capitalize() in own
+        api = client.get(f"/api/v1/appointments/{invitation.pk}/").json()
+        assert api["invited_by"] == {"email": JOHAN, "name": "Johan Ek", "contact": johan.pk}
+        assert api["own_response"] == answer
+        karl_row = api["participants"][0]
+        assert (karl_row["email"], karl_row["kind"], karl_row["response"]) == (KARL, "user", answer)
+        assert {"email": JOHAN, "kind": "contact"}.items() <= next(
+            p for p in api["participants"] if p["email"] == JOHAN
+        ).items()
+
+
+def test_a_meeting_the_rep_organises_has_no_invited_by(provider, karl, conn, sync_actor, client):
+    sync_actor(provider, KARL).create(title="Eget", start=at(4), end=at(4, 11), attendees=[JOHAN])
+    engine.sync_connection(conn.pk, trigger="test", full=True)
+    appointment = Appointment.objects.get()
+    assert (appointment.invited_by_email, appointment.own_response) == ("", "")
+    client.force_login(karl)
+    api = client.get(f"/api/v1/appointments/{appointment.pk}/").json()
+    assert api["invited_by"] is None and api["own_response"] is None
+    assert api["participants"][0]["kind"] == "organizer"

@@ -319,6 +319,8 @@ class GoogleCalendarAdapter(CalendarAdapter):
             location=item.get("location", ""),
             organizer_email=(organizer.get("email") or "").lower(),
             organizer_is_self=bool(organizer.get("self")),
+            organizer_name=organizer.get("displayName") or "",
+            own_response=next((a.response for a in attendees if a.is_self), "needs_action"),
             attendees=attendees,
             cancelled=item.get("status") == "cancelled",
             updated=_parse_dt(item.get("updated")),

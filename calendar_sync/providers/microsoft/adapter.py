@@ -330,7 +330,8 @@ class MicrosoftGraphAdapter(CalendarAdapter):
             end = _parse_all_day(item.get("end"), item.get("originalEndTimeZone") or tz_name)
         else:
             start, end = _parse_dtz(item.get("start")), _parse_dtz(item.get("end"))
-        organizer = ((item.get("organizer") or {}).get("emailAddress") or {}).get("address") or ""
+        organizer_address = (item.get("organizer") or {}).get("emailAddress") or {}
+        organizer = organizer_address.get("address") or ""
         attendees = [
             self._attendee(a, organizer)
             for a in item.get("attendees", []) or []
@@ -356,6 +357,10 @@ class MicrosoftGraphAdapter(CalendarAdapter):
             location=((item.get("location") or {}).get("displayName")) or "",
             organizer_email=organizer.lower(),
             organizer_is_self=bool(item.get("isOrganizer")),
+            organizer_name=organizer_address.get("name") or "",
+            own_response=RESPONSES.get(
+                (item.get("responseStatus") or {}).get("response") or "none", "needs_action"
+            ),
             attendees=attendees,
             cancelled=bool(item.get("isCancelled")),
             updated=_parse_iso(item.get("lastModifiedDateTime")),
