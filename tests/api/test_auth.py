@@ -38,3 +38,13 @@ def test_schema_and_docs_are_served():
     client.force_authenticate(UserFactory())
     assert client.get("/api/v1/schema/").status_code == 200
     assert client.get("/api/v1/docs/").status_code == 200
+
+
+def test_the_schema_describes_an_invitations_organizer_and_own_response():
+    client = APIClient()
+    client.force_authenticate(UserFactory())
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    appointment = schema["components"]["schemas"]["Appointment"]["properties"]
+    assert {"invited_by", "own_response"} <= appointment.keys()
+    invited_by = schema["components"]["schemas"]["InvitedBy"]["properties"]
+    assert set(invited_by) == {"email", "name", "contact"}
