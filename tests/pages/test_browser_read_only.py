@@ -57,3 +57,53 @@ def test_a_colleagues_appointment_is_read_only_with_the_reason(
     expect(page.locator("#readonly-title")).to_be_visible()
     expect(page.locator("form#appointment-form button[type=submit]")).to_have_count(0)
     shoot(page, tmp_path, f"{language}-colleague-edit-without-save")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_an_invitation_shows_its_organizer_and_the_reps_own_response(
+    page, live_server, tmp_path, language
+):
+    from appointments.models import AttendeeKind
+    from tests.factories import ContactFactory
+
+    karl = UserFactory(first_name="Karl", last_name="Andersson", email="karl.andersson@exempel.se")
+    johan = ContactFactory(name="Johan Ek", emails=["johan.ek@acme.se"])
+    meeting = AppointmentFactory(
+        organizer=karl,
+        appointment_type=AppointmentTypeFactory(name="Meeting"),
+        title="Avstämning",
+        locked=True,
+        lock_reason="Invited by johan.ek@acme.se: only the organizer can change it",
+        invited_by_email="johan.ek@acme.se",
+        invited_by_name="Johan Ek",
+        own_response="tentative",
+    )
+    AttendeeFactory(
+        appointment=meeting,
+        kind=AttendeeKind.CONTACT,
+        user=None,
+        contact=johan,
+        email="johan.ek@acme.se",
+        response="accepted",
+    )
+
+    page.goto(live_server.url + "/")
+    page.fill("input[name=login]", karl.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r"/calendar/"))
+    if language == "sv":
+        page.context.add_cookies(
+            [{"name": "django_language", "value": "sv", "url": live_server.url}]
+        )
+
+    page.goto(f"{live_server.url}/appointments/{meeting.pk}/")
+    organizer = page.locator("#invited-by")
+    expect(organizer).to_contain_text("johan.ek@acme.se")
+    expect(organizer.locator(f'a[href="{johan.get_absolute_url()}"]')).to_have_text("Johan Ek")
+    expect(page.locator("#own-response")).to_have_text(
+        "Tentative" if language == "en" else "Preliminärt"
+    )
+    shoot(page, tmp_path, f"{language}-invitation-organizer-and-response")
