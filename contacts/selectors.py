@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404
 
+from calendar_sync.sync.rules import colleague_domains
 from contacts.models import (
     Company,
     Contact,
@@ -102,7 +103,8 @@ def users_by_emails(emails: Iterable[str]) -> dict[str, AbstractBaseUser]:
 
 
 def user_domains() -> set[str]:
-    """The exact domains of every active user's addresses; no parent or sub-domain matching.
+    """The exact domains of every active user's addresses; no parent or sub-domain matching,
+    and no free-mail domain (``calendar_sync.sync.rules.colleague_domains``).
 
     Every sync classifies attendees against this set, so it is cached (see ``_directory``)
     rather than read from every user's addresses each time."""
@@ -118,7 +120,7 @@ def user_addresses_by_id(user_id: int) -> set[str]:
 def _read_user_domains() -> set[str]:
     logins = User.objects.filter(is_active=True).values_list("email", flat=True)
     aliases = EmailAddress.objects.filter(user__is_active=True).values_list("email", flat=True)
-    return {d for d in (email_domain(e) for e in [*logins, *aliases]) if d}
+    return colleague_domains(email_domain(e) for e in [*logins, *aliases])
 
 
 def user_time_zone(user) -> str:

@@ -31,6 +31,10 @@ from tenacity.wait import wait_base
 log = logging.getLogger(__name__)
 
 ResponseStatus = Literal["accepted", "declined", "tentative", "needs_action"]
+# What a calendar entry is. Google's status events (``eventType`` focusTime, outOfOffice,
+# workingLocation) and Graph's "show as: away" (``showAs`` oof) are not meetings; every other
+# entry is (Google's birthdays and events from Gmail included: they have no other participants).
+EventKind = Literal["meeting", "focus_time", "out_of_office", "working_location"]
 T = TypeVar("T")
 
 
@@ -157,6 +161,10 @@ class ExternalEvent:
     # ``transactionId``, which delta returns while it omits extended properties).
     idempotency_key: str = ""
     room_emails: list[str] = field(default_factory=list)
+    kind: EventKind = "meeting"
+    # Shown as free in this calendar (Google ``transparency: transparent``, Graph ``showAs:
+    # free``): it takes none of the rep's time, and the providers' free/busy leaves it out.
+    free: bool = False
     # Set when the adapter could not map the provider's item: the importer records it as
     # "could not be read" instead of losing the page.
     unreadable: str = ""

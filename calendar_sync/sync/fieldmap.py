@@ -268,6 +268,8 @@ EXCLUDED: Mapping[type, Mapping[str, str]] = {
         "unreadable": "the adapter could not map the item",
         "web_link": "kept on the event link (EventLink.web_link), not on the appointment",
         "idempotency_key": "identity: recognises our own create (engine.recognise_own_events)",
+        "kind": "read by the rules (a status event is not logged), not stored",
+        "free": "read by the rules (an event marked free is not logged), not stored",
     },
     EventDraft: {
         "crm_id": "identity: the appointment id, written to the event",

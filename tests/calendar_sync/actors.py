@@ -29,6 +29,8 @@ class CalendarActor:
     revokes_grant: ClassVar[bool]  # disconnecting revokes the grant at the provider
     rotates_refresh_token: ClassVar[bool]
     renewal_replaces_channel: ClassVar[bool]  # a renewed push channel gets a new id
+    # The status entries (not meetings) the provider's calendar makes, as ``ExternalEvent.kind``.
+    status_kinds: ClassVar[tuple[str, ...]]
 
     def __init__(self, emulator: Any, email: str) -> None:
         self.emulator, self.email = emulator, email
@@ -122,6 +124,13 @@ class CalendarActor:
     def create_raw(self, body: dict) -> dict:
         return self._check(self.http.post(self.base, json=body))
 
+    def create_status(
+        self, kind: str, *, start: dt.datetime, end: dt.datetime, title: str = ""
+    ) -> dict:
+        """A status entry (``kind``, one of ``status_kinds``) made the way that calendar's own
+        UI makes it: no attendees, this account's time."""
+        raise NotImplementedError
+
 
 class GoogleActor(CalendarActor):
     provider = "google"
@@ -138,6 +147,24 @@ class GoogleActor(CalendarActor):
     revokes_grant = True
     rotates_refresh_token = False
     renewal_replaces_channel = True  # watch channels cannot be extended
+    status_kinds = ("focus_time", "out_of_office", "working_location")
+    STATUS_TYPES: ClassVar[dict[str, tuple[str, str, dict]]] = {
+        "focus_time": ("focusTime", "focusTimeProperties", {"chatStatus": "doNotDisturb"}),
+        "out_of_office": ("outOfOffice", "outOfOfficeProperties", {}),
+        "working_location": (
+            "workingLocation",
+            "workingLocationProperties",
+            {"type": "homeOffice", "homeOffice": {}},
+        ),
+    }
+
+    def create_status(
+        self, kind: str, *, start: dt.datetime, end: dt.datetime, title: str = ""
+    ) -> dict:
+        event_type, properties, values = self.STATUS_TYPES[kind]
+        body = self._body(title=title or event_type, start=start, end=end)
+        body.update({"eventType": event_type, properties: values})
+        return self._check(self.http.post(self.base, json=body))
 
     def decline_as_invitee(self, event_id: str) -> None:
         self.delete(event_id)  # Google: her copy turns "cancelled"
@@ -189,7 +216,7 @@ class GoogleActor(CalendarActor):
         return f"{emulator_url}/google/calendar/v3/calendars/primary/events"
 
     def _body(self, *, title=None, start=None, end=None, attendees=None, all_day=False,
-              recurrence_count=0, description=None, location=None, rooms=()):  # fmt: skip
+              recurrence_count=0, description=None, location=None, rooms=(), free=None):  # fmt: skip
         body: dict = {}
         if title is not None:
             body["summary"] = title
@@ -210,6 +237,8 @@ class GoogleActor(CalendarActor):
             ]
         if recurrence_count:
             body["recurrence"] = [f"RRULE:FREQ=WEEKLY;COUNT={recurrence_count}"]
+        if free is not None:  # "Show as: Free / Busy"
+            body["transparency"] = "transparent" if free else "opaque"
         return body
 
     def events(self) -> list[dict]:
@@ -253,6 +282,15 @@ class GraphActor(CalendarActor):
     revokes_grant = False  # Microsoft has no per-app revocation endpoint
     rotates_refresh_token = True
     renewal_replaces_channel = False  # subscriptions are extended in place
+    status_kinds = ("out_of_office",)  # Outlook's "Show as: Away"; Graph has no focus time type
+
+    def create_status(
+        self, kind: str, *, start: dt.datetime, end: dt.datetime, title: str = ""
+    ) -> dict:
+        assert kind == "out_of_office", kind
+        body = self._body(title=title or "Ledig", start=start, end=end)
+        body["showAs"] = "oof"
+        return self._check(self.http.post(self.base, json=body))
 
     def decline_as_invitee(self, event_id: str) -> None:
         self.respond(event_id, "declined")  # Outlook: her delta says @removed
@@ -297,7 +335,7 @@ class GraphActor(CalendarActor):
         return f"{emulator_url}/microsoft/v1.0/me/events"
 
     def _body(self, *, title=None, start=None, end=None, attendees=None, all_day=False,
-              recurrence_count=0, description=None, location=None, rooms=()):  # fmt: skip
+              recurrence_count=0, description=None, location=None, rooms=(), free=None):  # fmt: skip
         body: dict = {}
         if title is not None:
             body["subject"] = title
@@ -334,6 +372,8 @@ class GraphActor(CalendarActor):
                     "numberOfOccurrences": recurrence_count,
                 },
             }
+        if free is not None:  # "Show as: Free / Busy"
+            body["showAs"] = "free" if free else "busy"
         return body
 
     def events(self) -> list[dict]:

@@ -99,3 +99,29 @@ def test_meet_link_comes_from_conference_data(adapter):
     event = adapter.create_event(_draft(add_video=True, video_request_id="req-1"))
     fetched = adapter.get_event(event.id)
     assert fetched.video_link.startswith("https://meet.google.com/")
+
+
+def _listed(adapter) -> dict[str, object]:
+    start, end = (
+        dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
+        _tomorrow(0) + dt.timedelta(days=30),
+    )
+    pages = adapter.list_changes(cursor=None, window_start=start, window_end=end)
+    return {ev.title: ev for page in pages for ev in page.events}
+
+
+def test_event_type_and_transparency_are_read_from_the_wire(adapter, sync_actor):
+    """Status events (``eventType``) map to neutral kinds; ``transparency`` to ``free``."""
+    rep = sync_actor("google", REP)
+    for kind in ("focus_time", "out_of_office", "working_location"):
+        rep.create_status(kind, start=_tomorrow(9), end=_tomorrow(10), title=kind)
+    rep.create(title="hold", start=_tomorrow(11), end=_tomorrow(12), attendees=[GUEST], free=True)
+    rep.create(title="meeting", start=_tomorrow(13), end=_tomorrow(14), attendees=[GUEST])
+    got = {title: (ev.kind, ev.free) for title, ev in _listed(adapter).items()}
+    assert got == {
+        "focus_time": ("focus_time", False),
+        "out_of_office": ("out_of_office", False),
+        "working_location": ("working_location", True),  # transparent on the wire by default
+        "hold": ("meeting", True),
+        "meeting": ("meeting", False),
+    }

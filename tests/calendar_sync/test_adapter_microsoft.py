@@ -107,3 +107,30 @@ def test_room_is_a_resource_attendee_and_the_location(adapter, emulator):
 def test_revoke_makes_no_request(adapter):
     adapter.revoke()
     assert adapter.request_count() == 0
+
+
+FMT = "%Y-%m-%dT%H:%M:%S"
+
+
+def test_show_as_is_read_from_the_wire(adapter, sync_actor):
+    """``showAs`` oof is out of office (Graph has no status events), ``free`` is free; busy,
+    tentative and working elsewhere are meetings that take the rep's time."""
+    rep = sync_actor("microsoft", REP)
+    rep.create_status("out_of_office", start=_tomorrow(8), end=_tomorrow(9), title="away")
+    for hour, show_as in enumerate(("free", "busy", "tentative", "workingElsewhere"), start=10):
+        start, end = _tomorrow(hour).strftime(FMT), _tomorrow(hour + 1).strftime(FMT)
+        rep.create_raw({
+            "subject": show_as,
+            "start": {"dateTime": start, "timeZone": "UTC"},
+            "end": {"dateTime": end, "timeZone": "UTC"},
+            "showAs": show_as,
+        })  # fmt: skip
+    events, _, _ = _sync(adapter)
+    got = {ev.title: (ev.kind, ev.free) for ev in events}
+    assert got == {
+        "away": ("out_of_office", False),
+        "free": ("meeting", True),
+        "busy": ("meeting", False),
+        "tentative": ("meeting", False),
+        "workingElsewhere": ("meeting", False),
+    }

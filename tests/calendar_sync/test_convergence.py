@@ -4,7 +4,8 @@ through the real client libraries (google-api-python-client, O365), for Google a
 
 A history interleaves, in any order: CRM bookings, edits and deletions (by the rep); customer
 invitations, edits (title and time) and cancellations; the rep's own edits in the calendar;
-customers' answers to the CRM's invitations; a sync now and then (a push that arrives: none,
+customers' answers to the CRM's invitations; the rep's status entries (focus time, out of office,
+working location: never logged); a sync now and then (a push that arrives: none,
 several or a late one stand for dropped, duplicated and late pushes); bursts of 429/5xx the
 retries absorb, a refusal that fails a push outright; dead sync tokens; and a worker killed
 between the provider write and the commit. Settling clears the faults, lets the back-off run
@@ -13,7 +14,7 @@ out and syncs; then:
 * every real meeting is exactly one CRM appointment, every CRM booking exactly one event;
 * both sides show the last writer's title;
 * the customers' last answers are on the appointments;
-* every event not logged has its reason.
+* every event not logged has its reason, and no status entry is logged.
 
 Budget: ``CONVERGENCE_EXAMPLES`` histories per provider (default 250: 500 per CI run, about
 2.5 minutes on this machine) of at most
@@ -116,6 +117,7 @@ class Convergence(RuleBasedStateMachine):
         self.rep_calendar = env.sync_actor(self.provider, self.conn.account_email)
         self.customer = env.sync_actor(self.provider, CUSTOMER)
         self.meetings: list[Meeting] = []
+        self.statuses = 0  # status entries made in the rep's calendar
         self.version = 0
         self.started = time.perf_counter()
 
@@ -235,6 +237,17 @@ class Convergence(RuleBasedStateMachine):
             return
         meeting.title = title
 
+    @rule(data=st.data(), day=st.integers(1, 6))
+    def rep_adds_a_status_entry(self, data: st.DataObject, day: int) -> None:
+        kind = data.draw(st.sampled_from(type(self.rep_calendar).status_kinds))
+        try:
+            self.rep_calendar.create_status(
+                kind, start=at(day, 8), end=at(day, 9), title=f"[status] {kind}"
+            )
+        except AssertionError:  # the rep's account is throttled too (a fault): none made
+            return
+        self.statuses += 1
+
     @precondition(lambda self: self._live("crm"))
     @rule(data=st.data(), answer=st.sampled_from(sorted(ANSWERS)))
     def customer_answers(self, data: st.DataObject, answer: str) -> None:
@@ -293,6 +306,9 @@ class Convergence(RuleBasedStateMachine):
         assert not links.filter(appointment__isnull=True, skip_reason="").exists(), (
             "an event that is not logged has no reason"
         )
+        statuses = links.filter(title__startswith="[status]")
+        assert statuses.count() == self.statuses, "a status entry was not read"
+        assert set(statuses.values_list("skip_reason", flat=True)) <= {"not_a_meeting"}
         events = self.rep_calendar.events()
         expected_appointments = 0
         for meeting in self.meetings:

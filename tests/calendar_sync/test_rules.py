@@ -495,3 +495,66 @@ def test_series_capped():
     assert rules.series_capped("series-1", 4, 4)
     assert not rules.series_capped("", 400, 4)  # not a recurring occurrence
     assert not rules.series_capped("series-1", 400, 0)  # 0 = no cap
+
+
+# --- free-mail domains (issue 15) ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("domain", "free"),
+    [("gmail.com", True), ("Outlook.com", True), ("hotmail.se", True), ("exempel.se", False)],
+)
+def test_is_free_mail_domain(domain, free):
+    assert rules.is_free_mail_domain(domain) is free
+
+
+def test_colleague_domains_leave_out_free_mail_domains():
+    domains = ["exempel.se", "gmail.com", "Sthlm.Exempel.se", "outlook.com", ""]
+    assert rules.colleague_domains(domains) == {"exempel.se", "sthlm.exempel.se"}
+
+
+def test_colleague_domains_gmail_customer_of_a_gmail_rep_is_external_the_users_address_a_user():
+    # Karl connected karl.privat@gmail.com (an alias now); Eva's own address is at gmail.com too.
+    users = {*KARL, "karl.privat@gmail.com", "eva.lind@gmail.com"}
+    domains = rules.colleague_domains(rules.domain_of(e) for e in users)
+    ev = event(attendees=[att("kund@gmail.com"), att("eva.lind@gmail.com")])
+    cls = classify(ev, users=users, domains=domains)
+    assert cls.externals == ["kund@gmail.com"] and cls.users == ["eva.lind@gmail.com"]
+    assert rules.skip_reason(ev, cls, window=WINDOW) is None
+
+
+# --- non-meetings (issue 15) -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kind", "not_a_meeting"),
+    [
+        ("meeting", False),
+        ("focus_time", True),
+        ("out_of_office", True),
+        ("working_location", True),
+    ],
+)
+def test_is_not_a_meeting(kind, not_a_meeting):
+    assert rules.is_not_a_meeting(event(kind=kind)) is not_a_meeting
+
+
+def test_is_marked_free():
+    assert rules.is_marked_free(event(free=True))
+    assert not rules.is_marked_free(event())
+
+
+def test_skip_reason_not_a_meeting_even_with_an_external():
+    ev = event(kind="out_of_office", attendees=[att("kund@acme.se")])
+    assert reason(ev) == SkipReason.NOT_A_MEETING
+
+
+def test_skip_reason_marked_free_even_with_an_external():
+    ev = event(free=True, attendees=[att("kund@acme.se")])
+    assert reason(ev) == SkipReason.MARKED_FREE
+
+
+def test_skip_reason_a_working_location_marked_free_is_not_a_meeting():
+    assert reason(event(kind="working_location", free=True)) == SkipReason.NOT_A_MEETING
+
+
+def test_known_event_marked_free_or_out_of_office_stays_logged():
+    # As an appointment whose event becomes only internal: it follows the event.
+    for ev in (event(free=True), event(kind="out_of_office")):
+        assert rules.skip_reason(ev, classify(ev), window=WINDOW, known=True) is None

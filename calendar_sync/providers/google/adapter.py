@@ -20,6 +20,7 @@ from ..base import (
     Channel,
     CursorExpired,
     EventDraft,
+    EventKind,
     EventNotFound,
     ExternalAttendee,
     ExternalEvent,
@@ -48,6 +49,12 @@ RESPONSES: dict[str, ResponseStatus] = {
     "declined": "declined",
     "tentative": "tentative",
     "needsAction": "needs_action",
+}
+# Status events (``eventType``); any other type (default, birthday, fromGmail) is a meeting.
+EVENT_KINDS: dict[str, EventKind] = {
+    "focusTime": "focus_time",
+    "outOfOffice": "out_of_office",
+    "workingLocation": "working_location",
 }
 
 
@@ -333,6 +340,8 @@ class GoogleCalendarAdapter(CalendarAdapter):
             video_pending=_video_pending(item),
             crm_id=private.get(CRM_ID_KEY, ""),
             room_emails=[a.email for a in attendees if a.is_resource],
+            kind=EVENT_KINDS.get(item.get("eventType") or "default", "meeting"),
+            free=item.get("transparency") == "transparent",
         )
 
     def _calendar_timezone(self) -> str:

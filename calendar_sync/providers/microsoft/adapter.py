@@ -376,6 +376,9 @@ class MicrosoftGraphAdapter(CalendarAdapter):
             crm_id=_crm_id(item),
             idempotency_key=str(item.get("transactionId") or ""),
             room_emails=rooms,
+            # Graph has no status events: "away" (oof) is how Outlook marks out of office.
+            kind="out_of_office" if item.get("showAs") == "oof" else "meeting",
+            free=item.get("showAs") == "free",
         )
 
     def _attendee(self, row: dict[str, Any], organizer: str) -> ExternalAttendee:
