@@ -108,7 +108,9 @@ def user_domains() -> set[str]:
 
     Every sync classifies attendees against this set, so it is cached (see ``_directory``)
     rather than read from every user's addresses each time."""
-    return _directory("domains", _read_user_domains)
+    # Named apart from the sets cached before free-mail domains were left out (issue 15), so
+    # a release never reads one of those in the hour they live.
+    return _directory("colleague-domains", _read_user_domains)
 
 
 def user_addresses_by_id(user_id: int) -> set[str]:

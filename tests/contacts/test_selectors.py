@@ -80,6 +80,14 @@ def test_user_domains_are_exact_and_include_aliases():
     assert "gbg.exempel.se" not in selectors.user_domains()
 
 
+def test_user_domains_leave_out_free_mail_domains():
+    karl = UserFactory(email="karl.andersson@exempel.se")
+    user_alias_add(user=karl, email="karl.andersson@gmail.com")  # a connected gmail account
+    UserFactory(email="eva.lind@outlook.com")
+    assert selectors.user_domains() == {"exempel.se"}
+    assert set(selectors.users_by_emails(["eva.lind@outlook.com"])) == {"eva.lind@outlook.com"}
+
+
 def test_company_list_searches_name_and_domains():
     rep = UserFactory()
     acme = CompanyFactory(name="Acme Sverige AB", email_domains="acme.se")
