@@ -49,3 +49,28 @@ def test_the_status_page_lists_skipped_events_with_a_readable_reason(
             reverse(f"calendar_sync:{provider}"), HTTP_ACCEPT_LANGUAGE="sv"
         ).content.decode()
     assert "Endast användare och/eller kollegor: 1" in swedish
+
+
+def test_the_status_page_says_why_status_entries_and_free_events_are_not_logged(
+    provider, karl, sync_connect, sync_actor, client
+):
+    CalendarApp.objects.filter(provider=provider).update(installed=True)
+    conn = sync_connect(provider, karl, aliases=KARL[1:])
+    cal = sync_actor(provider, KARL[0])
+    cal.create_status("out_of_office", start=at(2, 8), end=at(2, 17), title="Semester")
+    cal.create(title="Påminnelse", start=at(3), end=at(3, 11), attendees=["kund@extern.se"],
+               free=True)  # fmt: skip
+    run = engine.sync_connection(conn.pk, trigger="test")
+    assert run is not None and not run.error
+
+    client.force_login(karl)
+    page = client.get(reverse(f"calendar_sync:{provider}")).content.decode()
+    assert "Not a meeting (focus time, out of office or working location): 1" in page
+    assert "Marked as free in the calendar: 1" in page
+    with translation.override("sv"):
+        client.cookies["django_language"] = "sv"
+        swedish = client.get(
+            reverse(f"calendar_sync:{provider}"), HTTP_ACCEPT_LANGUAGE="sv"
+        ).content.decode()
+    assert "Inte ett möte (fokustid, frånvaro eller arbetsplats): 1" in swedish
+    assert "Markerad som ledig i kalendern: 1" in swedish
