@@ -5,11 +5,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from calendar_sync.providers.registry import PROVIDERS
 from contacts.models import Company, Contact
+
+
+# What a private appointment is called where its details are not shown.
+# (marked for the catalogue; translated where it is shown).
+PRIVATE_APPOINTMENT = gettext_noop("Private appointment")
 
 
 class AppointmentType(models.Model):
@@ -101,6 +106,13 @@ class Appointment(models.Model):
     own_response = models.CharField(
         _("your response"), max_length=12, choices=Response.choices, blank=True
     )
+    # Marked private in the calendar (Google visibility, Graph sensitivity), or booked as
+    # private in the CRM: colleagues see "Private appointment", the provider hides it too.
+    private = models.BooleanField(_("private"), default=False)
+    # A private event from the rep's calendar logged without its details (the connection's
+    # "private events" setting): no title, agenda, place, room or video link is stored; it
+    # reads "Private appointment" and the CRM never writes it back to the calendar.
+    details_hidden = models.BooleanField(_("logged without details"), default=False)
     follow_up_of = models.ForeignKey(
         "self",
         verbose_name=_("follow-up of"),
@@ -130,7 +142,12 @@ class Appointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        """The title as shown: a private event logged without details has none stored."""
+        return self.title or (gettext(PRIVATE_APPOINTMENT) if self.details_hidden else "")
 
     def get_absolute_url(self) -> str:
         return reverse("appointments:detail", args=[self.pk])

@@ -51,6 +51,15 @@ class ConnectionState(models.TextChoices):
     DISCONNECTED = "disconnected", _("Disconnected")
 
 
+class PrivateEvents(models.TextChoices):
+    """What the sync does with an event marked private in the rep's calendar (Google
+    ``visibility`` private/confidential, Graph ``sensitivity`` private/confidential)."""
+
+    NOT_LOGGED = "not_logged", _("Not logged")
+    PRIVATE = "private", _("Logged as “Private appointment”: time, company and contacts only")
+    NORMAL = "normal", _("Logged like any other meeting")
+
+
 class CalendarConnection(models.Model):
     """One rep's link to one provider account, with the sync state it needs."""
 
@@ -71,6 +80,13 @@ class CalendarConnection(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+    )
+    # Each rep's own choice, per connection (``sync.rules.private_event_treatment``).
+    private_events = models.CharField(
+        _("private events"),
+        max_length=20,
+        choices=PrivateEvents.choices,
+        default=PrivateEvents.PRIVATE,
     )
     access_token = EncryptedTextField(blank=True)
     refresh_token = EncryptedTextField(blank=True)

@@ -165,6 +165,9 @@ class ExternalEvent:
     # Shown as free in this calendar (Google ``transparency: transparent``, Graph ``showAs:
     # free``): it takes none of the rep's time, and the providers' free/busy leaves it out.
     free: bool = False
+    # Marked private by its organizer (Google visibility private/confidential, Graph
+    # sensitivity private/confidential); every attendee's copy says so too.
+    private: bool = False
     # Set when the adapter could not map the provider's item: the importer records it as
     # "could not be read" instead of losing the page.
     unreadable: str = ""
@@ -219,6 +222,7 @@ class EventDraft:
     # Client-chosen idempotency key (Google event id / Graph transactionId), stable per appointment.
     idempotency_key: str = ""
     video_request_id: str = ""
+    private: bool = False  # Google visibility private / Graph sensitivity private
 
 
 @dataclass

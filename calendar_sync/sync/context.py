@@ -21,6 +21,7 @@ class SyncContext:
     recurring_delete_removes: bool = True
     all_day_recurring_supported: bool = False
     series_cap: int = 0  # settings.SYNC_SERIES_CAP (engine.build_context); 0 = no cap
+    private_events: str = "private"  # the rep's setting (``models.PrivateEvents``)
     stats: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
 

@@ -67,6 +67,7 @@ def build_context(connection: CalendarConnection, now: dt.datetime | None = None
         recurring_delete_removes=spec.recurring_delete_removes,
         all_day_recurring_supported=spec.all_day_recurring_supported,
         series_cap=max(int(settings.SYNC_SERIES_CAP), 0),
+        private_events=connection.private_events,
     )
 
 

@@ -307,7 +307,11 @@ def export_appointment(appointment_id: int, changed_fields: list[str] | None = N
 
 def _upcoming(connection: CalendarConnection, now: dt.datetime):  # noqa: ANN202
     return Appointment.objects.filter(
-        organizer_id=connection.user_id, start__gte=now, locked=False, cancelled_at__isnull=True
+        organizer_id=connection.user_id,
+        start__gte=now,
+        locked=False,
+        details_hidden=False,
+        cancelled_at__isnull=True,
     )
 
 

@@ -51,11 +51,17 @@ class Synced:
     hashed: Callable[[ExternalEvent], Values] | None = None
     # Draft attributes in the export fingerprint (in this order): equal means nothing to push.
     fingerprint: tuple[str, ...] = ()
+    # Draft attributes in the fingerprint only when set (a field added later leaves the
+    # stored fingerprints of drafts without it as they were: no push of every appointment).
+    fingerprint_if_set: tuple[str, ...] = ()
     # On the event as an attendee: pushed as a difference of addresses, not in the fingerprint.
     participant: bool = False
     # Imported only from the appointment organizer's own calendar (a colleague's copy of the
     # meeting answers for the colleague, not for the organizer).
     own_calendar_only: bool = False
+    # A detail a private event logged as "Private appointment" does not keep: its
+    # ``crm_writes`` are stored blank (``hidden_values``) and the appointment is never exported.
+    private_detail: bool = False
     note: str = field(default="", compare=False)
 
 
@@ -119,6 +125,7 @@ def _end(ev: ExternalEvent) -> dt.datetime:
 FIELDS: tuple[Synced, ...] = (
     Synced(
         "title",
+        private_detail=True,
         crm_changes=frozenset({"title"}),
         crm_writes=("title",),
         event=("title",),
@@ -172,6 +179,7 @@ FIELDS: tuple[Synced, ...] = (
     ),
     Synced(
         "agenda",
+        private_detail=True,
         crm_changes=frozenset({"agenda"}),
         crm_writes=("agenda",),
         event=("description",),
@@ -185,6 +193,7 @@ FIELDS: tuple[Synced, ...] = (
     ),
     Synced(
         "location",
+        private_detail=True,
         crm_changes=frozenset({"location"}),
         crm_writes=("location",),
         event=("location",),
@@ -196,6 +205,7 @@ FIELDS: tuple[Synced, ...] = (
     ),
     Synced(
         "room",
+        private_detail=True,
         crm_changes=frozenset({"room_name", "room_email"}),
         crm_writes=("room_name", "room_email"),
         event=("room_emails",),
@@ -209,6 +219,7 @@ FIELDS: tuple[Synced, ...] = (
     ),
     Synced(
         "video",
+        private_detail=True,
         crm_changes=frozenset({"video_requested"}),
         crm_writes=("video_link",),
         event=("video_link", "video_pending"),
@@ -242,6 +253,20 @@ FIELDS: tuple[Synced, ...] = (
         own_calendar_only=True,
         note="Who organised a meeting the rep was invited to, and the rep's own answer (the "
         "adapters read it per provider). Hashed for invitations only.",
+    ),
+    Synced(
+        "private",
+        crm_changes=frozenset({"private"}),
+        crm_writes=("private",),
+        event=("private",),
+        draft=("private",),
+        to_event=lambda a, c: {"private": a.private},
+        to_crm=lambda ev, a: {"private": ev.private},
+        # Only when set, so the hashes of events that are not private stay as they were.
+        hashed=lambda ev: {"private": True} if ev.private else {},
+        fingerprint_if_set=("private",),
+        note="Google visibility private/confidential, Graph sensitivity private/confidential; "
+        "what the import then keeps is rules.private_event_treatment's.",
     ),
     Synced(
         "cancelled",
@@ -283,6 +308,7 @@ PARTICIPANT_CHANGES: frozenset[str] = frozenset().union(
     *(f.crm_changes for f in FIELDS if f.participant)
 )
 _FINGERPRINT: tuple[str, ...] = tuple(a for f in FIELDS for a in f.fingerprint)
+_FINGERPRINT_IF_SET: tuple[str, ...] = tuple(a for f in FIELDS for a in f.fingerprint_if_set)
 
 
 def _base(kind: type) -> type:
@@ -299,6 +325,11 @@ def unmapped(kind: type) -> set[str]:
     """Attributes of ``kind`` (``ExternalEvent``, ``EventDraft`` or a subclass) that no entry
     maps and ``EXCLUDED`` does not list: each one a change that would be dropped silently."""
     return {f.name for f in fields(kind)} - mapped(kind) - set(EXCLUDED[_base(kind)])
+
+
+def hidden_values() -> Values:
+    """What a private event logged without its details stores for them: blank."""
+    return {a: "" for f in FIELDS if f.private_detail for a in f.crm_writes}
 
 
 def draft_values(appointment: Appointment, export: Export) -> Values:
@@ -335,4 +366,5 @@ def fingerprint(draft: EventDraft) -> str:
     for name in _FINGERPRINT:
         value = getattr(draft, name)
         content.append(value.isoformat() if isinstance(value, dt.datetime) else value)
+    content += [[name, value] for name in _FINGERPRINT_IF_SET if (value := getattr(draft, name))]
     return mapping.digest(content)

@@ -120,7 +120,19 @@ def desired_attendees(
     return rows, matched
 
 
-def _new_appointment(ctx: SyncContext, ev: ExternalEvent, cls: rules.Classification) -> Appointment:
+def _hide_details(values: dict[str, Any]) -> dict[str, Any]:
+    """A private event's appointment without its details (``fieldmap.hidden_values``)."""
+    return {**values, **fieldmap.hidden_values(), "details_hidden": True}
+
+
+def _contacts_and_users(rows: list[AttendeeRow]) -> list[AttendeeRow]:
+    """A private appointment keeps the contacts and users it matched, no other addresses."""
+    return [r for r in rows if r.kind != AttendeeKind.EXTERNAL]
+
+
+def _new_appointment(
+    ctx: SyncContext, ev: ExternalEvent, cls: rules.Classification, *, hidden: bool = False
+) -> Appointment:
     conn = ctx.connection
     locked, lock_reason = rules.is_locked_invitation(cls)
     appointment = Appointment(
@@ -130,7 +142,8 @@ def _new_appointment(ctx: SyncContext, ev: ExternalEvent, cls: rules.Classificat
         locked=locked,
         lock_reason=mapping.clip(lock_reason, 255),
     )
-    for name, value in fieldmap.crm_values(ev, appointment).items():
+    values = fieldmap.crm_values(ev, appointment)
+    for name, value in (_hide_details(values) if hidden else values).items():
         setattr(appointment, name, value)
     return appointment
 
@@ -264,19 +277,47 @@ class PagePlanner:
         if reason is not None:
             return self.skip(ev, link, reason, appointment=appointment)
         if appointment is None:
-            return self.create(ev, link, cls)
+            treatment = rules.private_event_treatment(ev.private, self.ctx.private_events)
+            if treatment is rules.PrivateTreatment.SKIP:
+                self.skip(ev, link, SkipReason.PRIVATE)
+                self.plan.links[ev.id].title = ""  # what it is called stays in the calendar
+                return None
+            return self.create(ev, link, cls, hidden=treatment is not rules.PrivateTreatment.LOG)
         return self.update(ev, link, cls, appointment)
 
-    def create(self, ev: ExternalEvent, link: EventLink | None, cls: rules.Classification) -> None:
+    def hides_details(self, ev: ExternalEvent, appointment: Appointment, own: bool) -> bool:
+        """Whether an update keeps the appointment without its details: by the rep's setting
+        for their own appointment; as it is for one another calendar's copy updates."""
+        if not own:
+            return bool(self.current(appointment, "details_hidden"))
+        treatment = rules.private_event_treatment(
+            ev.private,
+            self.ctx.private_events,
+            known=True,
+            crm_booked=appointment.source == Source.CRM,
+        )
+        return treatment is rules.PrivateTreatment.HIDE_DETAILS
+
+    def create(
+        self,
+        ev: ExternalEvent,
+        link: EventLink | None,
+        cls: rules.Classification,
+        *,
+        hidden: bool = False,
+    ) -> None:
         logged = self.data.series_logged
         if rules.series_capped(ev.series_id, logged.get(ev.series_id, 0), self.ctx.series_cap):
             return self.skip(ev, link, SkipReason.SERIES_CAPPED)
         if ev.series_id:
             logged[ev.series_id] = logged.get(ev.series_id, 0) + 1
-        appointment = _new_appointment(self.ctx, ev, cls)
+        appointment = _new_appointment(self.ctx, ev, cls, hidden=hidden)
         rows, matched = desired_attendees(self.ctx, ev, cls, self.data, self.ctx.connection.user_id)
         appointment.company_id = rules.choose_company(matched, cls.organizer_email)
         self.plan.links[ev.id] = _link(self.ctx, ev, link)
+        if hidden:
+            rows = _contacts_and_users(rows)
+            self.plan.links[ev.id].title = ""
         self.plan.new.append((ev, NewAppointment(appointment, rows)))
         self.plan.stats["created"] += 1
         self.plan.outcomes[ev.id] = Outcome.CREATE
@@ -310,6 +351,11 @@ class PagePlanner:
         rows, matched = desired_attendees(self.ctx, ev, cls, self.data, appointment.organizer_id)
         own_calendar = appointment.organizer_id == self.ctx.connection.user_id
         values = fieldmap.crm_values(ev, appointment, own_calendar=own_calendar)
+        if self.hides_details(ev, appointment, own_calendar):
+            values, rows = _hide_details(values), _contacts_and_users(rows)
+            row.title = ""
+        elif own_calendar:
+            values["details_hidden"] = False  # back in full: the setting or the event changed
         if self.current(appointment, "company_id") is None:
             values["company_id"] = rules.choose_company(matched, cls.organizer_email)
         previous = self.plan.updated.get(appointment.pk)

@@ -55,6 +55,7 @@ class SkipReason(StrEnum):
     SERIES_CAPPED = "series_capped"
     NOT_A_MEETING = "not_a_meeting"
     MARKED_FREE = "marked_free"
+    PRIVATE = "private"
 
 
 # What the rep reads on the status page for each reason.
@@ -74,6 +75,7 @@ SKIP_LABELS: dict[str, str | Promise] = {
     SkipReason.SERIES_CAPPED: _("One recurring series has more occurrences than are logged"),
     SkipReason.NOT_A_MEETING: _("Not a meeting (focus time, out of office or working location)"),
     SkipReason.MARKED_FREE: _("Marked as free in the calendar"),
+    SkipReason.PRIVATE: _("Private event: not logged (your setting)"),
 }
 
 
@@ -276,6 +278,30 @@ def skip_reason(
     return None
 
 
+class PrivateTreatment(StrEnum):
+    LOG = "log"  # like any other meeting
+    HIDE_DETAILS = "hide_details"  # "Private appointment": time, company, contacts and users
+    SKIP = "skip"  # not logged (SkipReason.PRIVATE)
+
+
+# ``models.PrivateEvents`` values (the rep's setting on the connection).
+NOT_LOGGED, LOG_PRIVATE, LOG_NORMALLY = "not_logged", "private", "normal"
+
+
+def private_event_treatment(
+    event_private: bool, mode: str, *, known: bool = False, crm_booked: bool = False
+) -> PrivateTreatment:
+    """What the import does with an event of the rep's own calendar, by the rep's
+    "private events" setting (``mode``). A meeting booked in the CRM is the rep's own text:
+    always logged in full. A private event already logged (``known``) is never dropped by
+    "not logged": it stays, without its details. An unknown setting hides the details."""
+    if not event_private or crm_booked or mode == LOG_NORMALLY:
+        return PrivateTreatment.LOG
+    if mode == NOT_LOGGED and not known:
+        return PrivateTreatment.SKIP
+    return PrivateTreatment.HIDE_DETAILS
+
+
 def is_locked_invitation(classification: Classification) -> tuple[bool, str]:
     """An external (a contact) invited the rep: nobody in the CRM may change it."""
     if classification.organizer != "external":
@@ -318,6 +344,7 @@ def resolve_conflict(
 class ConflictAppointment(Protocol):
     start: dt.datetime
     locked: bool
+    details_hidden: bool
     cancelled_at: dt.datetime | None
 
 
@@ -327,7 +354,7 @@ def crm_version_is_exported(
     """Whether a CRM change of the appointment ever reaches the calendar (the appointment's own
     checks of ``export_skip_reason``, and not cancelled). If not, the calendar is the source of
     truth and wins every conflict: a CRM win would never be reconciled."""
-    if appointment.locked or appointment.cancelled_at is not None:
+    if appointment.locked or appointment.details_hidden or appointment.cancelled_at is not None:
         return False
     return now <= appointment.start < window[1]
 
@@ -347,6 +374,7 @@ class ExportableAppointment(Protocol):
     start: dt.datetime
     end: dt.datetime
     locked: bool
+    details_hidden: bool
     organizer_id: Any
     created_at: dt.datetime
 
@@ -374,6 +402,9 @@ def export_skip_reason(
         return "only the organizer's calendar gets the event"
     if appointment.locked:
         return "locked (a contact's invitation is never pushed back)"
+    if appointment.details_hidden:
+        # Its title, agenda and place were never stored: a push would blank the event's.
+        return "private event logged without details (never pushed back)"
     if appointment.start < now:
         return "back-dated or passed"
     if appointment.start >= window[1] and not linked:

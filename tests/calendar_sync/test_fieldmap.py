@@ -52,14 +52,14 @@ def test_every_event_and_draft_attribute_is_mapped_or_excluded(kind):
 def test_a_new_attribute_neither_mapped_nor_excluded_is_reported():
     @dataclasses.dataclass
     class WiderEvent(ExternalEvent):
-        private: bool = False
+        colour: str = ""
 
     @dataclasses.dataclass
     class WiderDraft(EventDraft):
-        private: bool = False
+        colour: str = ""
 
-    assert fieldmap.unmapped(WiderEvent) == {"private"}
-    assert fieldmap.unmapped(WiderDraft) == {"private"}
+    assert fieldmap.unmapped(WiderEvent) == {"colour"}
+    assert fieldmap.unmapped(WiderDraft) == {"colour"}
 
 
 def test_the_map_names_real_appointment_fields():
@@ -201,6 +201,28 @@ def test_crm_values_of_an_event():
         "invited_by_email": "karl@exempel.se",
         "invited_by_name": "",
         "own_response": "no_answer",
+        "private": False,
     }
     # A colleague's copy of the meeting does not answer for the appointment's organizer.
     assert "own_response" not in fieldmap.crm_values(ev, Appointment(), own_calendar=False)
+
+
+def test_a_private_event_logged_without_details_keeps_none_of_them():
+    hidden = fieldmap.hidden_values()
+    assert hidden == {
+        "title": "",
+        "agenda": "",
+        "location": "",
+        "room_name": "",
+        "room_email": "",
+        "video_link": "",
+    }
+
+
+def test_private_is_a_synced_field_both_ways():
+    assert fieldmap.crm_values(event(private=True), Appointment())["private"] is True
+    (entry,) = [f for f in fieldmap.FIELDS if f.name == "private"]
+    assert entry.to_event is not None and entry.draft == ("private",)
+    assert entry.to_event(Appointment(private=True), None) == {"private": True}  # type: ignore[arg-type]
+    assert fieldmap.event_hash(event()) != fieldmap.event_hash(event(private=True))
+    assert fieldmap.fingerprint(draft()) != fieldmap.fingerprint(draft(private=True))

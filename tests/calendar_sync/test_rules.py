@@ -293,10 +293,13 @@ def test_resolve_conflict_tie_goes_to_provider():
 
 
 def test_crm_version_is_exported_only_for_upcoming_unlocked_live_appointments():
-    live = SimpleNamespace(start=NOW + dt.timedelta(days=1), locked=False, cancelled_at=None)
+    live = SimpleNamespace(
+        start=NOW + dt.timedelta(days=1), locked=False, details_hidden=False, cancelled_at=None
+    )
     assert rules.crm_version_is_exported(live, NOW, WINDOW)
     for changed in (
         {"locked": True},
+        {"details_hidden": True},
         {"cancelled_at": NOW},
         {"start": NOW - dt.timedelta(hours=1)},
         {"start": WINDOW[1]},
@@ -321,6 +324,7 @@ def appt(**kw):
         "start": NOW + dt.timedelta(days=1),
         "end": NOW + dt.timedelta(days=1, hours=1),
         "locked": False,
+        "details_hidden": False,
         "organizer_id": 1,
         "created_at": NOW,
     }
@@ -349,6 +353,12 @@ def test_export_skip_reason_not_beyond_window():
 
 def test_export_skip_reason_never_locked():
     assert not exported(appt(locked=True), CONN)
+
+
+def test_export_skip_reason_never_a_private_event_logged_without_details():
+    # Its title, agenda and place were never stored: a push would blank the event's.
+    assert not exported(appt(details_hidden=True), CONN)
+    assert not exported(appt(details_hidden=True), CONN, linked=True)
 
 
 def test_export_skip_reason_needs_active_connection_of_organizer():
@@ -558,3 +568,33 @@ def test_known_event_marked_free_or_out_of_office_stays_logged():
     # As an appointment whose event becomes only internal: it follows the event.
     for ev in (event(free=True), event(kind="out_of_office")):
         assert rules.skip_reason(ev, classify(ev), window=WINDOW, known=True) is None
+# --- private events (issue 15 item 3) ------------------------------------------------------------
+T = rules.PrivateTreatment
+
+
+def test_private_event_treatment_follows_the_reps_setting():
+    assert rules.private_event_treatment(True, "not_logged") is T.SKIP
+    assert rules.private_event_treatment(True, "private") is T.HIDE_DETAILS
+    assert rules.private_event_treatment(True, "normal") is T.LOG
+
+
+def test_private_event_treatment_logs_events_not_marked_private_whatever_the_setting():
+    for mode in ("not_logged", "private", "normal"):
+        assert rules.private_event_treatment(False, mode) is T.LOG
+
+
+def test_private_event_treatment_keeps_a_logged_one_without_details_when_not_logged():
+    assert rules.private_event_treatment(True, "not_logged", known=True) is T.HIDE_DETAILS
+
+
+def test_private_event_treatment_logs_a_meeting_booked_in_the_crm_in_full():
+    for mode in ("not_logged", "private"):
+        assert rules.private_event_treatment(True, mode, crm_booked=True) is T.LOG
+
+
+def test_private_event_treatment_hides_the_details_for_an_unknown_setting():
+    assert rules.private_event_treatment(True, "") is T.HIDE_DETAILS
+
+
+def test_private_skip_reason_has_a_label_the_rep_reads():
+    assert "your setting" in str(rules.SKIP_LABELS[rules.SkipReason.PRIVATE])

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 CALENDAR = "primary"
 CRM_ID_KEY = "crm_id"
+# What others may not see: an event marked so is private in the CRM (``ExternalEvent.private``).
+PRIVATE_VISIBILITY = frozenset({"private", "confidential"})
 PAGE_SIZE = 2500  # Google's maximum for events.list
 FREEBUSY_BATCH = 50  # calendars per freeBusy query
 FREEBUSY_MAX_DAYS = 60  # freeBusy refuses ranges over ~90 days (timeRangeTooLong)
@@ -200,6 +202,7 @@ class GoogleCalendarAdapter(CalendarAdapter):
             "end": _when(draft.end, draft, end=True),
             "attendees": attendees,
             "extendedProperties": {"private": {CRM_ID_KEY: draft.crm_id}},
+            "visibility": "private" if draft.private else "default",
         }
         if draft.add_video:
             body["conferenceData"] = {
@@ -342,6 +345,7 @@ class GoogleCalendarAdapter(CalendarAdapter):
             room_emails=[a.email for a in attendees if a.is_resource],
             kind=EVENT_KINDS.get(item.get("eventType") or "default", "meeting"),
             free=item.get("transparency") == "transparent",
+            private=item.get("visibility") in PRIVATE_VISIBILITY,
         )
 
     def _calendar_timezone(self) -> str:

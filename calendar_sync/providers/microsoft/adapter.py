@@ -51,6 +51,8 @@ except ImportError:  # pragma: no cover
     win_tz = {}
 
 CRM_ID_PROP = "String {66f5a359-4659-4830-9070-00047ec6ac6e} Name crm_id"
+# What others may not see ("personal" only labels the event): ``ExternalEvent.private``.
+PRIVATE_SENSITIVITY = frozenset({"private", "confidential"})
 EXPAND_CRM_ID = f"singleValueExtendedProperties($filter=id eq '{CRM_ID_PROP}')"
 PAGE_SIZE = 200  # Prefer: odata.maxpagesize for calendarView/delta
 SCHEDULE_BATCH = 20  # schedules per getSchedule call
@@ -222,6 +224,7 @@ class MicrosoftGraphAdapter(CalendarAdapter):
             "attendees": attendees,
             "responseRequested": True,
             "isOnlineMeeting": draft.add_video,
+            "sensitivity": "private" if draft.private else "normal",
             "singleValueExtendedProperties": [{"id": CRM_ID_PROP, "value": draft.crm_id}],
         }
         if draft.add_video:
@@ -379,6 +382,7 @@ class MicrosoftGraphAdapter(CalendarAdapter):
             # Graph has no status events: "away" (oof) is how Outlook marks out of office.
             kind="out_of_office" if item.get("showAs") == "oof" else "meeting",
             free=item.get("showAs") == "free",
+            private=item.get("sensitivity") in PRIVATE_SENSITIVITY,
         )
 
     def _attendee(self, row: dict[str, Any], organizer: str) -> ExternalAttendee:
