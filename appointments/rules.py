@@ -28,13 +28,13 @@ PROTECTED_FIELDS = (
 )
 # Not in the spec's list, but still the organizer's alone.
 ORGANIZER_ONLY_FIELDS = PROTECTED_FIELDS | frozenset(
-    {"title", "appointment_type", "video_link", "video_requested"}
+    {"title", "appointment_type", "video_link", "video_requested", "private"}
 )
 OUTCOME_FIELD = "outcome"
 EDITABLE_FIELDS = ORGANIZER_ONLY_FIELDS | frozenset({OUTCOME_FIELD})
 # A locked appointment (an invitation from outside the CRM) takes these from the organizer's
 # calendar at every sync: a change here would be silently undone, so they are read-only too.
-LOCKED_FIELDS = PROTECTED_FIELDS | frozenset({"title", "video_link", "video_requested"})
+LOCKED_FIELDS = PROTECTED_FIELDS | frozenset({"title", "video_link", "video_requested", "private"})
 # What the edit form changes (the outcome has its own form on the appointment's page).
 FORM_FIELDS = ORGANIZER_ONLY_FIELDS
 
@@ -96,6 +96,13 @@ def visible_filter(user) -> Q | None:
     return participant_filter(user) | Q(Exists(same_team))
 
 
+def hides_details(appointment: Appointment, user) -> bool:
+    """Whether ``user`` sees the appointment as "Private appointment" (time, company and
+    participants, no title, agenda, place, room, video link or description): a private event
+    logged without its details, for everyone; a private meeting, for all but its organizer."""
+    return appointment.details_hidden or (appointment.private and not is_organizer(appointment, user))
+
+
 def can_set_outcome(appointment: Appointment, user, now: datetime | None = None) -> Decision:
     """Any participating user may record the outcome, also after the appointment has passed."""
     if is_participant(appointment, user) or getattr(user, "is_superuser", False):
@@ -117,6 +124,14 @@ def can_change_field(appointment: Appointment, user, field: str, now: datetime) 
                 "and nobody changes them, its company or its description here."
             )
             % {"reason": reason}
+        )
+    if appointment.details_hidden and field in LOCKED_FIELDS:
+        return deny(
+            _(
+                "This is a private event from the organizer's calendar, logged without its "
+                "details: its date, time, participants and the rest come from the calendar and "
+                "are changed there. The outcome can be set here."
+            )
         )
     if not is_organizer(appointment, user):
         return deny(

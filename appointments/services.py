@@ -47,6 +47,7 @@ MODEL_FIELDS = frozenset(
         "room_name",
         "room_email",
         "outcome",
+        "private",
     }
 )
 ATTENDEE_FIELDS = frozenset({"contacts", "users", "external_emails"})
@@ -152,6 +153,7 @@ def appointment_create(
     video_requested: bool = False,
     room_name: str = "",
     room_email: str = "",
+    private: bool = False,
     follow_up_of: Appointment | None = None,
 ) -> Appointment:
     _check_create_permission(organizer, source)
@@ -175,6 +177,7 @@ def appointment_create(
         video_requested=video_requested,
         room_name=room_name,
         room_email=normalize_email(room_email),
+        private=private,
         follow_up_of=follow_up_of,
     )
     appointment.full_clean()
@@ -279,7 +282,9 @@ def _save_changes(
         value = changes[field]
         setattr(appointment, field, normalize_email(value) if field == "room_email" else value)
     if model_fields:
-        appointment.full_clean()
+        # A private event logged without its details has no title stored (only its
+        # outcome and the like change here).
+        appointment.full_clean(exclude=["title"] if appointment.details_hidden else None)
         appointment.save(update_fields=[*model_fields, "updated_at"])
     elif changed:
         # Attendees only: the appointment still changed (the calendar sync compares updated_at).

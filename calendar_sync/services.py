@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import alerts, selectors
-from .models import CalendarApp, CalendarConnection, ConnectionState
+from .models import CalendarApp, CalendarConnection, ConnectionState, EventLink, PrivateEvents
 from .providers import get_adapter
 from .providers.base import AuthRevoked, Tokens
 from .providers.registry import get_provider
@@ -188,6 +188,39 @@ def connection_activate(*, connection: CalendarConnection, actor, appointment_ty
         connection.save(update_fields=fields)
         if first_time:
             _enqueue_on_commit("connection_activated", connection.pk)
+
+
+def connection_set_private_events(*, connection: CalendarConnection, actor, mode: str) -> bool:  # noqa: ANN001
+    """The rep's choice of what happens to events marked private in their calendar. It applies
+    to what is logged already too: the window is read again in full (cursor and echo hashes
+    cleared), and on "private appointment" or "not logged" every private appointment from
+    this calendar loses its details at once (``sync.privacy``). "Not logged" keeps the ones
+    already logged, without details: the CRM's own notes and outcomes on them are not lost.
+    False when the setting did not change."""
+    if actor is not None and actor.pk != connection.user_id:
+        raise PermissionDenied(_("Only the rep chooses what happens to their private events."))
+    if mode not in PrivateEvents.values:
+        raise ValidationError({"private_events": _("Choose one of the options.")})
+    if mode == connection.private_events:
+        return False
+    from .sync.privacy import hide_logged_private_details
+
+    with transaction.atomic():
+        connection.private_events = mode
+        connection.sync_cursor = ""
+        connection.save(update_fields=["private_events", "sync_cursor"])
+        EventLink.objects.filter(connection=connection, appointment__isnull=False).update(
+            synced_hash=""
+        )
+        if mode != PrivateEvents.NORMAL:
+            hide_logged_private_details(connection)
+    if connection.is_active:
+        from .sync.engine import request_sync
+
+        transaction.on_commit(
+            partial(request_sync, connection.pk, trigger="settings", full=True)
+        )
+    return True
 
 
 def _enqueue_on_commit(task_name: str, connection_id: int) -> None:

@@ -70,6 +70,15 @@ class CalendarActor:
         """The push channels the emulator's store is running."""
         raise NotImplementedError
 
+    # The wire field that marks an event private, and its values for "private",
+    # "confidential" and "none" (not marked).
+    privacy_key: ClassVar[str]
+    privacy_values: ClassVar[dict[str, str]]
+
+    def marked_private(self, event: dict) -> bool:
+        """Whether the event is marked private on the wire (private, not confidential)."""
+        return event.get(self.privacy_key) == self.privacy_values["private"]
+
     # --- the same for every provider -------------------------------------------------------------
     def _check(self, resp: requests.Response) -> dict:
         assert resp.status_code < 300, (resp.status_code, resp.text[:500])
@@ -165,6 +174,8 @@ class GoogleActor(CalendarActor):
         body = self._body(title=title or event_type, start=start, end=end)
         body.update({"eventType": event_type, properties: values})
         return self._check(self.http.post(self.base, json=body))
+    privacy_key = "visibility"
+    privacy_values = {"private": "private", "confidential": "confidential", "none": "default"}
 
     def decline_as_invitee(self, event_id: str) -> None:
         self.delete(event_id)  # Google: her copy turns "cancelled"
@@ -216,8 +227,11 @@ class GoogleActor(CalendarActor):
         return f"{emulator_url}/google/calendar/v3/calendars/primary/events"
 
     def _body(self, *, title=None, start=None, end=None, attendees=None, all_day=False,
-              recurrence_count=0, description=None, location=None, rooms=(), free=None):  # fmt: skip
+              recurrence_count=0, description=None, location=None, rooms=(), free=None,
+              marked=None):  # fmt: skip
         body: dict = {}
+        if marked is not None:  # "private", "confidential" or "none"
+            body[self.privacy_key] = self.privacy_values[marked]
         if title is not None:
             body["summary"] = title
         if description is not None:
@@ -291,6 +305,8 @@ class GraphActor(CalendarActor):
         body = self._body(title=title or "Ledig", start=start, end=end)
         body["showAs"] = "oof"
         return self._check(self.http.post(self.base, json=body))
+    privacy_key = "sensitivity"
+    privacy_values = {"private": "private", "confidential": "confidential", "none": "normal"}
 
     def decline_as_invitee(self, event_id: str) -> None:
         self.respond(event_id, "declined")  # Outlook: her delta says @removed
@@ -335,8 +351,11 @@ class GraphActor(CalendarActor):
         return f"{emulator_url}/microsoft/v1.0/me/events"
 
     def _body(self, *, title=None, start=None, end=None, attendees=None, all_day=False,
-              recurrence_count=0, description=None, location=None, rooms=(), free=None):  # fmt: skip
+              recurrence_count=0, description=None, location=None, rooms=(), free=None,
+              marked=None):  # fmt: skip
         body: dict = {}
+        if marked is not None:  # "private", "confidential" or "none"
+            body[self.privacy_key] = self.privacy_values[marked]
         if title is not None:
             body["subject"] = title
         if description is not None:

@@ -424,6 +424,31 @@ class TestAdapterContract:
         assert me.is_self and me.response == "needs_action"
         assert event_id  # the organizer's id; the rep's copy id may differ (Graph)
 
+    @pytest.mark.parametrize(
+        ("marked", "private"), [("private", True), ("confidential", True), ("none", False)]
+    )
+    def test_the_organizers_private_marker_reaches_the_invited_reps_copy(
+        self, adapter, provider, sync_actor, marked, private
+    ):
+        sync_actor(provider, "customer@example.com").create(
+            title="Hemligt", start=_tomorrow(9), end=_tomorrow(10), attendees=[REP], marked=marked
+        )
+        events, _, _ = _full_sync(adapter)
+        (event,) = [e for e in events if e.title == "Hemligt"]
+        assert event.private is private
+        assert adapter.get_event(event.id).private is private
+
+    def test_create_and_update_write_the_private_marker(self, adapter, provider, sync_actor):
+        rep = sync_actor(provider, REP)
+        created = adapter.create_event(_draft(private=True))
+        assert created.private
+        (wire,) = [e for e in rep.events() if e["id"] == created.id]
+        assert rep.marked_private(wire)
+        updated = adapter.update_event(created.id, _draft(private=False), etag=created.etag)
+        assert not updated.private
+        (wire,) = [e for e in rep.events() if e["id"] == created.id]
+        assert not rep.marked_private(wire) and rep.title_of(wire) == "Demo with Nordic AB"
+
     def test_crm_id_round_trips_through_sync(self, adapter):
         created = adapter.create_event(_draft(crm_id="crm-42"))
         assert adapter.get_event(created.id).crm_id == "crm-42"
