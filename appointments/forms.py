@@ -37,6 +37,7 @@ RULE_FIELD = {
     "external_emails": "external_emails",
     "video_requested": "video_requested",
     "room": "room_email",
+    "private": "private",
     # Confirming a busy time goes with the time itself.
     "book_anyway": "start",
 }
@@ -125,6 +126,7 @@ def initial_from_appointment(appointment: Appointment) -> dict:
         "external_emails": [a.email for a in attendees if a.kind == AttendeeKind.EXTERNAL],
         "video_requested": appointment.video_requested,
         "room": appointment.room_email,
+        "private": appointment.private,
     }
 
 
@@ -181,6 +183,14 @@ class AppointmentForm(forms.Form):
     )
     room = forms.ChoiceField(label=_("Room"), required=False)
     video_requested = forms.BooleanField(label=_("Add a video meeting"), required=False)
+    private = forms.BooleanField(
+        label=_("Private"),
+        required=False,
+        help_text=_(
+            "Colleagues see “Private appointment” with its time, company and participants, "
+            "and the calendar marks the event private."
+        ),
+    )
     book_anyway = forms.BooleanField(
         label=_("Book anyway"),
         required=False,

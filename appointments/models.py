@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -52,6 +54,36 @@ class Response(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     DECLINED = "declined", _("Declined")
     TENTATIVE = "tentative", _("Tentative")
+
+
+# What a viewer who may not see a private appointment's details is shown instead.
+MASKED_BLANK = ("agenda", "location", "room_name", "room_email", "video_link")
+
+
+class AppointmentQuerySet(models.QuerySet):
+    """Appointments as one viewer sees them: ``seen_through(mask)`` runs ``mask`` on every
+    appointment it loads (``selectors``: "Private appointment" for those whose details the
+    viewer may not see)."""
+
+    _mask: Callable[[Appointment], None] | None = None
+
+    def seen_through(self, mask: Callable[[Appointment], None]) -> AppointmentQuerySet:
+        clone = self._chain()
+        clone._mask = mask
+        return clone
+
+    def _clone(self) -> AppointmentQuerySet:
+        clone = super()._clone()
+        clone._mask = self._mask
+        return clone
+
+    def _fetch_all(self) -> None:
+        loading = self._result_cache is None
+        super()._fetch_all()
+        if loading and self._mask is not None and self._result_cache:
+            for obj in self._result_cache:
+                if isinstance(obj, Appointment):
+                    self._mask(obj)
 
 
 class Appointment(models.Model):
@@ -124,6 +156,8 @@ class Appointment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = AppointmentQuerySet.as_manager()
+
     class Meta:
         ordering = ["start", "pk"]
         verbose_name = _("appointment")
@@ -151,6 +185,15 @@ class Appointment(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("appointments:detail", args=[self.pk])
+
+    def save(self, *args, **kwargs) -> None:
+        # A masked appointment (``selectors``) carries "Private appointment" and blanks in
+        # place of its details: they must never be saved over the real ones.
+        masked = getattr(self, "masked_fields", frozenset())
+        update_fields = kwargs.get("update_fields")
+        if masked and (update_fields is None or masked & set(update_fields)):
+            raise RuntimeError("a masked appointment's hidden details cannot be saved")
+        super().save(*args, **kwargs)
 
 
 class AttendeeKind(models.TextChoices):

@@ -99,8 +99,11 @@ def visible_filter(user) -> Q | None:
 def hides_details(appointment: Appointment, user) -> bool:
     """Whether ``user`` sees the appointment as "Private appointment" (time, company and
     participants, no title, agenda, place, room, video link or description): a private event
-    logged without its details, for everyone; a private meeting, for all but its organizer."""
-    return appointment.details_hidden or (appointment.private and not is_organizer(appointment, user))
+    logged without its details, for everyone; a private meeting, for all but its organizer and
+    participating users (they are invited: their own calendars show it)."""
+    if appointment.details_hidden:
+        return True
+    return appointment.private and not is_participant(appointment, user)
 
 
 def can_set_outcome(appointment: Appointment, user, now: datetime | None = None) -> Decision:

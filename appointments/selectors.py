@@ -4,14 +4,23 @@ Group shared with the organizer, see `rules.team_groups`; the rule is `rules.vis
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from appointments import rules
-from appointments.models import Appointment, AppointmentType, Attendee, Response
+from appointments.models import (
+    MASKED_BLANK,
+    PRIVATE_APPOINTMENT,
+    Appointment,
+    AppointmentType,
+    Attendee,
+    Response,
+)
 from appointments.rules import team_groups
 
 
@@ -27,12 +36,36 @@ def _own_q(user) -> Q:
     return rules.participant_filter(user)
 
 
+def mask_for(user, appointment: Appointment) -> Appointment:
+    """The appointment as ``user`` may see it: where ``rules.hides_details``, "Private
+    appointment" with its time, company and participants, and nothing of its title, agenda,
+    place, room or video link (nor its description, for anyone but its organizer). The hidden
+    values are never saved back (``Appointment.save`` refuses)."""
+    if not rules.hides_details(appointment, user) or hasattr(appointment, "masked_fields"):
+        return appointment
+    blank = list(MASKED_BLANK)
+    if not rules.is_organizer(appointment, user):
+        blank.append("description")
+    for name in blank:
+        setattr(appointment, name, "")
+    appointment.title = gettext(PRIVATE_APPOINTMENT)
+    appointment.video_requested = False
+    appointment.masked_fields = frozenset({*blank, "title", "video_requested"})  # type: ignore[attr-defined]
+    return appointment
+
+
 def appointment_visible_queryset(*, user) -> QuerySet[Appointment]:
+    """Every appointment ``user`` may see, as they may see it (``mask_for``)."""
     if not user.is_authenticated or not user.is_active:
         return Appointment.objects.none()
     visible = rules.visible_filter(user)
-    qs = _base()
+    qs = _base().seen_through(partial(mask_for, user))
     return qs if visible is None else qs.filter(visible)
+
+
+def appointment_follow_ups(*, user, appointment: Appointment) -> QuerySet[Appointment]:
+    """The follow-ups of an appointment the user may see, soonest first."""
+    return appointment_visible_queryset(user=user).filter(follow_up_of=appointment)
 
 
 def _overlapping(qs: QuerySet[Appointment], start, end) -> QuerySet[Appointment]:

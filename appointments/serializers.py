@@ -86,6 +86,18 @@ class AppointmentSerializer(serializers.ModelSerializer):
         help_text="For an invitation: the rep's own answer as their calendar has it "
         "(no_answer = needs action); null when the rep organises it."
     )
+    is_private = serializers.BooleanField(
+        source="private",
+        read_only=True,
+        help_text="Marked private: in the calendar (Google visibility, Graph sensitivity), or "
+        "booked as private in the CRM.",
+    )
+    details_hidden = serializers.SerializerMethodField(
+        help_text="true: you see this appointment as 'Private appointment': its title is that "
+        "label and its agenda, location, room and video link (and, unless you organise it, its "
+        "description) are withheld. Either a private event logged without its details (the "
+        "organizer's calendar setting), or a private meeting someone else organises."
+    )
 
     class Meta:
         model = Appointment
@@ -119,8 +131,14 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "calendar_events",
             "invited_by",
             "own_response",
+            "is_private",
+            "details_hidden",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_details_hidden(self, obj: Appointment) -> bool:
+        return bool(getattr(obj, "masked_fields", None))
 
     def _attendees(self, obj: Appointment, kind: str) -> list:
         return [a for a in obj.attendees.all() if a.kind == kind]
@@ -223,6 +241,11 @@ class AppointmentWriteSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Book a room (added to the event as a resource); null removes it.",
     )
+    is_private = serializers.BooleanField(
+        required=False,
+        help_text="A private meeting: colleagues see 'Private appointment' (time, company and "
+        "participants), and the organizer's calendar marks the event private.",
+    )
 
     @property
     def _user(self):
@@ -271,6 +294,8 @@ class AppointmentWriteSerializer(serializers.Serializer):
             data["external_emails"] = data.pop("external_attendees")
         if "room" in data:
             data.update(data.pop("room"))
+        if "is_private" in data:
+            data["private"] = data.pop("is_private")
         return data
 
 

@@ -235,7 +235,12 @@ def _detail_context(request: HttpRequest, appointment: Appointment, **extra) -> 
         "edit": rules.can_edit(appointment, user, now),
         "outcome_form": OutcomeForm(initial={"outcome": appointment.outcome}),
         "follow_up_form": FollowUpForm(initial=follow_up_initial) if can_follow_up else None,
-        "follow_ups": appointment.follow_ups.order_by("start"),
+        "follow_ups": selectors.appointment_follow_ups(user=user, appointment=appointment),
+        "follow_up_of": (
+            selectors.mask_for(user, appointment.follow_up_of)
+            if appointment.follow_up_of
+            else None
+        ),
         "sync": _sync_state(appointment),
         "can_retry": rules.is_organizer(appointment, user),
     }
