@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from appointments.models import AppointmentType
 
-from .models import CalendarApp
+from .models import CalendarApp, PrivateEvents
 
 
 class AppointmentTypeChoiceForm(forms.Form):
@@ -19,6 +19,18 @@ class AppointmentTypeChoiceForm(forms.Form):
         required=True,
         empty_label=_("Choose an appointment type"),
         help_text=_("Appointments created in your calendar are registered with this type."),
+    )
+    # Not required: a form posted without it keeps the connection's setting.
+    private_events = forms.ChoiceField(
+        label=_("Private events in your calendar"),
+        choices=PrivateEvents.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Events marked private by you or their organizer. As a private appointment, the "
+            "customer card still shows that the meeting took place, without its title, "
+            "description, place or video link. A change applies to what is logged already too."
+        ),
     )
 
 

@@ -56,7 +56,7 @@ class PrivateEvents(models.TextChoices):
     ``visibility`` private/confidential, Graph ``sensitivity`` private/confidential)."""
 
     NOT_LOGGED = "not_logged", _("Not logged")
-    PRIVATE = "private", _("Logged as “Private appointment”: time, company and contacts only")
+    PRIVATE = "private", _("Logged as “Private appointment”: only time, company and contacts")
     NORMAL = "normal", _("Logged like any other meeting")
 
 

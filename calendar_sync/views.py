@@ -131,7 +131,10 @@ def app_page(request: HttpRequest, provider: str) -> HttpResponse:
     context = _page_context(request, app)
     connection: CalendarConnection | None = context["connection"]
     if connection is not None:
-        initial = {"appointment_type": connection.appointment_type_id}
+        initial = {
+            "appointment_type": connection.appointment_type_id,
+            "private_events": connection.private_events,
+        }
         context["form"] = AppointmentTypeChoiceForm(initial=initial)
     return render(request, "calendar_sync/app.html", context)
 
@@ -209,6 +212,10 @@ def save(request: HttpRequest, provider: str) -> HttpResponse:
         actor=request.user,
         appointment_type=form.cleaned_data["appointment_type"],
     )
+    if form.cleaned_data.get("private_events"):
+        services.connection_set_private_events(
+            connection=connection, actor=request.user, mode=form.cleaned_data["private_events"]
+        )
     if first_time:
         messages.success(
             request,
