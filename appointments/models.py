@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from calendar_sync.providers.registry import PROVIDERS
 from contacts.models import Company, Contact
 
-
 # What a private appointment is called where its details are not shown.
 # (marked for the catalogue; translated where it is shown).
 PRIVATE_APPOINTMENT = gettext_noop("Private appointment")
@@ -65,15 +64,15 @@ class AppointmentQuerySet(models.QuerySet):
     appointment it loads (``selectors``: "Private appointment" for those whose details the
     viewer may not see)."""
 
-    _mask: Callable[[Appointment], None] | None = None
+    _mask: Callable[[Appointment], object] | None = None
 
-    def seen_through(self, mask: Callable[[Appointment], None]) -> AppointmentQuerySet:
-        clone = self._chain()
+    def seen_through(self, mask: Callable[[Appointment], object]) -> AppointmentQuerySet:
+        clone = self._chain()  # type: ignore[attr-defined]
         clone._mask = mask
         return clone
 
     def _clone(self) -> AppointmentQuerySet:
-        clone = super()._clone()
+        clone = super()._clone()  # type: ignore[misc]
         clone._mask = self._mask
         return clone
 
@@ -178,22 +177,22 @@ class Appointment(models.Model):
     def __str__(self) -> str:
         return self.display_title
 
-    @property
-    def display_title(self) -> str:
-        """The title as shown: a private event logged without details has none stored."""
-        return self.title or (gettext(PRIVATE_APPOINTMENT) if self.details_hidden else "")
-
-    def get_absolute_url(self) -> str:
-        return reverse("appointments:detail", args=[self.pk])
-
     def save(self, *args, **kwargs) -> None:
         # A masked appointment (``selectors``) carries "Private appointment" and blanks in
         # place of its details: they must never be saved over the real ones.
-        masked = getattr(self, "masked_fields", frozenset())
+        masked: frozenset[str] = getattr(self, "masked_fields", frozenset())
         update_fields = kwargs.get("update_fields")
         if masked and (update_fields is None or masked & set(update_fields)):
             raise RuntimeError("a masked appointment's hidden details cannot be saved")
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("appointments:detail", args=[self.pk])
+
+    @property
+    def display_title(self) -> str:
+        """The title as shown: a private event logged without details has none stored."""
+        return self.title or (gettext(PRIVATE_APPOINTMENT) if self.details_hidden else "")
 
 
 class AttendeeKind(models.TextChoices):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
+from typing import cast
 
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -17,6 +18,7 @@ from appointments.models import (
     MASKED_BLANK,
     PRIVATE_APPOINTMENT,
     Appointment,
+    AppointmentQuerySet,
     AppointmentType,
     Attendee,
     Response,
@@ -59,7 +61,7 @@ def appointment_visible_queryset(*, user) -> QuerySet[Appointment]:
     if not user.is_authenticated or not user.is_active:
         return Appointment.objects.none()
     visible = rules.visible_filter(user)
-    qs = _base().seen_through(partial(mask_for, user))
+    qs = cast(AppointmentQuerySet, _base()).seen_through(partial(mask_for, user))
     return qs if visible is None else qs.filter(visible)
 
 

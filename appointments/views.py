@@ -237,9 +237,7 @@ def _detail_context(request: HttpRequest, appointment: Appointment, **extra) -> 
         "follow_up_form": FollowUpForm(initial=follow_up_initial) if can_follow_up else None,
         "follow_ups": selectors.appointment_follow_ups(user=user, appointment=appointment),
         "follow_up_of": (
-            selectors.mask_for(user, appointment.follow_up_of)
-            if appointment.follow_up_of
-            else None
+            selectors.mask_for(user, appointment.follow_up_of) if appointment.follow_up_of else None
         ),
         "sync": _sync_state(appointment),
         "can_retry": rules.is_organizer(appointment, user),

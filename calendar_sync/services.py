@@ -217,9 +217,7 @@ def connection_set_private_events(*, connection: CalendarConnection, actor, mode
     if connection.is_active:
         from .sync.engine import request_sync
 
-        transaction.on_commit(
-            partial(request_sync, connection.pk, trigger="settings", full=True)
-        )
+        transaction.on_commit(partial(request_sync, connection.pk, trigger="settings", full=True))
     return True
 
 

@@ -73,7 +73,11 @@ def test_the_rep_chooses_what_happens_to_private_events(
     client.force_login(karl)
     page.context.add_cookies(
         [
-            {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url},
+            {
+                "name": "sessionid",
+                "value": client.cookies["sessionid"].value,
+                "url": live_server.url,
+            },
             {"name": "django_language", "value": language, "url": live_server.url},
         ]
     )
