@@ -134,3 +134,20 @@ def test_show_as_is_read_from_the_wire(adapter, sync_actor):
         "tentative": ("meeting", False),
         "workingElsewhere": ("meeting", False),
     }
+
+
+def test_personal_sensitivity_is_not_private(adapter, sync_actor):
+    """Outlook's "personal" only labels the event; private and confidential hide it."""
+    organizer = sync_actor("microsoft", "kund@example.com")
+    for sensitivity in ("personal", "private"):
+        body = organizer._body(
+            title=f"Märkt {sensitivity}",
+            start=_tomorrow(9),
+            end=_tomorrow(10),
+            attendees=[adapter.account_email],
+        )
+        body["sensitivity"] = sensitivity
+        organizer.create_raw(body)
+    events = {e.title: e for e in _sync(adapter)[0]}
+    assert not events["Märkt personal"].private
+    assert events["Märkt private"].private
