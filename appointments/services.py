@@ -356,6 +356,7 @@ def appointment_create_follow_up(
         contacts=[a.contact for a in attendees if a.contact is not None],
         users=users,
         external_emails=[a.email for a in attendees if a.kind == AttendeeKind.EXTERNAL],
+        private=appointment.private,
         follow_up_of=appointment,
     )
 

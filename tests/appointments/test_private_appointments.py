@@ -159,3 +159,13 @@ def test_booking_form_and_api_mark_a_meeting_private(client, organizer, meeting_
         f"/api/v1/appointments/{api.data['id']}/", {"is_private": False}, format="json"
     )
     assert changed.status_code == 200 and changed.data["is_private"] is False
+
+
+def test_a_follow_up_of_a_private_meeting_is_private(private, organizer, now):
+    from appointments.services import appointment_create_follow_up
+
+    later = now + timedelta(days=9)
+    follow_up = appointment_create_follow_up(
+        appointment=private, actor=organizer, start=later, end=later + timedelta(hours=1)
+    )
+    assert follow_up.private and follow_up.title == "Lönesamtal"

@@ -221,3 +221,12 @@ def test_only_the_rep_changes_their_setting(provider, conn, sync_user):
     eva = sync_user("eva.lind@exempel.se")
     with pytest.raises(PermissionDenied):
         connection_set_private_events(connection=conn, actor=eva, mode=PrivateEvents.NORMAL)
+
+
+def test_an_unknown_setting_is_refused_and_nothing_changes(provider, karl, conn):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        connection_set_private_events(connection=conn, actor=karl, mode="sometimes")
+    conn.refresh_from_db()
+    assert conn.private_events == PrivateEvents.PRIVATE
