@@ -174,6 +174,7 @@ class GoogleActor(CalendarActor):
         body = self._body(title=title or event_type, start=start, end=end)
         body.update({"eventType": event_type, properties: values})
         return self._check(self.http.post(self.base, json=body))
+
     privacy_key = "visibility"
     privacy_values = {"private": "private", "confidential": "confidential", "none": "default"}
 
@@ -305,6 +306,7 @@ class GraphActor(CalendarActor):
         body = self._body(title=title or "Ledig", start=start, end=end)
         body["showAs"] = "oof"
         return self._check(self.http.post(self.base, json=body))
+
     privacy_key = "sensitivity"
     privacy_values = {"private": "private", "confidential": "confidential", "none": "normal"}
 

@@ -568,6 +568,8 @@ def test_known_event_marked_free_or_out_of_office_stays_logged():
     # As an appointment whose event becomes only internal: it follows the event.
     for ev in (event(free=True), event(kind="out_of_office")):
         assert rules.skip_reason(ev, classify(ev), window=WINDOW, known=True) is None
+
+
 # --- private events (issue 15 item 3) ------------------------------------------------------------
 T = rules.PrivateTreatment
 
