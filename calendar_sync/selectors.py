@@ -475,13 +475,19 @@ def connection_status_queryset(
     now = now or timezone.now()
     qs = CalendarConnection.objects.all() if qs is None else qs
     links = EventLink.objects.filter(connection=OuterRef("pk"))
+    # Neither invitations (locked) nor private events logged without details are ever pushed.
     upcoming = Appointment.objects.filter(
-        organizer_id=OuterRef("user_id"), start__gte=now, locked=False, cancelled_at__isnull=True
+        organizer_id=OuterRef("user_id"),
+        start__gte=now,
+        locked=False,
+        details_hidden=False,
+        cancelled_at__isnull=True,
     )
     pending_links = links.filter(
         appointment__organizer_id=OuterRef("user_id"),
         appointment__start__gte=now,
         appointment__locked=False,
+        appointment__details_hidden=False,
         appointment__cancelled_at__isnull=True,
         crm_updated_at__isnull=False,
         appointment__updated_at__gt=F("crm_updated_at"),

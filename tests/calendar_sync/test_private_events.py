@@ -19,7 +19,8 @@ from appointments.services import (
     appointment_create,
     appointment_update,
 )
-from calendar_sync.models import EventLink, PrivateEvents
+from calendar_sync.models import CalendarConnection, EventLink, PrivateEvents
+from calendar_sync.selectors import appointment_sync_state, connection_status_queryset
 from calendar_sync.services import connection_set_private_events
 from calendar_sync.sync import engine, exporter
 from tests.factories import CompanyFactory, ContactFactory
@@ -149,6 +150,9 @@ def test_the_crm_never_writes_the_hidden_details_back(
     # The sweep that pushes pending CRM changes, and a full re-read: the event keeps its text.
     assert exporter.export_pending(conn) == {}
     assert "never pushed back" in exporter.export_to(appointment, conn)
+    status = connection_status_queryset(CalendarConnection.objects.filter(pk=conn.pk)).get()
+    assert status.n_pending == 0 and status.n_failed == 0  # nothing is waiting to be sent
+    assert appointment_sync_state(appointment).state == "sent"
     sync(conn)
     event = wire(cal, private_meeting["id"])
     assert cal.title_of(event) == "Lönesamtal" and cal.body_of(event).strip() == "Bonus och lön"
