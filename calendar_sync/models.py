@@ -309,3 +309,64 @@ class Room(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.email
+
+
+class ExclusionKind(models.TextChoices):
+    ADDRESS = "address", _("Address")
+    DOMAIN = "domain", _("Domain")
+    SUBDOMAINS = "subdomains", _("Domain and subdomains")
+
+
+class ExclusionEntry(models.Model):
+    """One entry of an exclusion list: meetings with these people are never logged, and they are
+    never matched to contacts or shown as participants (``sync.rules.is_excluded``).
+
+    ``owner`` is the rep whose personal list it is; None: the organisation's list (every rep's).
+    ``value`` is normalised (``sync.rules.exclusion_parse``): ``ceo@client.test``,
+    ``@lawfirm.test`` (that domain) or ``*.bank.test`` (bank.test and every subdomain)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rep"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="exclusion_entries",
+        help_text=_("Empty: the organisation's list, which applies to every rep."),
+    )
+    value = models.CharField(_("address or domain"), max_length=255)
+    kind = models.CharField(_("kind"), max_length=20, choices=ExclusionKind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("exclusion list entry")
+        verbose_name_plural = _("exclusion lists")
+        ordering = ["value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "value"],
+                condition=models.Q(owner__isnull=False),
+                name="exclusion_unique_per_rep",
+            ),
+            models.UniqueConstraint(
+                fields=["value"],
+                condition=models.Q(owner__isnull=True),
+                name="exclusion_unique_in_organisation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def is_organisation(self) -> bool:
+        return self.owner_id is None

@@ -14,13 +14,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from appointments.models import Appointment
+from appointments.models import Appointment, Attendee, AttendeeKind, Source
 
 from .models import (
     CalendarApp,
     CalendarConnection,
     ConnectionState,
     EventLink,
+    ExclusionEntry,
     ExportFailure,
 )
 from .providers.registry import get_provider, provider_for_backend
@@ -594,3 +595,65 @@ def invitation_outlook(
         now=now,
         with_attendees=with_attendees,
     )
+
+
+# --- exclusion lists ---------------------------------------------------------------------------
+def can_edit_organisation_exclusions(user) -> bool:  # noqa: ANN001
+    """The organisation's exclusion list is edited by administrators: active users with
+    ``calendar_sync.change_exclusionentry`` (superusers have it). Everyone reads it."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.has_perm("calendar_sync.change_exclusionentry")
+    )
+
+
+def exclusion_list(*, user, scope: str = "") -> QuerySet[ExclusionEntry]:  # noqa: ANN001
+    """The entries ``user`` sees: their personal list and the organisation's (``scope``
+    "personal" or "organisation" for one of them)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ExclusionEntry.objects.none()
+    personal, organisation = Q(owner_id=user.pk), Q(owner__isnull=True)
+    where = {"personal": personal, "organisation": organisation}.get(scope, personal | organisation)
+    return ExclusionEntry.objects.filter(where)
+
+
+def exclusion_values(user_id: int) -> list[str]:
+    """The normalised entries that apply to the rep's calendar (theirs and the organisation's),
+    in one query: what the sync matches against (``rules.exclusions_from``)."""
+    rows = ExclusionEntry.objects.filter(Q(owner_id=user_id) | Q(owner__isnull=True))
+    return list(rows.values_list("value", flat=True))
+
+
+def _matching_attendees(exclusions: rules.Exclusions) -> Q:
+    """Attendee rows an entry may match (narrowed in SQL; ``rules.is_excluded`` decides)."""
+    where = Q(email__in=exclusions.addresses) if exclusions.addresses else Q(pk__in=[])
+    for domain in exclusions.domains:
+        where |= Q(email__iendswith=f"@{domain}")
+    for domain in exclusions.subdomains:
+        where |= Q(email__iendswith=f"@{domain}") | Q(email__iendswith=f".{domain}")
+    return where
+
+
+def excluded_logged_appointments(*, user) -> list[Appointment]:  # noqa: ANN001
+    """Appointments logged from ``user``'s calendar (organised by them, imported: never one
+    booked in the CRM) whose external participants are now all on an exclusion list: what
+    adding an entry offers to remove. Soonest first."""
+    exclusions = rules.exclusions_from(exclusion_values(user.pk))
+    if not exclusions:
+        return []
+    outside = Attendee.objects.filter(
+        appointment__organizer_id=user.pk, kind__in=[AttendeeKind.CONTACT, AttendeeKind.EXTERNAL]
+    ).exclude(appointment__source=Source.CRM)
+    hit = outside.filter(_matching_attendees(exclusions)).values("appointment_id")
+    emails: dict[int, list[str]] = defaultdict(list)
+    for appointment_id, email in outside.filter(appointment_id__in=hit).values_list(
+        "appointment_id", "email"
+    ):
+        emails[appointment_id].append(email)
+    ids = [
+        pk
+        for pk, found in emails.items()
+        if all(email and rules.is_excluded(email, exclusions) for email in found)
+    ]
+    return list(Appointment.objects.filter(pk__in=ids).order_by("start", "pk"))

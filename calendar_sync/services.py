@@ -18,10 +18,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import alerts, selectors
-from .models import CalendarApp, CalendarConnection, ConnectionState, EventLink, PrivateEvents
+from .models import (
+    CalendarApp,
+    CalendarConnection,
+    ConnectionState,
+    EventLink,
+    ExclusionEntry,
+    PrivateEvents,
+)
 from .providers import get_adapter
 from .providers.base import AuthRevoked, Tokens
 from .providers.registry import get_provider
+from .sync import rules
 
 log = logging.getLogger(__name__)
 
@@ -383,3 +391,62 @@ def appointment_push_retry(*, appointment, actor) -> None:  # noqa: ANN001
         async_task("calendar_sync.tasks.export_appointment", appointment_id)
 
     transaction.on_commit(enqueue)
+
+
+# --- exclusion lists ---------------------------------------------------------------------------
+def exclusion_add(*, actor, value: str, organisation: bool = False) -> ExclusionEntry:  # noqa: ANN001
+    """Add an entry to ``actor``'s personal list, or (``organisation``, administrators only:
+    ``selectors.can_edit_organisation_exclusions``) to the organisation's. The value is
+    normalised and checked (``rules.exclusion_parse``); the same entry twice on one list is
+    refused with a reason. What was already logged is left alone: see
+    ``exclusion_remove_logged``."""
+    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        raise PermissionDenied(_("Sign in to edit an exclusion list."))
+    if organisation and not selectors.can_edit_organisation_exclusions(actor):
+        raise PermissionDenied(_("Only an administrator can edit the organisation's list."))
+    try:
+        normalised, kind = rules.exclusion_parse(value)
+    except rules.InvalidExclusion as exc:
+        raise ValidationError({"value": [str(exc)]}) from exc
+    owner_id = None if organisation else actor.pk
+    on_list = _("%(value)s is already on this list.") % {"value": normalised}
+    if ExclusionEntry.objects.filter(owner_id=owner_id, value=normalised).exists():
+        raise ValidationError({"value": [on_list]})
+    try:
+        with transaction.atomic():
+            return ExclusionEntry.objects.create(
+                owner_id=owner_id, value=normalised, kind=kind, created_by=actor
+            )
+    except IntegrityError as exc:  # added at the same moment elsewhere
+        raise ValidationError({"value": [on_list]}) from exc
+
+
+def can_delete_exclusion(entry: ExclusionEntry, user) -> bool:  # noqa: ANN001
+    if entry.owner_id is None:
+        return selectors.can_edit_organisation_exclusions(user)
+    return bool(getattr(user, "is_active", False) and entry.owner_id == user.pk)
+
+
+def exclusion_delete(*, actor, entry: ExclusionEntry) -> None:  # noqa: ANN001
+    """Remove an entry: one's own, or an organisation entry as an administrator. Meetings it
+    kept out are logged by the next sync that reads them changed (skipped events are always
+    looked at again); appointments removed because of it stay removed."""
+    if not can_delete_exclusion(entry, actor):
+        raise PermissionDenied(_("Only an administrator can edit the organisation's list."))
+    entry.delete()
+
+
+def exclusion_remove_logged(*, actor) -> int:  # noqa: ANN001
+    """Delete the appointments logged from ``actor``'s calendar whose external participants
+    are all excluded now (``selectors.excluded_logged_appointments``): in the CRM only, as any
+    delete in the CRM (the calendar events stay; the sync does not import them again: their
+    links are marked "deleted in the CRM"). Meetings booked in the CRM are never among them.
+    Returns how many were removed."""
+    from appointments.services import appointment_delete
+
+    removed = 0
+    with transaction.atomic():
+        for appointment in selectors.excluded_logged_appointments(user=actor):
+            appointment_delete(appointment=appointment, actor=actor)
+            removed += 1
+    return removed

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..models import CalendarConnection
+from .rules import Exclusions
 
 
 @dataclass
@@ -22,6 +23,9 @@ class SyncContext:
     all_day_recurring_supported: bool = False
     series_cap: int = 0  # settings.SYNC_SERIES_CAP (engine.build_context); 0 = no cap
     private_events: str = "private"  # the rep's setting (``models.PrivateEvents``)
+    # The rep's and the organisation's exclusion lists: read with the first page that has
+    # events (``importer.import_page``), so an unchanged poll costs no query for them.
+    exclusions: Exclusions | None = None
     stats: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
 

@@ -19,6 +19,7 @@ from appointments.services import appointment_apply_calendar_changes
 from upsales_crm.bulk import insert_rows
 
 from ..models import EventLink
+from ..selectors import exclusion_values
 from ..providers.base import ChangePage
 from . import meetings, rules
 from .context import SyncContext
@@ -115,6 +116,8 @@ def import_page(ctx: SyncContext, page: ChangePage) -> None:
     # A page may list an event twice (Graph delta repeats items): its last version counts.
     page.events = list({ev.id: ev for ev in page.events}.values())
     ctx.stats["fetched"] += len(page.events)
+    if page.events and ctx.exclusions is None:
+        ctx.exclusions = rules.exclusions_from(exclusion_values(ctx.connection.user_id))
     planner = plan_page(ctx, load_page_data(ctx, page), page)
     apply_plan(planner)
     ctx.stats.update(planner.plan.stats)

@@ -74,11 +74,12 @@ def _attendee_key(row: Attendee | AttendeeRow) -> tuple[str, Any]:
 
 
 def _attendee_row(ctx: SyncContext, data: PageData, cls: rules.Classification, email: str) -> Any:
-    """The row a participant becomes (None: a colleague, never stored)."""
+    """The row a participant becomes (None: a colleague or an excluded external, never
+    stored)."""
     user = data.users.get(email)
     if user is not None:
         return AttendeeRow(AttendeeKind.USER, email, "", "", user_id=user.pk)
-    if email in cls.colleagues:
+    if email in cls.colleagues or email in cls.excluded:
         return None
     contact = data.contacts.get(email)
     if contact is not None:
@@ -142,10 +143,18 @@ def _new_appointment(
         locked=locked,
         lock_reason=mapping.clip(lock_reason, 255),
     )
-    values = fieldmap.crm_values(ev, appointment)
+    values = hide_excluded_organizer(fieldmap.crm_values(ev, appointment), cls)
     for name, value in (_hide_details(values) if hidden else values).items():
         setattr(appointment, name, value)
     return appointment
+
+
+def hide_excluded_organizer(values: dict[str, Any], cls: rules.Classification) -> dict[str, Any]:
+    """An organizer on an exclusion list is not shown as who invited the rep either (the
+    appointment stays an invitation from outside: locked)."""
+    if cls.organizer_email in cls.excluded and "invited_by_email" in values:
+        values["invited_by_email"], values["invited_by_name"] = "", ""
+    return values
 
 
 def _link(ctx: SyncContext, ev: ExternalEvent, existing: EventLink | None) -> EventLinkRow:
@@ -217,6 +226,7 @@ class PagePlanner:
             rep_addresses=self.ctx.rep_addresses,
             user_emails=self.data.users.keys(),
             user_domains=self.ctx.user_domains,
+            exclusions=self.ctx.exclusions,
         )
 
     # --- outcomes --------------------------------------------------------------------------------
@@ -356,6 +366,7 @@ class PagePlanner:
             row.title = ""
         elif own_calendar:
             values["details_hidden"] = False  # back in full: the setting or the event changed
+        values = hide_excluded_organizer(values, cls)
         if self.current(appointment, "company_id") is None:
             values["company_id"] = rules.choose_company(matched, cls.organizer_email)
         previous = self.plan.updated.get(appointment.pk)

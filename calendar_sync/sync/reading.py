@@ -138,10 +138,14 @@ def _appointments(ids: set[int]) -> tuple[dict[int, Appointment], dict[int, list
 def _people(ctx: SyncContext, addresses: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Users and contacts by address. A user is found by any of their addresses, a free-mail
     one included (``rules.colleague_domains``); an address with a user domain is a user's or a
-    colleague's, never looked up (or shown) as a contact."""
+    colleague's, never looked up (or shown) as a contact; nor is an excluded one."""
     users = users_by_emails(addresses)
     internal = {a for a in addresses if rules.has_user_domain(a, ctx.user_domains)}
-    return users, contacts_by_emails(addresses - internal - users.keys())
+    outside = addresses - internal - users.keys()
+    # An excluded external is never matched to a contact (``rules.is_excluded``).
+    exclusions = ctx.exclusions or rules.Exclusions()
+    excluded = {a for a in outside if rules.is_excluded(a, exclusions)}
+    return users, contacts_by_emails(outside - excluded)
 
 
 def load_page_data(ctx: SyncContext, page: ChangePage) -> PageData:

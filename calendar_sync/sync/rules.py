@@ -56,6 +56,7 @@ class SkipReason(StrEnum):
     NOT_A_MEETING = "not_a_meeting"
     MARKED_FREE = "marked_free"
     PRIVATE = "private"
+    EXCLUDED = "excluded"
 
 
 # What the rep reads on the status page for each reason.
@@ -76,6 +77,7 @@ SKIP_LABELS: dict[str, str | Promise] = {
     SkipReason.NOT_A_MEETING: _("Not a meeting (focus time, out of office or working location)"),
     SkipReason.MARKED_FREE: _("Marked as free in the calendar"),
     SkipReason.PRIVATE: _("Private event: not logged (your setting)"),
+    SkipReason.EXCLUDED: _("Only people on an exclusion list (yours or the organisation's)"),
 }
 
 
@@ -154,6 +156,8 @@ class Classification:
     responses: dict[str, str] = field(default_factory=dict)  # address -> provider response
     names: dict[str, str] = field(default_factory=dict)
     participants: list[ExternalAttendee] = field(default_factory=list)  # ``participants(event)``
+    # Externals on an exclusion list (``is_excluded``): never matched, shown or stored.
+    excluded: list[str] = field(default_factory=list)
 
     @property
     def others(self) -> list[str]:
@@ -184,7 +188,10 @@ def classify_event(
     rep_addresses: Iterable[str],
     user_emails: Iterable[str],
     user_domains: Iterable[str],
+    exclusions: Exclusions | None = None,
 ) -> Classification:
+    """Who is who in the event; externals on an exclusion list go to ``excluded``, not
+    ``externals`` (an excluded organizer still makes the event an invitation from outside)."""
     reps, users, domains = _as_set(rep_addresses), _as_set(user_emails), _as_set(user_domains)
     organizer_email = normalize(event.organizer_email)
     organizer: Kind = "rep" if event.organizer_is_self or not organizer_email else "external"
@@ -208,9 +215,122 @@ def classify_event(
             result.users.append(email)
         elif kind == "colleague":
             result.colleagues.append(email)
+        elif kind == "external" and exclusions and is_excluded(email, exclusions):
+            result.excluded.append(email)
         elif kind == "external":
             result.externals.append(email)
     return result
+
+
+# --- exclusion lists ------------------------------------------------------------------------------
+# An organisation list (admins) and each rep's personal list, of three kinds of entry:
+#   ``ceo@client.test``  that address;
+#   ``@lawfirm.test``    every address of exactly that domain (``lawfirm.test`` alone means the same);
+#   ``*.bank.test``      every address of bank.test AND of any subdomain (``x.bank.test``,
+#                        ``a.b.bank.test``): "the bank, wherever its mail comes from".
+# They apply to externals only: users and colleagues are never logged as participants anyway.
+EXCLUSION_MAX_LENGTH = 254  # an address's longest, so the longest entry
+_DOMAIN_LABEL = re.compile(r"[^\W_](?:[^\W_]|-){0,61}[^\W_]|[^\W_]")
+
+
+class InvalidExclusion(ValueError):
+    """An entry that cannot be an exclusion; the message says why, for the rep."""
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    """One rep's exclusion entries and the organisation's, as the matching needs them."""
+
+    addresses: frozenset[str] = frozenset()
+    domains: frozenset[str] = frozenset()  # "lawfirm.test" for "@lawfirm.test"
+    subdomains: frozenset[str] = frozenset()  # "bank.test" for "*.bank.test"
+
+    def __bool__(self) -> bool:
+        return bool(self.addresses or self.domains or self.subdomains)
+
+
+def _domain_problem(domain: str) -> str | Promise:
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
+        return _("“%(domain)s” is not a domain (e.g. lawfirm.test).") % {"domain": domain}
+    return ""
+
+
+def exclusion_parse(raw: str) -> tuple[str, str]:
+    """An entry as a rep types it → (normalised value, kind: address / domain / subdomains);
+    ``InvalidExclusion`` says what is wrong. Lower-cased and trimmed; a bare domain is a domain
+    entry (``lawfirm.test`` → ``@lawfirm.test``)."""
+    text = raw if isinstance(raw, str) else ""
+    if _CONTROL_CHARACTERS.search(text):
+        raise InvalidExclusion(_("An entry cannot contain control characters."))
+    value = normalize(text)
+    if not value:
+        raise InvalidExclusion(_("Enter an address, @domain or *.domain."))
+    if len(value) > EXCLUSION_MAX_LENGTH:
+        raise InvalidExclusion(
+            _("An entry has at most %(n)d characters.") % {"n": EXCLUSION_MAX_LENGTH}
+        )
+    if any(c.isspace() for c in value):
+        raise InvalidExclusion(_("An entry cannot contain spaces: one address or domain each."))
+    if value.startswith("*."):
+        kind, domain = "subdomains", value[2:]
+    elif value.startswith("@"):
+        kind, domain = "domain", value[1:]
+    elif "@" in value:
+        kind, domain = "address", value.rsplit("@", 1)[1]
+    else:
+        kind, domain, value = "domain", value, "@" + value
+    problem = _domain_problem(domain)
+    if not problem and kind == "address" and not _is_address(value):
+        problem = _("“%(value)s” is not an e-mail address.") % {"value": value}
+    if problem:
+        raise InvalidExclusion(problem)
+    return value, kind
+
+
+def _is_address(value: str) -> bool:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def exclusions_from(values: Iterable[str]) -> Exclusions:
+    """Stored (normalised) entries → ``Exclusions``."""
+    addresses, domains, subdomains = set(), set(), set()
+    for value in values:
+        if value.startswith("*."):
+            subdomains.add(value[2:])
+        elif value.startswith("@"):
+            domains.add(value[1:])
+        elif value:
+            addresses.add(value)
+    return Exclusions(frozenset(addresses), frozenset(domains), frozenset(subdomains))
+
+
+def is_excluded(email: str, exclusions: Exclusions) -> bool:
+    """The address is on an exclusion list: exactly, by its domain (``@lawfirm.test``), or by
+    its domain or a parent of it (``*.bank.test`` covers bank.test and x.bank.test)."""
+    email = normalize(email)
+    if not email or not exclusions:
+        return False
+    if email in exclusions.addresses:
+        return True
+    domain = domain_of(email)
+    if domain in exclusions.domains:
+        return True
+    labels = domain.split(".")
+    return any(".".join(labels[i:]) in exclusions.subdomains for i in range(len(labels) - 1))
+
+
+def only_excluded_externals(classification: Classification) -> bool:
+    """The event has externals, and every one of them is on an exclusion list: it is not logged
+    (``SkipReason.EXCLUDED``). One external not excluded and it is logged, without the others."""
+    return bool(classification.excluded) and not classification.externals
 
 
 # --- import ------------------------------------------------------------------------------------
@@ -271,6 +391,8 @@ def skip_reason(
         return None
     if classification.organizer in ("user", "colleague"):
         return SkipReason.ORGANIZED_BY_COLLEAGUE
+    if only_excluded_externals(classification):
+        return SkipReason.EXCLUDED
     if not classification.others:
         return SkipReason.NO_PARTICIPANTS
     if not classification.externals:
