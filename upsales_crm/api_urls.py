@@ -1,5 +1,6 @@
 """The REST API under /api/v1/: companies, contacts, appointment types and appointments,
-calendar availability and rooms, reps' calendar connections with their sync state."""
+calendar availability and rooms, reps' calendar connections with their sync state, exclusion
+lists."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 
 from appointments.api import AppointmentTypeViewSet, AppointmentViewSet
 from calendar_sync.api import AvailabilityView, RoomListView
+from calendar_sync.exclusions_api import ExclusionViewSet
 from calendar_sync.status_api import CalendarConnectionViewSet
 from contacts.api import CompanyViewSet, ContactViewSet
 
@@ -20,6 +22,8 @@ router.register("appointments", AppointmentViewSet, basename="api-appointment")
 router.register(
     "calendar-connections", CalendarConnectionViewSet, basename="api-calendar-connection"
 )
+
+router.register("exclusions", ExclusionViewSet, basename="api-exclusion")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -22,7 +22,13 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from appointments.models import Appointment, AppointmentType
-from calendar_sync.models import CalendarConnection, EventLink, ExportFailure, SyncRun
+from calendar_sync.models import (
+    CalendarConnection,
+    EventLink,
+    ExclusionEntry,
+    ExportFailure,
+    SyncRun,
+)
 from contacts.models import Company, Contact
 from contacts.services import api_token_create_or_rotate
 from tests.factories import AppointmentTypeFactory, CompanyFactory, ContactFactory, UserFactory
@@ -94,6 +100,8 @@ def world(db, keep_test_connection):
         connection=connection, kind="full", trigger="activation", started_at=timezone.now(),
         finished_at=timezone.now(), fetched=2, skipped={"only_internal": 1},
     )  # fmt: skip
+    ExclusionEntry.objects.create(owner=rep, value="@advokat.test", kind="domain")
+    ExclusionEntry.objects.create(owner=None, value="*.bank.test", kind="subdomains")
     return {"Authorization": f"Token {api_token_create_or_rotate(user=rep)}"}
 
 
@@ -115,7 +123,7 @@ def test_every_read_with_real_rows_matches_the_schema(world):
             case = operation.Case(path_parameters=ids)
             response = case.call_and_validate(headers=world, checks=CHECKS)
             statuses[case.formatted_path] = response.status_code
-    assert len(statuses) == 14 and set(statuses.values()) == {200}, statuses
+    assert len(statuses) == 18 and set(statuses.values()) == {200}, statuses
 
 
 def _ids(path: str) -> list[dict]:
@@ -129,6 +137,7 @@ def _pks(path: str) -> list[int]:
         "/api/v1/calendar-connections/": CalendarConnection,
         "/api/v1/companies/": Company,
         "/api/v1/contacts/": Contact,
+        "/api/v1/exclusions/": ExclusionEntry,
     }
     prefix = "/".join(path.split("/")[:4]) + "/"
     return list(models[prefix].objects.values_list("pk", flat=True))
