@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext
 
 from . import selectors, services
-from .forms import CalendarAppAdminForm
-from .models import CalendarApp, CalendarConnection, ConnectionState
+from .forms import CalendarAppAdminForm, ExclusionEntryAdminForm
+from .models import CalendarApp, CalendarConnection, ConnectionState, ExclusionEntry
 
 
 @admin.register(CalendarApp)
@@ -212,3 +212,44 @@ class CalendarConnectionAdmin(admin.ModelAdmin):
             services.connection_disconnect(connection=connection, actor=request.user)
             count += 1
         self.message_user(request, _("%(n)d disconnected.") % {"n": count}, messages.SUCCESS)
+
+
+class ExclusionListFilter(admin.SimpleListFilter):
+    title = _("list")
+    parameter_name = "list"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("organisation", _("The organisation's list")), ("personal", _("Reps' lists"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "organisation":
+            return queryset.filter(owner__isnull=True)
+        if self.value() == "personal":
+            return queryset.filter(owner__isnull=False)
+        return queryset
+
+
+@admin.register(ExclusionEntry)
+class ExclusionEntryAdmin(admin.ModelAdmin):
+    """Both lists: the organisation's (no rep) and every rep's. Entries are checked and
+    normalised as on the settings page (``rules.exclusion_parse``)."""
+
+    form = ExclusionEntryAdminForm
+    list_display = ["value", "kind", "list_name", "created_by", "created_at"]
+    list_filter = [ExclusionListFilter, "kind"]
+    search_fields = ["value", "owner__email"]
+    autocomplete_fields = ["owner"]
+    readonly_fields = ["kind", "created_by", "created_at", "updated_at"]
+    fields = ["owner", "value", "kind", "created_by", "created_at", "updated_at"]
+
+    @admin.display(description=_("list"), ordering="owner__email")
+    def list_name(self, obj: ExclusionEntry) -> str:
+        return str(obj.owner) if obj.owner_id else str(_("The organisation's list"))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ExclusionEntry]:
+        return super().get_queryset(request).select_related("owner", "created_by")
+
+    def save_model(self, request: HttpRequest, obj: ExclusionEntry, form, change: bool) -> None:  # noqa: ANN001
+        if obj.created_by_id is None:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)

@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from appointments.models import AppointmentType
 
-from .models import CalendarApp, PrivateEvents
+from .models import CalendarApp, ExclusionEntry, PrivateEvents
+from .sync import rules
 
 
 class AppointmentTypeChoiceForm(forms.Form):
@@ -52,4 +53,41 @@ class CalendarAppAdminForm(forms.ModelForm):
         value = self.cleaned_data.get("client_secret") or ""
         if not value and self.instance.pk:
             return self.instance.client_secret
+        return value
+
+
+class ExclusionEntryForm(forms.Form):
+    """An entry for the rep's exclusion list (or, for an administrator, the organisation's)."""
+
+    value = forms.CharField(
+        label=_("Address or domain"),
+        max_length=254,
+        help_text=_("e.g. ceo@client.test, @lawfirm.test or *.bank.test"),
+    )
+    organisation = forms.TypedChoiceField(
+        label=_("List"),
+        choices=[("", _("My list")), ("1", _("The organisation's list"))],
+        coerce=bool,
+        empty_value=False,
+        required=False,
+    )
+
+    def __init__(self, *args, can_edit_organisation: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not can_edit_organisation:
+            del self.fields["organisation"]
+
+
+class ExclusionEntryAdminForm(forms.ModelForm):
+    """The value is checked and normalised as the settings page and the API do."""
+
+    class Meta:
+        model = ExclusionEntry
+        fields = ["owner", "value"]
+
+    def clean_value(self) -> str:
+        try:
+            value, self.instance.kind = rules.exclusion_parse(self.cleaned_data["value"])
+        except rules.InvalidExclusion as exc:
+            raise forms.ValidationError(str(exc)) from exc
         return value

@@ -356,11 +356,13 @@ class ExclusionEntry(models.Model):
                 fields=["owner", "value"],
                 condition=models.Q(owner__isnull=False),
                 name="exclusion_unique_per_rep",
+                violation_error_message=_("This entry is already on this list."),
             ),
             models.UniqueConstraint(
                 fields=["value"],
                 condition=models.Q(owner__isnull=True),
                 name="exclusion_unique_in_organisation",
+                violation_error_message=_("This entry is already on this list."),
             ),
         ]
 

@@ -1,7 +1,8 @@
 """calendar_sync's URLs, mounted at the site root by upsales_crm/urls.py.
 
 * ``calendar_sync:*`` - Settings → one page per provider in the registry
-  (``/settings/calendar/<settings_slug>/``, URL name ``calendar_sync:<provider id>``).
+  (``/settings/calendar/<settings_slug>/``, URL name ``calendar_sync:<provider id>``), and the
+  exclusion lists (``/settings/calendar/exclusions/``).
 * ``social:begin`` / ``social:complete`` - the OAuth flow (``/oauth/login|complete/<backend>/``),
   our wrappers around social-auth's views; social-auth's other views (disconnect, launch
   bridges) are deliberately not exposed.
@@ -17,6 +18,11 @@ from .providers.registry import PROVIDERS
 
 settings_patterns = [
     path("", views.index, name="index"),
+    path("exclusions/", views.exclusions, name="exclusions"),
+    path("exclusions/<int:pk>/delete/", views.exclusion_delete, name="exclusion_delete"),
+    path(
+        "exclusions/remove-logged/", views.exclusion_remove_logged, name="exclusion_remove_logged"
+    ),
     *(
         path(f"{p.settings_slug}/", views.app_page, {"provider": p.id}, name=p.id)
         for p in PROVIDERS.values()

@@ -11,11 +11,12 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,7 +26,7 @@ from social_django import views as social_views
 from appointments.selectors import appointment_get
 
 from . import selectors, services
-from .forms import AppointmentTypeChoiceForm
+from .forms import AppointmentTypeChoiceForm, ExclusionEntryForm
 from .models import CalendarApp, CalendarConnection
 from .providers.registry import PROVIDERS
 
@@ -38,22 +39,25 @@ def settings_menu_entries(request: HttpRequest) -> list[tuple[str, str, bool]]:
     match = getattr(request, "resolver_match", None)
     here = match.kwargs.get("provider") if match and match.namespace == "calendar_sync" else None
     apps = selectors.installed_apps()
+    exclusions = (_("Exclusion list"), "calendar_sync:exclusions", _is_exclusions_page(match))
     if not apps:
-        return [
-            (
-                _("Calendar"),
-                "calendar_sync:index",
-                bool(match and match.namespace == "calendar_sync"),
-            )
-        ]
+        calendar = bool(match and match.namespace == "calendar_sync") and not exclusions[2]
+        return [(_("Calendar"), "calendar_sync:index", calendar), exclusions]
     return [
-        (
-            app.get_provider_display(),
-            selectors.provider_url_name(app.provider),
-            here == app.provider,
-        )
-        for app in apps
+        *(
+            (
+                app.get_provider_display(),
+                selectors.provider_url_name(app.provider),
+                here == app.provider,
+            )
+            for app in apps
+        ),
+        exclusions,
     ]
+
+
+def _is_exclusions_page(match) -> bool:  # noqa: ANN001
+    return bool(match and match.view_name.startswith("calendar_sync:exclusion"))
 
 
 def _installed_app(provider: str) -> CalendarApp:
@@ -297,3 +301,73 @@ def _reason(exc: SocialAuthBaseException) -> str:
     if "state" in code or "session" in code:
         return _("the request expired or did not start in this browser")
     return str(exc).rstrip(".") or code.replace("_", " ")
+
+
+# --- exclusion lists ---------------------------------------------------------------------------
+def _exclusions_page(request: HttpRequest, form: ExclusionEntryForm | None = None) -> HttpResponse:
+    can_edit_org = selectors.can_edit_organisation_exclusions(request.user)
+    entries = list(selectors.exclusion_list(user=request.user))
+    logged = selectors.excluded_logged_appointments(user=request.user)
+    return render(
+        request,
+        "calendar_sync/exclusions.html",
+        {
+            "form": form or ExclusionEntryForm(can_edit_organisation=can_edit_org),
+            "personal": [e for e in entries if e.owner_id is not None],
+            "organisation": [e for e in entries if e.owner_id is None],
+            "can_edit_organisation": can_edit_org,
+            "logged": logged[:10],
+            "logged_count": len(logged),
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def exclusions(request: HttpRequest) -> HttpResponse:
+    """Settings → Exclusion list: the rep's own list, the organisation's (edited here by
+    administrators), and the offer to remove what was logged before an entry was added."""
+    if request.method != "POST":
+        return _exclusions_page(request)
+    can_edit_org = selectors.can_edit_organisation_exclusions(request.user)
+    form = ExclusionEntryForm(request.POST, can_edit_organisation=can_edit_org)
+    if not form.is_valid():
+        return _exclusions_page(request, form)
+    try:
+        entry = services.exclusion_add(
+            actor=request.user,
+            value=form.cleaned_data["value"],
+            organisation=bool(form.cleaned_data.get("organisation")),
+        )
+    except ValidationError as exc:
+        for message in exc.message_dict.get("value", exc.messages):
+            form.add_error("value", message)
+        return _exclusions_page(request, form)
+    messages.success(request, _("%(value)s was added.") % {"value": entry.value})
+    return redirect("calendar_sync:exclusions")
+
+
+@login_required
+@require_POST
+def exclusion_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = get_object_or_404(selectors.exclusion_list(user=request.user), pk=pk)
+    services.exclusion_delete(actor=request.user, entry=entry)  # PermissionDenied: a 403
+    messages.success(request, _("%(value)s was removed from the list.") % {"value": entry.value})
+    return redirect("calendar_sync:exclusions")
+
+
+@login_required
+@require_POST
+def exclusion_remove_logged(request: HttpRequest) -> HttpResponse:
+    removed = services.exclusion_remove_logged(actor=request.user)
+    messages.success(
+        request,
+        ngettext(
+            "%(n)d appointment was removed from the CRM.",
+            "%(n)d appointments were removed from the CRM.",
+            removed,
+        )
+        % {"n": removed},
+    )
+    return redirect("calendar_sync:exclusions")

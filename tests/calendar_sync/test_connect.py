@@ -418,9 +418,10 @@ def test_settings_menu_lists_installed_apps_only(calendar_apps, rep_client, rep)
     assert [e[1] for e in settings_menu_entries(request)] == [
         "calendar_sync:google",
         "calendar_sync:microsoft",
+        "calendar_sync:exclusions",  # the exclusion lists, whatever is installed
     ]
     CalendarApp.objects.filter(provider="google").update(installed=False)
-    assert [e[0] for e in settings_menu_entries(request)] == ["Office365"]
+    assert [e[0] for e in settings_menu_entries(request)] == ["Office365", "Exclusion list"]
     profile = rep_client.get(reverse("settings_profile")).content.decode()
     assert "Office365" in profile and "Google Calendar" not in profile
 
