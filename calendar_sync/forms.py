@@ -64,11 +64,9 @@ class ExclusionEntryForm(forms.Form):
         max_length=254,
         help_text=_("e.g. ceo@client.test, @lawfirm.test or *.bank.test"),
     )
-    organisation = forms.TypedChoiceField(
+    organisation = forms.ChoiceField(
         label=_("List"),
         choices=[("", _("My list")), ("1", _("The organisation's list"))],
-        coerce=bool,
-        empty_value=False,
         required=False,
     )
 

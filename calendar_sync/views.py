@@ -338,7 +338,7 @@ def exclusions(request: HttpRequest) -> HttpResponse:
         entry = services.exclusion_add(
             actor=request.user,
             value=form.cleaned_data["value"],
-            organisation=bool(form.cleaned_data.get("organisation")),
+            organisation=form.cleaned_data.get("organisation") == "1",
         )
     except ValidationError as exc:
         for message in exc.message_dict.get("value", exc.messages):

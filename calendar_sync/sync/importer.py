@@ -19,8 +19,8 @@ from appointments.services import appointment_apply_calendar_changes
 from upsales_crm.bulk import insert_rows
 
 from ..models import EventLink
-from ..selectors import exclusion_values
 from ..providers.base import ChangePage
+from ..selectors import exclusion_values
 from . import meetings, rules
 from .context import SyncContext
 from .planning import PagePlan, PagePlanner, attendee_changes, plan_page
