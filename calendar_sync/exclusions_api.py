@@ -79,10 +79,20 @@ LoggedSerializer = inline_serializer(
             "all excluded now."
         ),
         "appointments": LoggedAppointmentSerializer(many=True),
+        "participants_on": serializers.IntegerField(
+            help_text="Other appointments logged from your calendar that show excluded people "
+            "as participants (they are taken off them)."
+        ),
     },
 )
 RemovedSerializer = inline_serializer(
-    "ExcludedRemoved", {"removed": serializers.IntegerField(help_text="Appointments removed.")}
+    "ExcludedRemoved",
+    {
+        "removed": serializers.IntegerField(help_text="Appointments removed."),
+        "participants_removed_from": serializers.IntegerField(
+            help_text="Appointments excluded participants were taken off."
+        ),
+    },
 )
 
 LIST_PARAMETER = OpenApiParameter(
@@ -153,14 +163,22 @@ class ExclusionViewSet(
     @action(detail=False, methods=["get"])
     def logged(self, request: Request) -> Response:
         """Appointments logged from your calendar (never ones booked in the CRM) whose external
-        participants are all excluded now: what ``remove-logged/`` would remove."""
-        found = selectors.excluded_logged_appointments(user=request.user)
-        rows = LoggedAppointmentSerializer(found, many=True).data
-        return Response({"count": len(found), "appointments": rows})
+        participants are all excluded now, and how many others show excluded people: what
+        ``remove-logged/`` would remove."""
+        found = selectors.excluded_logged(user=request.user)
+        rows = LoggedAppointmentSerializer(found.appointments, many=True).data
+        return Response(
+            {
+                "count": len(found.appointments),
+                "appointments": rows,
+                "participants_on": found.others,
+            }
+        )
 
     @extend_schema(request=None, responses={200: RemovedSerializer})
     @action(detail=False, methods=["post"], url_path="remove-logged")
     def remove_logged(self, request: Request) -> Response:
         """Remove those appointments from the CRM (the calendar events stay, and are not
-        logged again)."""
-        return Response({"removed": services.exclusion_remove_logged(actor=request.user)})
+        logged again), and take excluded people off the others (nothing is sent to anyone)."""
+        removed, cleaned = services.exclusion_remove_logged(actor=request.user)
+        return Response({"removed": removed, "participants_removed_from": cleaned})

@@ -635,25 +635,50 @@ def _matching_attendees(exclusions: rules.Exclusions) -> Q:
     return where
 
 
-def excluded_logged_appointments(*, user) -> list[Appointment]:  # noqa: ANN001
+@dataclass
+class ExcludedLogged:
+    """What was logged from a rep's calendar before an entry excluded it."""
+
+    appointments: list[Appointment]  # every external excluded: removed from the CRM
+    attendee_ids: list[int]  # excluded participants of the rep's other logged appointments
+    others: int  # how many appointments those participants are on
+
+    def __bool__(self) -> bool:
+        return bool(self.appointments or self.attendee_ids)
+
+
+def excluded_logged(*, user) -> ExcludedLogged:  # noqa: ANN001
     """Appointments logged from ``user``'s calendar (organised by them, imported: never one
-    booked in the CRM) whose external participants are now all on an exclusion list: what
-    adding an entry offers to remove. Soonest first."""
+    booked in the CRM) whose external participants are now all on an exclusion list, and the
+    excluded participants of the others: what adding an entry offers to remove. Three queries
+    at most."""
     exclusions = rules.exclusions_from(exclusion_values(user.pk))
     if not exclusions:
-        return []
+        return ExcludedLogged([], [], 0)
     outside = Attendee.objects.filter(
         appointment__organizer_id=user.pk, kind__in=[AttendeeKind.CONTACT, AttendeeKind.EXTERNAL]
     ).exclude(appointment__source=Source.CRM)
-    hit = outside.filter(_matching_attendees(exclusions)).values("appointment_id")
+    hits = [
+        (pk, appointment_id)
+        for pk, appointment_id, email in outside.filter(
+            _matching_attendees(exclusions)
+        ).values_list("pk", "appointment_id", "email")
+        if rules.is_excluded(email, exclusions)
+    ]
     emails: dict[int, list[str]] = defaultdict(list)
-    for appointment_id, email in outside.filter(appointment_id__in=hit).values_list(
-        "appointment_id", "email"
-    ):
+    rows = outside.filter(appointment_id__in={a for _, a in hits})
+    for appointment_id, email in rows.values_list("appointment_id", "email"):
         emails[appointment_id].append(email)
-    ids = [
+    whole = {
         pk
         for pk, found in emails.items()
         if all(email and rules.is_excluded(email, exclusions) for email in found)
-    ]
-    return list(Appointment.objects.filter(pk__in=ids).order_by("start", "pk"))
+    }
+    partial = [(pk, a) for pk, a in hits if a not in whole]
+    appointments = list(Appointment.objects.filter(pk__in=whole).order_by("start", "pk"))
+    return ExcludedLogged(appointments, [pk for pk, _ in partial], len({a for _, a in partial}))
+
+
+def excluded_logged_appointments(*, user) -> list[Appointment]:  # noqa: ANN001
+    """The appointments ``excluded_logged`` would remove, soonest first."""
+    return excluded_logged(user=user).appointments

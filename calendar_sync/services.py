@@ -436,17 +436,23 @@ def exclusion_delete(*, actor, entry: ExclusionEntry) -> None:  # noqa: ANN001
     entry.delete()
 
 
-def exclusion_remove_logged(*, actor) -> int:  # noqa: ANN001
-    """Delete the appointments logged from ``actor``'s calendar whose external participants
-    are all excluded now (``selectors.excluded_logged_appointments``): in the CRM only, as any
-    delete in the CRM (the calendar events stay; the sync does not import them again: their
-    links are marked "deleted in the CRM"). Meetings booked in the CRM are never among them.
-    Returns how many were removed."""
-    from appointments.services import appointment_delete
+def exclusion_remove_logged(*, actor) -> tuple[int, int]:  # noqa: ANN001
+    """Remove what ``actor``'s lists exclude now from what was logged from their calendar
+    (``selectors.excluded_logged``): the appointments whose externals are all excluded are
+    deleted in the CRM only, as any delete in the CRM (the calendar events stay; the sync does
+    not import them again: their links are marked "deleted in the CRM"), and excluded people
+    are taken off the others (a calendar-side change: nothing is sent to the calendar or to
+    anyone). Meetings booked in the CRM are never touched. Returns (appointments removed,
+    appointments that lost excluded participants)."""
+    from appointments.calendar_changes import CalendarChanges
+    from appointments.services import appointment_apply_calendar_changes, appointment_delete
 
-    removed = 0
+    found = selectors.excluded_logged(user=actor)
     with transaction.atomic():
-        for appointment in selectors.excluded_logged_appointments(user=actor):
+        for appointment in found.appointments:
             appointment_delete(appointment=appointment, actor=actor)
-            removed += 1
-    return removed
+        if found.attendee_ids:
+            appointment_apply_calendar_changes(
+                changes=CalendarChanges(attendees_remove=set(found.attendee_ids))
+            )
+    return len(found.appointments), found.others

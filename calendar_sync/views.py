@@ -307,7 +307,7 @@ def _reason(exc: SocialAuthBaseException) -> str:
 def _exclusions_page(request: HttpRequest, form: ExclusionEntryForm | None = None) -> HttpResponse:
     can_edit_org = selectors.can_edit_organisation_exclusions(request.user)
     entries = list(selectors.exclusion_list(user=request.user))
-    logged = selectors.excluded_logged_appointments(user=request.user)
+    found = selectors.excluded_logged(user=request.user)
     return render(
         request,
         "calendar_sync/exclusions.html",
@@ -316,8 +316,9 @@ def _exclusions_page(request: HttpRequest, form: ExclusionEntryForm | None = Non
             "personal": [e for e in entries if e.owner_id is not None],
             "organisation": [e for e in entries if e.owner_id is None],
             "can_edit_organisation": can_edit_org,
-            "logged": logged[:10],
-            "logged_count": len(logged),
+            "logged": found.appointments[:10],
+            "logged_count": len(found.appointments),
+            "participants_on": found.others,
         },
         status=400 if form is not None and form.errors else 200,
     )
@@ -360,14 +361,25 @@ def exclusion_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def exclusion_remove_logged(request: HttpRequest) -> HttpResponse:
-    removed = services.exclusion_remove_logged(actor=request.user)
-    messages.success(
-        request,
-        ngettext(
-            "%(n)d appointment was removed from the CRM.",
-            "%(n)d appointments were removed from the CRM.",
-            removed,
+    removed, cleaned = services.exclusion_remove_logged(actor=request.user)
+    if removed:
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d appointment was removed from the CRM.",
+                "%(n)d appointments were removed from the CRM.",
+                removed,
+            )
+            % {"n": removed},
         )
-        % {"n": removed},
-    )
+    if cleaned:
+        messages.success(
+            request,
+            ngettext(
+                "Excluded people were taken off %(n)d appointment.",
+                "Excluded people were taken off %(n)d appointments.",
+                cleaned,
+            )
+            % {"n": cleaned},
+        )
     return redirect("calendar_sync:exclusions")

@@ -155,11 +155,13 @@ def test_logged_preview_and_remove_logged(karl):
     )  # fmt: skip
     link = EventLink.objects.create(connection=conn, appointment=imported, provider_event_id="e1")
     api = client_for(karl)
-    assert api.get(f"{URL}logged/").json() == {"count": 0, "appointments": []}
+    empty = {"count": 0, "appointments": [], "participants_on": 0}
+    assert api.get(f"{URL}logged/").json() == empty
     api.post(URL, {"value": "@vard.test"}, format="json")
     preview = api.get(f"{URL}logged/").json()
     assert preview["count"] == 1 and preview["appointments"][0]["id"] == imported.pk
-    assert api.post(f"{URL}remove-logged/").json() == {"removed": 1}
+    removed = api.post(f"{URL}remove-logged/").json()
+    assert removed == {"removed": 1, "participants_removed_from": 0}
     assert not Appointment.objects.exists()
     link.refresh_from_db()
     assert link.skip_reason == "deleted_in_crm"  # the sync does not bring it back

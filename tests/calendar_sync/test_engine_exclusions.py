@@ -145,14 +145,18 @@ def test_removing_what_was_logged_because_of_a_new_entry(
     services.exclusion_add(actor=karl, value="doktor@vard.test")
     offered = selectors.excluded_logged_appointments(user=karl)
     assert [a.title for a in offered] == ["Privat"]
-    assert services.exclusion_remove_logged(actor=karl) == 1
+    assert services.exclusion_remove_logged(actor=karl) == (1, 1)
     assert set(Appointment.objects.values_list("title", flat=True)) == {"Kund", "Båda", "Bokat"}
+    both = Appointment.objects.get(title="Båda")
+    assert {a.email for a in both.attendees.all()} == {"kund@acme.test"}  # taken off
+    assert {a.email for a in booked.attendees.all()} == {"doktor@vard.test"}  # CRM's: kept
     assert created["id"] in {e["id"] for e in karl_cal.events()}  # the calendar keeps its event
 
     sync(karl_conn, full=True)  # and the sync does not bring it back
     assert not Appointment.objects.filter(title="Privat").exists()
     assert EventLink.objects.get(provider_event_id=created["id"]).skip_reason == "deleted_in_crm"
-    assert selectors.excluded_logged_appointments(user=karl) == []
+    assert {a.email for a in both.attendees.all()} == {"kund@acme.test"}
+    assert not selectors.excluded_logged(user=karl)
 
 
 def test_unchanged_poll_with_entries_costs_no_extra_query(provider, karl, karl_conn, karl_cal):

@@ -124,19 +124,26 @@ def test_an_admin_edits_the_organisation_list_on_the_page(admin_client):
 def test_adding_an_entry_offers_to_remove_what_it_excludes(rep_client, rep):
     kind = AppointmentType.objects.get_or_create(name="Kundmöte")[0]
     start = timezone.now() + dt.timedelta(days=2)
-    for title, source in (("Privat", "google"), ("Bokat i CRM", "crm")):
+    for title, source in (("Privat", "google"), ("Bokat i CRM", "crm"), ("Båda", "google")):
         appointment = Appointment.objects.create(
             organizer=rep, title=title, appointment_type=kind, start=start,
             end=start + dt.timedelta(hours=1), source=source,
         )  # fmt: skip
         appointment.attendees.create(kind="external", email="doktor@vard.test")
+    appointment.attendees.create(kind="external", email="kund@acme.test")  # on "Båda" only
     assert 'id="exclusions-logged"' not in rep_client.get(PAGE).content.decode()
     html = rep_client.post(PAGE, {"value": "@vard.test"}, follow=True).content.decode()
     assert "1 appointment already logged would not be logged now" in html
     assert "Privat" in html and "Bokat i CRM" not in html
+    assert "Excluded people are taken off 1 other appointment logged from your calendar." in html
     done = rep_client.post(reverse("calendar_sync:exclusion_remove_logged"), follow=True)
     assert "1 appointment was removed from the CRM." in done.content.decode()
-    assert list(Appointment.objects.values_list("title", flat=True)) == ["Bokat i CRM"]
+    assert "Excluded people were taken off 1 appointment." in done.content.decode()
+    assert set(Appointment.objects.values_list("title", flat=True)) == {"Bokat i CRM", "Båda"}
+    assert [a.email for a in Appointment.objects.get(title="Båda").attendees.all()] == [
+        "kund@acme.test"
+    ]
+    assert 'id="exclusions-logged"' not in done.content.decode()
 
 
 def test_admin_adds_checks_and_lists_entries(admin_client, rep):

@@ -31,12 +31,14 @@ TEXT = {
         "added": "@vard.test was added.",
         "offer": "1 appointment already logged would not be logged now",
         "removed": "1 appointment was removed from the CRM.",
+        "others": "Excluded people are taken off 1 other appointment logged from your calendar.",
         "add": "Add",
     },
     "sv": {
         "added": "@vard.test lades till.",
         "offer": "1 redan loggat möte skulle inte loggas nu",
         "removed": "1 möte togs bort från CRM.",
+        "others": "Uteslutna personer tas bort från 1 annat möte som loggats från din kalender.",
         "add": "Lägg till",
     },
 }
@@ -52,7 +54,7 @@ def logged(crm, karl, sync_connect, sync_actor):
     calendar.create(title="Läkarbesök", start=at(day, 8), end=at(day, 9),
                     attendees=["doktor@vard.test"])  # fmt: skip
     calendar.create(title="Avtalsmöte med Acme", start=at(day, 10), end=at(day, 11),
-                    attendees=["johan.ek@acme.se"])  # fmt: skip
+                    attendees=["johan.ek@acme.se", "doktor@vard.test"])  # fmt: skip
     engine.sync_connection(connection.pk, trigger="test")
     assert Appointment.objects.count() == 2
     admin = UserFactory(email="admin@exempel.se", is_staff=True, is_superuser=True)
@@ -81,6 +83,7 @@ def test_adding_an_entry_offers_to_remove_what_it_excludes(
         expect(offer).to_contain_text(text["offer"])
         expect(offer).to_contain_text("Läkarbesök")
         expect(offer).not_to_contain_text("Avtalsmöte med Acme")
+        expect(offer).to_contain_text(text["others"])
         assert no_sideways_scroll(page) == 0
         page.screenshot(path=str(SHOTS / f"{language}-mobile-exclusions.png"), full_page=True)
         assert phone.outside == [], phone.outside
@@ -106,5 +109,6 @@ def test_adding_an_entry_offers_to_remove_what_it_excludes(
     finally:
         desktop.close()
     assert list(Appointment.objects.values_list("title", flat=True)) == ["Avtalsmöte med Acme"]
+    assert [a.email for a in Appointment.objects.get().attendees.all()] == ["johan.ek@acme.se"]
     engine.sync_connection(logged.pk, trigger="test", full=True)  # not logged again
     assert Appointment.objects.count() == 1
