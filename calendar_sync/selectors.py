@@ -26,6 +26,7 @@ from .models import (
 )
 from .providers.registry import get_provider, provider_for_backend
 from .sync import rules
+from .sync.reading import exclusion_values
 from .sync.rules import SKIP_LABELS, NoInvitation
 
 
@@ -616,13 +617,6 @@ def exclusion_list(*, user, scope: str = "") -> QuerySet[ExclusionEntry]:  # noq
     personal, organisation = Q(owner_id=user.pk), Q(owner__isnull=True)
     where = {"personal": personal, "organisation": organisation}.get(scope, personal | organisation)
     return ExclusionEntry.objects.filter(where)
-
-
-def exclusion_values(user_id: int) -> list[str]:
-    """The normalised entries that apply to the rep's calendar (theirs and the organisation's),
-    in one query: what the sync matches against (``rules.exclusions_from``)."""
-    rows = ExclusionEntry.objects.filter(Q(owner_id=user_id) | Q(owner__isnull=True))
-    return list(rows.values_list("value", flat=True))
 
 
 def _matching_attendees(exclusions: rules.Exclusions) -> Q:

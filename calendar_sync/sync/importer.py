@@ -20,11 +20,10 @@ from upsales_crm.bulk import insert_rows
 
 from ..models import EventLink
 from ..providers.base import ChangePage
-from ..selectors import exclusion_values
 from . import meetings, rules
 from .context import SyncContext
 from .planning import PagePlan, PagePlanner, attendee_changes, plan_page
-from .reading import PageData, load_page_data, read_winners
+from .reading import PageData, exclusion_values, load_page_data, read_winners
 from .rules import SkipReason
 
 __all__ = ["PageData", "PagePlan", "SyncContext", "import_page", "load_page_data", "rules"]

@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from appointments.models import Appointment, Attendee
 from contacts.selectors import contacts_by_emails, users_by_emails
 
-from ..models import EventLink
+from ..models import EventLink, ExclusionEntry
 from ..providers.base import ChangePage, ExternalEvent
 from . import rules
 from .context import SyncContext
@@ -32,6 +32,13 @@ class PageData:
     shared: set[int] = field(default_factory=set)
     # Occurrences already logged per series of the page's new instances (``rules.series_capped``).
     series_logged: dict[str, int] = field(default_factory=dict)
+
+
+def exclusion_values(user_id: int) -> list[str]:
+    """The normalised exclusion entries that apply to the rep's calendar (theirs and the
+    organisation's), in one query (``rules.exclusions_from`` makes them matchable)."""
+    rows = ExclusionEntry.objects.filter(Q(owner_id=user_id) | Q(owner__isnull=True))
+    return list(rows.values_list("value", flat=True))
 
 
 def page_addresses(events: Iterable[ExternalEvent]) -> set[str]:
