@@ -1,7 +1,7 @@
 """Availability ("Tillgänglighet"): busy blocks read live from the provider (Google freeBusy,
-Graph getSchedule), including meetings that are not in the CRM, joined with the CRM appointments
-the person takes part in (a colleague's meeting may not be in their calendar), and the next free
-slots.
+Graph getSchedule), including meetings that are not in the CRM and the busy time of the other
+calendars the person chose (``busy_calendars``), joined with the CRM appointments the person
+takes part in (a colleague's meeting may not be in their calendar), and the next free slots.
 
 Read-only: no transaction is opened around the provider calls. A provider failure becomes a
 sentence for the rep on that person's row and never blocks booking.
@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .busy_calendars import busy_calendars_drop, chosen_ids
 from .models import CalendarConnection, ConnectionState
 from .providers import get_adapter
 from .providers.base import AuthRevoked, BusyBlock, ProviderError, interactive_calls
@@ -213,7 +214,8 @@ def person_busy(
     ignore: tuple[dt.datetime, dt.datetime] | None = None,
     appointment_id: int | None = None,
 ) -> PersonAvailability:
-    """Busy time = the provider's free/busy ∪ the CRM appointments the person takes part in.
+    """Busy time = the provider's free/busy of the main calendar and of the calendars the person
+    chose for busy time ∪ the CRM appointments the person takes part in.
     ``appointment_id``/``ignore``: the appointment being moved, and its current time (its own
     event is one of the provider's busy blocks)."""
     person = PersonAvailability(user_id=user.pk, email=user.email.lower(), name=_name(user))
@@ -228,16 +230,19 @@ def person_busy(
     person.has_calendar = True
     try:
         with interactive_calls():  # somebody waits for this view
-            found = get_adapter(connection).free_busy([connection.account_email], start, end)
+            found = get_adapter(connection).account_busy(
+                start, end, extra_calendars=chosen_ids(connection)
+            )
     except ProviderError as exc:
         log.warning("free/busy of user %s failed: %s", user.pk, exc)
         person.error = provider_error_message(exc, connection.provider, person.name)
         person.busy = merge_blocks(crm)
         return person
-    blocks = next(iter(found.values()), []) if found else []
-    if ignore:
-        blocks = subtract(blocks, *ignore)
-    person.busy = merge_blocks([*blocks, *crm])
+    busy_calendars_drop(connection=connection, gone=found.gone)
+    # The appointment's own event is in the main calendar only: an extra calendar's block at
+    # the same time is another engagement.
+    main = subtract(found.main, *ignore) if ignore else found.main
+    person.busy = merge_blocks([*main, *found.extra, *crm])
     return person
 
 

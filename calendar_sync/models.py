@@ -113,6 +113,14 @@ class CalendarConnection(models.Model):
     channel_token = EncryptedTextField(blank=True)  # Google channel token / Graph clientState
     channel_expires_at = models.DateTimeField(null=True, blank=True)
 
+    # More calendars for busy time: other calendars of the same account whose busy time counts
+    # in availability (never imported: only the main calendar is logged). ``[{"id", "name"}]``,
+    # the name as the provider listed it when the rep chose it.
+    busy_calendars = models.JSONField(_("calendars that count as busy"), default=list, blank=True)
+    # Names of chosen calendars the provider no longer had, so they were dropped (shown to the rep
+    # until they save their choice again).
+    busy_calendars_dropped = models.JSONField(default=list, blank=True)
+
     # When the rep and the admins were told by e-mail that this connection needs reconnecting:
     # once per incident, cleared when the rep reconnects.
     attention_alerted_at = models.DateTimeField(null=True, blank=True)

@@ -11,7 +11,7 @@ import logging
 import random
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -189,6 +189,27 @@ class BusyBlock:
 
 
 @dataclass(frozen=True)
+class CalendarInfo:
+    """One calendar in the connected account's calendar list."""
+
+    id: str
+    name: str
+    primary: bool = False  # the account's main calendar: the one that is synced (logged)
+    can_edit: bool = False  # the account may write events in it
+    owned: bool = False  # the account's own calendar, not one shared with it
+
+
+@dataclass
+class AccountBusy:
+    """The connected account's busy time: its main calendar and the extra calendars asked for."""
+
+    main: list[BusyBlock] = field(default_factory=list)  # the main (synced) calendar's
+    extra: list[BusyBlock] = field(default_factory=list)  # the extra calendars', together
+    # Extra calendars the provider no longer has (deleted, or no longer shared with the account).
+    gone: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Room:
     email: str
     name: str
@@ -277,6 +298,19 @@ class CalendarAdapter(ABC):
 
     @abstractmethod
     def list_rooms(self) -> list[Room]: ...
+
+    @abstractmethod
+    def list_calendars(self) -> list[CalendarInfo]:
+        """The account's calendar list (its main calendar among them, ``primary=True``)."""
+
+    @abstractmethod
+    def account_busy(
+        self, start: dt.datetime, end: dt.datetime, *, extra_calendars: Sequence[str] = ()
+    ) -> AccountBusy:
+        """Busy time of the account's main calendar plus ``extra_calendars`` (ids from
+        ``list_calendars``): busy time only, never events. Free/transparent events do not count.
+        An extra calendar the provider no longer has is reported in ``gone``, not raised; at
+        most one request per calendar, never one per event."""
 
     @abstractmethod
     def watch(self, *, callback_url: str, token: str, ttl_seconds: int) -> Channel: ...

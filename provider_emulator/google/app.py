@@ -253,15 +253,26 @@ class GoogleApp:
 
     # -- calendars ---------------------------------------------------------------------------------
     def on_calendar_list(self, request: Request, account: Account) -> Response:
+        # maxResults: default 100, never more than 250 a page; nextSyncToken on the last page.
+        try:
+            max_results = min(int(request.args.get("maxResults") or 100), 250)
+        except ValueError as exc:
+            raise ApiError(400, "invalid", "Invalid value for: maxResults") from exc
+        if max_results < 1:
+            raise ApiError(400, "invalid", "Invalid value for: maxResults")
+        token = request.args.get("pageToken")
+        offset = int(_unb64(token).get("o", 0)) if token else 0
         items = [self.store.calendar_list_entry(c) for c in self.store.calendars_of(account)]
-        return json_response(
-            {
-                "kind": "calendar#calendarList",
-                "etag": self.store._etag(),
-                "nextSyncToken": "C" + _b64({"a": account.id})[:20],
-                "items": items,
-            }
-        )
+        body: dict[str, Any] = {
+            "kind": "calendar#calendarList",
+            "etag": self.store._etag(),
+            "items": items[offset : offset + max_results],
+        }
+        if offset + max_results < len(items):
+            body["nextPageToken"] = _b64({"o": offset + max_results})
+        else:
+            body["nextSyncToken"] = "C" + _b64({"a": account.id})[:20]
+        return json_response(body)
 
     def on_calendar_list_get(
         self, request: Request, account: Account, calendar_id: str

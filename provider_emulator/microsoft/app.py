@@ -281,8 +281,10 @@ class GraphApp:
                 },
                 201,
             )
-        cals = [self.store.render_calendar(c) for c in self.store.calendar_list(ctx.account)]
-        return ctx.json({"@odata.context": ctx.context("calendars"), "value": cals})
+        with self.state.lock:
+            cals = [self.store.render_calendar(c) for c in self.store.calendar_list(ctx.account)]
+        # Pages of 10 by default, as Graph pages /me/calendars ($top for more, @odata.nextLink).
+        return ctx.page(cals, default_top=10, context="calendars", rendered=True)
 
     def on_calendar_one(self, ctx: _Ctx, calendar_id: str) -> Response:
         method = ctx.request.method
@@ -825,7 +827,17 @@ class _Ctx:
             out = {k: v for k, v in out.items() if k in keep}
         return out
 
-    def page(self, items: list, *, default_top: int, context: str, raw: bool = False) -> Response:
+    def page(
+        self,
+        items: list,
+        *,
+        default_top: int,
+        context: str,
+        raw: bool = False,
+        rendered: bool = False,
+    ) -> Response:
+        """A page of ``items`` ($top/$skip, @odata.nextLink). Events are rendered here; ``raw``
+        items are outside the user's context (places), ``rendered`` ones are ready (calendars)."""
         args = self.request.args
         try:
             top = int(args.get("$top") or 0) or self.max_page_size() or default_top
@@ -834,7 +846,7 @@ class _Ctx:
             raise GraphError(400, "BadRequest", "Invalid $top or $skip value.") from exc
         top = min(top, 1000)
         chunk = items[skip : skip + top]
-        value = chunk if raw else [self.render(e) for e in chunk]
+        value = chunk if raw or rendered else [self.render(e) for e in chunk]
         body: dict = {
             "@odata.context": self.context(context)
             if not raw

@@ -140,6 +140,26 @@ class CalendarActor:
         UI makes it: no attendees, this account's time."""
         raise NotImplementedError
 
+    # --- more calendars of the same account (busy time) -------------------------------------------
+    def calendars_url(self) -> str:
+        """Where this account's calendars are created and deleted."""
+        raise NotImplementedError
+
+    def add_calendar(self, name: str) -> str:
+        """A new calendar of this account besides the main one, as the provider's UI makes it;
+        its id."""
+        raise NotImplementedError
+
+    def create_in(self, calendar_id: str, **kw: Any) -> dict:
+        """An event in another calendar of this account (not the main one); ``free=True``
+        marks it "show as free"."""
+        body = self._body(**kw)
+        url = f"{self.calendars_url()}/{calendar_id}/events"
+        return self._check(self.http.post(url, json=body))
+
+    def delete_calendar(self, calendar_id: str) -> None:
+        self._check(self.http.delete(f"{self.calendars_url()}/{calendar_id}"))
+
 
 class GoogleActor(CalendarActor):
     provider = "google"
@@ -281,6 +301,12 @@ class GoogleActor(CalendarActor):
     @staticmethod
     def live_channels(store: Any) -> set[str]:
         return set(store.channels)
+
+    def calendars_url(self) -> str:
+        return f"{self.emulator.url}/google/calendar/v3/calendars"
+
+    def add_calendar(self, name: str) -> str:
+        return self._check(self.http.post(self.calendars_url(), json={"summary": name}))["id"]
 
 
 class GraphActor(CalendarActor):
@@ -424,6 +450,12 @@ class GraphActor(CalendarActor):
     @staticmethod
     def live_channels(store: Any) -> set[str]:
         return set(store.subscriptions)
+
+    def calendars_url(self) -> str:
+        return f"{self.emulator.url}/microsoft/v1.0/me/calendars"
+
+    def add_calendar(self, name: str) -> str:
+        return self._check(self.http.post(self.calendars_url(), json={"name": name}))["id"]
 
 
 ACTORS: dict[str, type[CalendarActor]] = {

@@ -251,6 +251,12 @@ def adapter(rep_connection):
 
 
 @pytest.fixture
+def rep_actor(rep_connection, sync_actor, provider):
+    """The rep in their own calendar over the wire (more calendars, events in them)."""
+    return sync_actor(provider, REP)
+
+
+@pytest.fixture
 def backdoor(emulator, provider, monkeypatch):
     return BACKDOORS[provider](emulator, monkeypatch)
 
@@ -483,6 +489,51 @@ class TestAdapterContract:
         backdoor.create(REP, "Dentist", _tomorrow(14), _tomorrow(15))
         busy = adapter.free_busy([REP], _tomorrow(0), _tomorrow(23))
         assert [(b.start, b.end) for b in busy[REP]] == [(_tomorrow(14), _tomorrow(15))]
+
+    # --- more calendars for busy time ---------------------------------------------------------------
+    def test_list_calendars_names_the_main_calendar_and_the_others(self, adapter, rep_actor):
+        side = rep_actor.add_calendar("Side project")
+        calendars = adapter.list_calendars()
+        assert len([c for c in calendars if c.primary]) == 1
+        added = next(c for c in calendars if c.id == side)
+        assert (added.name, added.primary, added.can_edit, added.owned) == (
+            "Side project", False, True, True
+        )  # fmt: skip
+
+    def test_account_busy_adds_the_chosen_calendars_and_leaves_free_events_out(
+        self, adapter, backdoor, rep_actor
+    ):
+        backdoor.create(REP, "Main", _tomorrow(8), _tomorrow(9))
+        side, other = rep_actor.add_calendar("Side"), rep_actor.add_calendar("Other")
+        rep_actor.create_in(side, title="Gym", start=_tomorrow(14), end=_tomorrow(15))
+        rep_actor.create_in(side, title="Maybe", start=_tomorrow(16), end=_tomorrow(17), free=True)
+        rep_actor.create_in(other, title="Not chosen", start=_tomorrow(11), end=_tomorrow(12))
+        found = adapter.account_busy(_tomorrow(0), _tomorrow(23), extra_calendars=[side])
+        assert [(b.start, b.end) for b in found.main] == [(_tomorrow(8), _tomorrow(9))]
+        assert [(b.start, b.end) for b in found.extra] == [(_tomorrow(14), _tomorrow(15))]
+        assert found.gone == []
+        alone = adapter.account_busy(_tomorrow(0), _tomorrow(23))
+        assert alone.extra == [] and len(alone.main) == 1
+
+    def test_account_busy_makes_one_request_per_calendar_at_most(self, adapter, rep_actor):
+        calendars = [rep_actor.add_calendar(name) for name in ("A", "B")]
+        for cal in calendars:
+            for hour in range(8, 18, 2):  # apart: a provider may merge touching blocks
+                rep_actor.create_in(cal, title="x", start=_tomorrow(hour), end=_tomorrow(hour + 1))
+        before = adapter.request_count()
+        found = adapter.account_busy(_tomorrow(0), _tomorrow(23), extra_calendars=calendars)
+        assert len(found.extra) == 10
+        assert adapter.request_count() - before <= 1 + len(calendars)
+
+    def test_a_deleted_calendar_is_reported_gone_not_raised(self, adapter, backdoor, rep_actor):
+        backdoor.create(REP, "Main", _tomorrow(8), _tomorrow(9))
+        side, kept = rep_actor.add_calendar("Deleted soon"), rep_actor.add_calendar("Kept")
+        rep_actor.create_in(kept, title="Gym", start=_tomorrow(14), end=_tomorrow(15))
+        rep_actor.delete_calendar(side)
+        found = adapter.account_busy(_tomorrow(0), _tomorrow(23), extra_calendars=[side, kept])
+        assert found.gone == [side]
+        assert len(found.main) == 1 and len(found.extra) == 1
+        assert side not in {c.id for c in adapter.list_calendars()}
 
     def test_watch_delivers_pushes_and_stops(self, adapter, backdoor, receiver, provider):
         channel = adapter.watch(callback_url=receiver.url, token="s3cret-state", ttl_seconds=3600)

@@ -490,3 +490,20 @@ def test_store_survives_save_and_load(emulator, google_calendar, google_accounts
         .execute()["iCalUID"]
         == ev["iCalUID"]
     )
+
+
+def test_calendar_list_pages_by_max_results(google_calendar, google_accounts):
+    service = google_calendar(ALICE)
+    for n in range(3):
+        service.calendars().insert(body={"summary": f"Project {n}"}).execute()
+    first = service.calendarList().list(maxResults=2).execute()
+    assert len(first["items"]) == 2 and "nextSyncToken" not in first
+    second = service.calendarList().list(maxResults=2, pageToken=first["nextPageToken"]).execute()
+    third = service.calendarList().list(maxResults=2, pageToken=second["nextPageToken"]).execute()
+    assert len(third["items"]) == 1 and "nextPageToken" not in third and third["nextSyncToken"]
+    names = {e["summary"] for page in (first, second, third) for e in page["items"]}
+    assert names == {ALICE, "Personal", "Project 0", "Project 1", "Project 2"}
+    assert len(service.calendarList().list(maxResults=1000).execute()["items"]) == 5  # capped
+    with pytest.raises(HttpError) as info:
+        service.calendarList().list(maxResults=0).execute()
+    assert info.value.status_code == 400

@@ -351,3 +351,51 @@ def test_demo_create_and_respond_reach_graph(emulator, ms_o365, ms_accounts):
         "rita.rep@contoso.com"
     ] == "accepted"
     assert [m["to"] for m in emulator.state.outbox] == ["someone@example.org"]
+
+
+def test_calendars_are_paged_ten_at_a_time_and_o365_follows_the_pages(emulator, ms_o365):
+    rita = ms_o365("rita.rep@contoso.com")
+    schedule = rita.schedule()
+    for n in range(11):
+        assert schedule.new_calendar(f"Project {n:02}")
+    base = rita.protocol.service_url
+    first = rita.con.get(base + "me/calendars").json()
+    assert len(first["value"]) == 10 and first["@odata.nextLink"]
+    rest = rita.con.get(first["@odata.nextLink"]).json()
+    assert len(rest["value"]) == 3 and "@odata.nextLink" not in rest
+    names = [c.name for c in schedule.list_calendars(limit=20, batch=5)]  # $top=5, 3 pages
+    assert len(names) == 13 and {"Calendar", "Birthdays", "Project 10"} <= set(names)
+    default = [c for c in first["value"] + rest["value"] if c["isDefaultCalendar"]]
+    assert [c["name"] for c in default] == ["Calendar"]
+
+
+def test_a_secondary_calendars_view_selects_busy_fields_and_keeps_show_as(emulator, ms_o365):
+    rita = ms_o365("rita.rep@contoso.com")
+    side = rita.schedule().new_calendar("Side project")
+    base = rita.protocol.service_url
+    for subject, show_as in (("Busy", "busy"), ("Free", "free")):
+        body = _graph_event(subject, "2026-11-25T10:00:00", "2026-11-25T11:00:00", showAs=show_as)
+        rita.con.post(base + f"me/calendars/{side.calendar_id}/events", data=body)
+    view = rita.con.get(
+        base + f"me/calendars/{side.calendar_id}/calendarView",
+        params={
+            "startDateTime": "2026-11-25T00:00:00Z",
+            "endDateTime": "2026-11-26T00:00:00Z",
+            "$select": "start,end,showAs,isCancelled",
+        },
+    ).json()["value"]
+    assert sorted(e["showAs"] for e in view) == ["busy", "free"]
+    assert all(set(e) <= {"id", "@odata.etag", "start", "end", "showAs", "isCancelled"} for e in view)
+    default_view = rita.con.get(
+        base + "me/calendar/calendarView",
+        params={"startDateTime": "2026-11-25T00:00:00Z", "endDateTime": "2026-11-26T00:00:00Z"},
+    ).json()["value"]
+    assert default_view == []  # the events are in the other calendar only
+    side.delete()
+    with pytest.raises(HTTPError) as err:
+        rita.con.get(
+            base + f"me/calendars/{side.calendar_id}/calendarView",
+            params={"startDateTime": "2026-11-25T00:00:00Z", "endDateTime": "2026-11-26T00:00:00Z"},
+        )
+    assert err.value.response.status_code == 404
+    assert err.value.response.json()["error"]["code"] == "ErrorItemNotFound"

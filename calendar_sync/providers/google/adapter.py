@@ -9,13 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..base import (
+    AccountBusy,
     BusyBlock,
     CalendarAdapter,
+    CalendarInfo,
     ChangePage,
     Channel,
     CursorExpired,
@@ -46,6 +48,8 @@ PRIVATE_VISIBILITY = frozenset({"private", "confidential"})
 PAGE_SIZE = 2500  # Google's maximum for events.list
 FREEBUSY_BATCH = 50  # calendars per freeBusy query
 FREEBUSY_MAX_DAYS = 60  # freeBusy refuses ranges over ~90 days (timeRangeTooLong)
+CALENDAR_LIST_PAGE = 250  # calendarList.list's maximum maxResults
+EDITING_ROLES = {"owner", "writer", "writerWithoutPrivateAccess"}
 RESPONSES: dict[str, ResponseStatus] = {
     "accepted": "accepted",
     "declined": "declined",
@@ -221,26 +225,67 @@ class GoogleCalendarAdapter(CalendarAdapter):
     ) -> dict[str, list[BusyBlock]]:
         result: dict[str, list[BusyBlock]] = {email: [] for email in emails}
         by_lower = {email.lower(): email for email in emails}
-        for batch in chunks(list(by_lower), FREEBUSY_BATCH):
+        for cal_id, cal in self._free_busy_calendars(list(by_lower), start, end):
+            key = by_lower.get(cal_id.lower())
+            if key is not None:
+                result[key] += _busy_blocks(cal)
+        return result
+
+    def _free_busy_calendars(
+        self, ids: list[str], start: dt.datetime, end: dt.datetime
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(calendar id, its freeBusy answer) per calendar and window: one freeBusy query per
+        50 calendars and 60 days, however many calendars and events."""
+        for batch in chunks(ids, FREEBUSY_BATCH):
             for time_min, time_max in time_windows(start, end, FREEBUSY_MAX_DAYS):
                 body = {
                     "timeMin": _rfc3339(time_min),
                     "timeMax": _rfc3339(time_max),
-                    "items": [{"id": email} for email in batch],
+                    "items": [{"id": cal_id} for cal_id in batch],
                 }
                 response = self.client.execute(self.client.calendar.freebusy().query(body=body))
-                for cal_id, cal in (response.get("calendars") or {}).items():
-                    key = by_lower.get(cal_id.lower())
-                    if key is None:
-                        continue
-                    for busy in cal.get("busy", []):
-                        block_start, block_end = (
-                            _parse_dt(busy.get("start")),
-                            _parse_dt(busy.get("end")),
-                        )
-                        if block_start and block_end:
-                            result[key].append(BusyBlock(block_start, block_end))
+                yield from (response.get("calendars") or {}).items()
+
+    def account_busy(
+        self, start: dt.datetime, end: dt.datetime, *, extra_calendars: Sequence[str] = ()
+    ) -> AccountBusy:
+        """One freeBusy query for the main calendar and the extra ones together."""
+        main = self.account_email or CALENDAR
+        extra = {c.lower(): c for c in extra_calendars if c and c.lower() != main.lower()}
+        result = AccountBusy()
+        gone: set[str] = set()
+        for cal_id, cal in self._free_busy_calendars([main, *extra.values()], start, end):
+            reasons = {str(e.get("reason") or "") for e in cal.get("errors") or []}
+            wanted = extra.get(cal_id.lower())
+            if reasons and wanted is not None and reasons <= {"notFound"}:
+                gone.add(wanted)  # deleted, or no longer shared with the account
+            elif reasons:
+                raise ProviderError(
+                    f"Google freeBusy {', '.join(sorted(reasons))} for a calendar", permanent=False
+                )
+            elif wanted is not None:
+                result.extra += _busy_blocks(cal)
+            elif cal_id.lower() == main.lower():
+                result.main += _busy_blocks(cal)
+        result.gone = [c for c in extra.values() if c in gone]
         return result
+
+    def list_calendars(self) -> list[CalendarInfo]:
+        calendars: list[CalendarInfo] = []
+        page_token: str | None = None
+        while True:
+            request = self.client.calendar.calendarList().list(
+                maxResults=CALENDAR_LIST_PAGE, pageToken=page_token
+            )
+            response = self.client.execute(request)
+            calendars += [
+                _calendar_info(item)
+                for item in response.get("items", [])
+                if item.get("id") and not item.get("deleted")
+            ]
+            page_token = response.get("nextPageToken")
+            if not page_token:
+                return calendars
 
     def list_rooms(self) -> list[Room]:
         rooms: list[Room] = []
@@ -436,6 +481,27 @@ def _parse_when(obj: Any, tz_name: str) -> tuple[dt.datetime | None, bool]:
 
 def _is_all_day(item: dict[str, Any]) -> bool:
     return bool((item.get("start") or {}).get("date"))
+
+
+def _busy_blocks(cal: dict[str, Any]) -> list[BusyBlock]:
+    """The busy periods of one calendar in a freeBusy answer."""
+    blocks = []
+    for busy in cal.get("busy", []) or []:
+        start, end = _parse_dt(busy.get("start")), _parse_dt(busy.get("end"))
+        if start and end:
+            blocks.append(BusyBlock(start, end))
+    return blocks
+
+
+def _calendar_info(item: dict[str, Any]) -> CalendarInfo:
+    role = str(item.get("accessRole") or "")
+    return CalendarInfo(
+        id=str(item["id"]),
+        name=str(item.get("summaryOverride") or item.get("summary") or item["id"]),
+        primary=bool(item.get("primary")),
+        can_edit=role in EDITING_ROLES,
+        owned=role == "owner",
+    )
 
 
 def _attendee(row: dict[str, Any]) -> ExternalAttendee:

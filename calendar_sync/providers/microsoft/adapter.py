@@ -14,14 +14,16 @@ import datetime as dt
 import html
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..base import (
+    AccountBusy,
     BusyBlock,
     CalendarAdapter,
+    CalendarInfo,
     ChangePage,
     Channel,
     CursorExpired,
@@ -58,6 +60,10 @@ PAGE_SIZE = 200  # Prefer: odata.maxpagesize for calendarView/delta
 SCHEDULE_BATCH = 20  # schedules per getSchedule call
 SCHEDULE_MAX_DAYS = 62  # getSchedule window limit
 EVENTS_RESOURCE = "me/events"
+CALENDAR_LIST_PAGE = 100  # $top for /me/calendars (Graph's default page is 10)
+CALENDAR_VIEW_PAGE = 1000  # $top for a calendarView read for busy time (Graph's largest page)
+# What a calendarView read for busy time needs of each event, nothing more.
+BUSY_SELECT = "start,end,isAllDay,showAs,isCancelled,originalStartTimeZone,originalEndTimeZone"
 RESPONSES: dict[str, ResponseStatus] = {
     "accepted": "accepted",
     "organizer": "accepted",
@@ -257,6 +263,59 @@ class MicrosoftGraphAdapter(CalendarAdapter):
                         if status and block_start and block_end:
                             result[key].append(BusyBlock(block_start, block_end, status))
         return result
+
+    def account_busy(
+        self, start: dt.datetime, end: dt.datetime, *, extra_calendars: Sequence[str] = ()
+    ) -> AccountBusy:
+        """getSchedule covers the mailbox's default calendar only (Exchange free/busy): each
+        extra calendar is read with one calendarView of busy-time fields (pages of 1,000)."""
+        main = self.free_busy([self.account_email], start, end)
+        result = AccountBusy(main=list(main.get(self.account_email, [])))
+        for calendar_id in dict.fromkeys(c for c in extra_calendars if c):
+            try:
+                result.extra += self._calendar_busy(calendar_id, start, end)
+            except EventNotFound:  # 404 ErrorItemNotFound: the calendar was deleted
+                result.gone.append(calendar_id)
+        return result
+
+    def _calendar_busy(
+        self, calendar_id: str, start: dt.datetime, end: dt.datetime
+    ) -> list[BusyBlock]:
+        url = f"me/calendars/{_quote(calendar_id)}/calendarView"
+        params: dict[str, Any] | None = {
+            "startDateTime": _iso_utc(start),
+            "endDateTime": _iso_utc(end),
+            "$select": BUSY_SELECT,
+            "$top": CALENDAR_VIEW_PAGE,
+        }
+        blocks: list[BusyBlock] = []
+        while url:
+            response = self.client.request("get", url, params=params)
+            blocks += [b for b in map(_busy_block, response.get("value", [])) if b is not None]
+            url, params = response.get("@odata.nextLink") or "", None
+        return blocks
+
+    def list_calendars(self) -> list[CalendarInfo]:
+        calendars: list[CalendarInfo] = []
+        url = "me/calendars"
+        params: dict[str, Any] | None = {"$top": CALENDAR_LIST_PAGE}
+        while url:
+            response = self.client.request("get", url, params=params)
+            calendars += [
+                self._calendar_info(item) for item in response.get("value", []) if item.get("id")
+            ]
+            url, params = response.get("@odata.nextLink") or "", None
+        return calendars
+
+    def _calendar_info(self, item: dict[str, Any]) -> CalendarInfo:
+        owner = str(((item.get("owner") or {}).get("address")) or "").lower()
+        return CalendarInfo(
+            id=str(item["id"]),
+            name=str(item.get("name") or item["id"]),
+            primary=bool(item.get("isDefaultCalendar")),
+            can_edit=bool(item.get("canEdit")),
+            owned=not owner or owner == self.account_email,
+        )
 
     def list_rooms(self) -> list[Room]:
         rooms: list[Room] = []
@@ -505,6 +564,22 @@ def _parse_all_day(obj: Any, tz_name: str) -> dt.datetime | None:
             return None
         wall = converted.astimezone(zone).replace(tzinfo=None)
     return dt.datetime.combine(wall.date(), dt.time(0), zone).astimezone(dt.UTC)
+
+
+def _busy_block(item: dict[str, Any]) -> BusyBlock | None:
+    """A calendarView event as busy time: None for a cancelled event or one shown as free."""
+    status = SHOW_AS.get(str(item.get("showAs") or ""))
+    if status is None or item.get("isCancelled"):
+        return None
+    if item.get("isAllDay"):
+        zone = item.get("originalStartTimeZone") or "UTC"
+        start = _parse_all_day(item.get("start"), zone)
+        end = _parse_all_day(item.get("end"), item.get("originalEndTimeZone") or zone)
+    else:
+        start, end = _parse_dtz(item.get("start")), _parse_dtz(item.get("end"))
+    if start is None or end is None or end <= start:
+        return None
+    return BusyBlock(start, end, status)
 
 
 def _text(body: dict[str, Any]) -> str:
