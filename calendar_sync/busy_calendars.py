@@ -73,9 +73,10 @@ def _check_owner(connection: CalendarConnection, actor) -> None:  # noqa: ANN001
 
 
 def _not_active_message(connection: CalendarConnection) -> str:
-    return _(
-        "%(app)s (%(email)s) is not active: reconnect it before choosing its calendars."
-    ) % {"app": connection.get_provider_display(), "email": connection.account_email}
+    return _("%(app)s (%(email)s) is not active: reconnect it before choosing its calendars.") % {
+        "app": connection.get_provider_display(),
+        "email": connection.account_email,
+    }
 
 
 def _error_message(exc: ProviderError, connection: CalendarConnection) -> str:
@@ -118,7 +119,9 @@ def busy_calendar_options(*, connection: CalendarConnection, actor) -> BusyCalen
         log.warning("calendar list of connection %s failed: %s", connection.pk, exc)
         return BusyCalendarOptions(error=_error_message(exc, connection))
     present = {c.id for c in listed if not c.primary}
-    busy_calendars_drop(connection=connection, gone=[i for i in chosen_ids(connection) if i not in present])
+    busy_calendars_drop(
+        connection=connection, gone=[i for i in chosen_ids(connection) if i not in present]
+    )
     return BusyCalendarOptions(calendars=_choices(listed, chosen_ids(connection)))
 
 
@@ -193,4 +196,6 @@ def busy_calendars_drop(*, connection: CalendarConnection, gone: Sequence[str]) 
         row.save(update_fields=["busy_calendars", "busy_calendars_dropped"])
     connection.busy_calendars = row.busy_calendars
     connection.busy_calendars_dropped = row.busy_calendars_dropped
-    log.info("connection %s: %d calendar(s) gone at the provider dropped", connection.pk, len(dropped))
+    log.info(
+        "connection %s: %d calendar(s) gone at the provider dropped", connection.pk, len(dropped)
+    )

@@ -28,7 +28,8 @@ from rest_framework.response import Response
 
 from upsales_crm.pagination import UPDATED_SINCE, FollowChangesMixin
 
-from . import selectors, services
+from . import busy_calendars, selectors, services
+from .busy_calendars import MAX_BUSY_CALENDARS
 from .models import CalendarConnection, ConnectionState, EventLink, SyncRun
 from .providers.registry import PROVIDERS
 from .sync.rules import SKIP_LABELS
@@ -52,6 +53,40 @@ class LastRunSerializer(serializers.Serializer):
     provider_requests = serializers.IntegerField(default=0)
 
 
+class BusyCalendarSerializer(serializers.Serializer):
+    id = serializers.CharField(max_length=1024, help_text="The calendar's id at the provider.")
+    name = serializers.CharField(
+        read_only=True, help_text="Its name, as the provider listed it when it was chosen."
+    )
+
+
+class BusyCalendarsUpdateSerializer(serializers.Serializer):
+    busy_calendars = serializers.ListField(
+        child=BusyCalendarSerializer(),
+        max_length=MAX_BUSY_CALENDARS,
+        help_text="Other calendars of the connected account whose busy time counts in "
+        "availability (ids from the `calendars` list; not the main calendar, which always "
+        "counts). Their events are never logged. The whole choice: an empty list clears it.",
+    )
+
+
+class CalendarOptionSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    chosen = serializers.BooleanField(help_text="Its busy time counts now.")
+    can_edit = serializers.BooleanField(help_text="The account may write events in it.")
+    owned = serializers.BooleanField(help_text="The account's own, not shared with it.")
+
+
+class CalendarOptionsSerializer(serializers.Serializer):
+    calendars = CalendarOptionSerializer(
+        many=True, help_text="The account's calendars other than the main one, from the provider."
+    )
+    error = serializers.CharField(
+        help_text="Why the calendars could not be read (the saved choice is kept); else empty."
+    )
+
+
 class CalendarConnectionSerializer(serializers.ModelSerializer):
     """A connection annotated by ``selectors.connection_status_queryset``."""
 
@@ -73,6 +108,14 @@ class CalendarConnectionSerializer(serializers.ModelSerializer):
     syncing = serializers.SerializerMethodField()
     counts = serializers.SerializerMethodField()
     last_run = serializers.SerializerMethodField(help_text="The counts of the last sync.")
+    busy_calendars = serializers.SerializerMethodField(
+        help_text="Other calendars of the account whose busy time counts in availability "
+        "(never logged). The rep sets them with PATCH."
+    )
+    busy_calendars_dropped = serializers.SerializerMethodField(
+        help_text="Names of chosen calendars the provider no longer had, so they were dropped "
+        "(until the choice is saved again)."
+    )
 
     class Meta:
         model = CalendarConnection
@@ -97,6 +140,8 @@ class CalendarConnectionSerializer(serializers.ModelSerializer):
             "syncing",
             "counts",
             "last_run",
+            "busy_calendars",
+            "busy_calendars_dropped",
         ]
         read_only_fields = fields
 
@@ -116,6 +161,16 @@ class CalendarConnectionSerializer(serializers.ModelSerializer):
     @extend_schema_field(LastRunSerializer)
     def get_last_run(self, obj: CalendarConnection) -> dict[str, Any]:
         return LastRunSerializer(obj.last_sync_summary or {}).data
+
+    @extend_schema_field(BusyCalendarSerializer(many=True))
+    def get_busy_calendars(self, obj: CalendarConnection) -> list[dict[str, str]]:
+        ids, names = busy_calendars.chosen_ids(obj), busy_calendars.chosen_names(obj)
+        return [{"id": i, "name": n} for i, n in zip(ids, names, strict=True)]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_busy_calendars_dropped(self, obj: CalendarConnection) -> list[str]:
+        dropped = obj.busy_calendars_dropped
+        return [str(n) for n in dropped] if isinstance(dropped, list) else []
 
 
 class SyncRunSerializer(serializers.ModelSerializer):
@@ -216,6 +271,8 @@ CONNECTION_EXAMPLE = OpenApiExample(
         "push_expires_at": "2026-12-08T08:13:41Z",
         "next_poll_at": "2026-12-01T09:50:00Z",
         "syncing": False,
+        "busy_calendars": [{"id": "c_4f1e0a9b@group.calendar.example.com", "name": "Privat"}],
+        "busy_calendars_dropped": [],
         "counts": {"linked": 42, "skipped_upcoming": 5, "waiting": 0, "failed": 0},
         "last_run": {
             "read": 3,
@@ -326,6 +383,35 @@ class CalendarConnectionViewSet(
         elif isinstance(exc, DjangoValidationError):
             exc = ValidationError(detail=exc.messages)
         return super().handle_exception(exc)
+
+    @extend_schema(
+        request=BusyCalendarsUpdateSerializer,
+        responses={200: CalendarConnectionSerializer},
+        examples=[CONNECTION_EXAMPLE],
+    )
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        """Choose which other calendars of the account count as busy (the rep whose connection
+        it is; the ids are checked with the provider). A provider error changes nothing."""
+        data = BusyCalendarsUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        connection = self.get_object()
+        busy_calendars.busy_calendars_set(
+            connection=connection,
+            actor=request.user,
+            calendar_ids=[c["id"] for c in data.validated_data["busy_calendars"]],
+        )
+        fresh = selectors.connection_status_queryset(self.get_queryset()).get(pk=connection.pk)
+        return Response(CalendarConnectionSerializer(fresh).data)
+
+    @extend_schema(request=None, responses=CalendarOptionsSerializer)
+    @action(detail=True, methods=["get"])
+    def calendars(self, request: Request, pk: str | None = None) -> Response:
+        """The account's calendars other than the main one, read from the provider, with which
+        count as busy now (only for the rep whose connection it is)."""
+        options = busy_calendars.busy_calendar_options(
+            connection=self.get_object(), actor=request.user
+        )
+        return Response(CalendarOptionsSerializer(options).data)
 
     @extend_schema(request=None, responses={202: SyncQueuedSerializer})
     @action(detail=True, methods=["post"])

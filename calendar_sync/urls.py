@@ -30,6 +30,7 @@ settings_patterns = [
     path("<str:provider>/status/", views.connection_status, name="status"),
     path("<str:provider>/connect/", views.connect, name="connect"),
     path("<str:provider>/save/", views.save, name="save"),
+    path("<str:provider>/busy-calendars/", views.busy_calendars_save, name="busy_calendars"),
     path("<str:provider>/disconnect/", views.disconnect, name="disconnect"),
 ]
 

@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -25,7 +26,7 @@ from social_django import views as social_views
 
 from appointments.selectors import appointment_get
 
-from . import selectors, services
+from . import busy_calendars, selectors, services
 from .forms import AppointmentTypeChoiceForm, ExclusionEntryForm
 from .models import CalendarApp, CalendarConnection
 from .providers.registry import PROVIDERS
@@ -140,6 +141,12 @@ def app_page(request: HttpRequest, provider: str) -> HttpResponse:
             "private_events": connection.private_events,
         }
         context["form"] = AppointmentTypeChoiceForm(initial=initial)
+    if connection is not None and connection.is_active:
+        # A provider call (no transaction is open): the account's calendars to tick.
+        context["busy"] = busy_calendars.busy_calendar_options(
+            connection=connection, actor=request.user
+        )
+        context["busy_chosen"] = busy_calendars.chosen_names(connection)
     return render(request, "calendar_sync/app.html", context)
 
 
@@ -229,6 +236,28 @@ def save(request: HttpRequest, provider: str) -> HttpResponse:
     else:
         messages.success(request, _("Saved."))
     return redirect(selectors.provider_url_name(provider))
+
+
+@login_required
+@require_POST
+def busy_calendars_save(request: HttpRequest, provider: str) -> HttpResponse:
+    """ "Calendars that count as busy": the ticked calendars (checked with the provider)."""
+    app = _installed_app(provider)
+    connection = selectors.connection_for_user(request.user)
+    if connection is None or connection.provider != app.provider:
+        raise Http404
+    try:
+        busy_calendars.busy_calendars_set(
+            connection=connection,
+            actor=request.user,
+            calendar_ids=request.POST.getlist("calendars"),
+        )
+    except ValidationError as err:
+        for message in err.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Saved: the calendars that count as busy."))
+    return redirect(reverse(selectors.provider_url_name(provider)) + "#busy-calendars")
 
 
 @login_required

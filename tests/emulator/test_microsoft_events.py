@@ -385,7 +385,9 @@ def test_a_secondary_calendars_view_selects_busy_fields_and_keeps_show_as(emulat
         },
     ).json()["value"]
     assert sorted(e["showAs"] for e in view) == ["busy", "free"]
-    assert all(set(e) <= {"id", "@odata.etag", "start", "end", "showAs", "isCancelled"} for e in view)
+    assert all(
+        set(e) <= {"id", "@odata.etag", "start", "end", "showAs", "isCancelled"} for e in view
+    )
     default_view = rita.con.get(
         base + "me/calendar/calendarView",
         params={"startDateTime": "2026-11-25T00:00:00Z", "endDateTime": "2026-11-26T00:00:00Z"},
