@@ -151,3 +151,40 @@ def test_personal_sensitivity_is_not_private(adapter, sync_actor):
     events = {e.title: e for e in _sync(adapter)[0]}
     assert not events["Märkt personal"].private
     assert events["Märkt private"].private
+
+
+def test_a_chosen_calendar_no_longer_shared_is_gone_and_a_server_error_is_raised(
+    adapter, emulator, sync_actor, adapter_retry_sleeps
+):
+    """Graph reads each extra calendar with calendarView: 403 ErrorAccessDenied (the calendar is
+    no longer shared with the account) drops it like a 404; a 5xx is not a reason to drop it."""
+    from calendar_sync.providers.base import ProviderError
+    from provider_emulator.faults import Fault
+
+    side = sync_actor("microsoft", REP).add_calendar("Shared with me")
+    emulator.state.faults.add(
+        Fault(kind="403_forbidden", count=1, provider="microsoft", endpoint="calendarView")
+    )
+    found = adapter.account_busy(_tomorrow(0), _tomorrow(23), extra_calendars=[side])
+    assert found.gone == [side]
+    emulator.state.faults.add(
+        Fault(kind="500", count=100, provider="microsoft", endpoint="calendarView")
+    )
+    with pytest.raises(ProviderError) as err:
+        adapter.account_busy(_tomorrow(0), _tomorrow(23), extra_calendars=[side])
+    assert not err.value.permanent
+
+
+def test_an_all_day_busy_event_in_a_chosen_calendar_covers_its_local_day(adapter, sync_actor):
+    rep = sync_actor("microsoft", REP)
+    side = rep.add_calendar("Travel")
+    day = _tomorrow(0).date()
+    body = rep.all_day_body("Conference", day, "W. Europe Standard Time", []) | {"showAs": "oof"}
+    rep._check(rep.http.post(f"{rep.calendars_url()}/{side}/events", json=body))
+    found = adapter.account_busy(
+        _tomorrow(0) - dt.timedelta(days=1), _tomorrow(23), extra_calendars=[side]
+    )
+    midnight = dt.datetime.combine(day, dt.time(0), STOCKHOLM)
+    assert [(b.start, b.end, b.status) for b in found.extra] == [
+        (midnight, midnight + dt.timedelta(days=1), "oof")
+    ]

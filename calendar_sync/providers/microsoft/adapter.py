@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..base import (
     AccountBusy,
+    AuthRevoked,
     BusyBlock,
     CalendarAdapter,
     CalendarInfo,
@@ -31,6 +32,7 @@ from ..base import (
     EventNotFound,
     ExternalAttendee,
     ExternalEvent,
+    ProviderError,
     ResponseStatus,
     Room,
     Tokens,
@@ -274,7 +276,10 @@ class MicrosoftGraphAdapter(CalendarAdapter):
         for calendar_id in dict.fromkeys(c for c in extra_calendars if c):
             try:
                 result.extra += self._calendar_busy(calendar_id, start, end)
-            except EventNotFound:  # 404 ErrorItemNotFound: the calendar was deleted
+            except ProviderError as exc:
+                # 404 ErrorItemNotFound: deleted; 403 ErrorAccessDenied: no longer shared.
+                if not _calendar_gone(exc):
+                    raise
                 result.gone.append(calendar_id)
         return result
 
@@ -564,6 +569,13 @@ def _parse_all_day(obj: Any, tz_name: str) -> dt.datetime | None:
             return None
         wall = converted.astimezone(zone).replace(tzinfo=None)
     return dt.datetime.combine(wall.date(), dt.time(0), zone).astimezone(dt.UTC)
+
+
+def _calendar_gone(exc: ProviderError) -> bool:
+    """A calendar the account can no longer read: deleted (404) or no longer shared (403)."""
+    if isinstance(exc, EventNotFound):
+        return True
+    return exc.status == 403 and exc.permanent and not isinstance(exc, AuthRevoked)
 
 
 def _busy_block(item: dict[str, Any]) -> BusyBlock | None:
