@@ -15,8 +15,8 @@ from tests.factories import UserFactory
 
 from . import test_browser_booking
 from .conftest import KARL, at
-from .test_busy_calendars import LIST_ENDPOINT
 from .test_browser_invitation_preview import shoot, use_swedish
+from .test_busy_calendars import LIST_ENDPOINT
 
 crm = test_browser_booking.crm  # the live CRM against the emulator
 sign_in = test_browser_booking.sign_in
