@@ -29,7 +29,7 @@ from appointments.models import (
 )
 from appointments.signals import calendar_origin, send_appointment_changed
 from contacts.models import Contact, normalize_email
-from upsales_crm.bulk import insert_rows
+from upsales_crm.bulk import create_rows, insert_rows
 
 MODEL_FIELDS = frozenset(
     {
@@ -382,7 +382,8 @@ def _validated(appointment: Appointment) -> Appointment:
 
 def _calendar_create(new: list[NewAppointment]) -> list[Appointment]:
     """The appointments (one bulk insert), then their attendees (one more)."""
-    created = Appointment.objects.bulk_create([_validated(n.appointment) for n in new])
+    created = [_validated(n.appointment) for n in new]
+    create_rows(Appointment, created)
     rows: list[AttendeeRow] = []
     for entry, appointment in zip(new, created, strict=True):
         for row in entry.attendees:

@@ -69,7 +69,7 @@ def _https_link(url: str | None, max_length: int) -> str:
     link = (url or "").strip()
     if not link or len(link) > max_length:
         return ""
-    if any(ch.isspace() or not ch.isprintable() for ch in link):
+    if " " in link or not link.isprintable():  # any whitespace: only " " is printable
         return ""
     try:
         parts = urlsplit(link)

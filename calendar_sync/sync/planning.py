@@ -22,6 +22,7 @@ from appointments.calendar_changes import (
     NewAppointment,
 )
 from appointments.models import Appointment, Attendee, AttendeeKind, Response, Source
+from upsales_crm.bulk import build
 
 from ..models import EventLink
 from ..providers.base import ChangePage, ExternalEvent
@@ -136,7 +137,8 @@ def _new_appointment(
 ) -> Appointment:
     conn = ctx.connection
     locked, lock_reason = rules.is_locked_invitation(cls)
-    appointment = Appointment(
+    appointment = build(
+        Appointment,
         appointment_type_id=conn.appointment_type_id or 0,  # active connections have one
         organizer_id=conn.user_id,
         source=conn.provider,

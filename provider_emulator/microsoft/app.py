@@ -132,6 +132,9 @@ _SIMPLE_FILTER = re.compile(
     r"^\s*(iCalUId|subject|transactionId)\s+eq\s+'((?:[^']|'')*)'\s*$", re.I
 )
 VALIDATION_TIMEOUT = 10
+# The most items one page holds, whatever $top or odata.maxpagesize asks (Outlook collections
+# take $top 1-1000; a larger maxpagesize is answered with pages of this size).
+MAX_PAGE_SIZE = 1000
 
 
 class GraphApp:
@@ -770,11 +773,13 @@ class _Ctx:
         return name
 
     def max_page_size(self) -> int | None:
+        """``Prefer: odata.maxpagesize=N``, at most ``MAX_PAGE_SIZE`` (Outlook's page limit);
+        ``Preference-Applied`` says the size the pages really have."""
         raw = self.prefs.get("odata.maxpagesize")
         if not raw:
             return None
         try:
-            size = max(1, int(raw))
+            size = min(max(1, int(raw)), MAX_PAGE_SIZE)
         except ValueError:
             return None
         self._applied.append(f"odata.maxpagesize={size}")
@@ -844,7 +849,7 @@ class _Ctx:
             skip = int(args.get("$skip") or 0)
         except ValueError as exc:
             raise GraphError(400, "BadRequest", "Invalid $top or $skip value.") from exc
-        top = min(top, 1000)
+        top = min(top, MAX_PAGE_SIZE)
         chunk = items[skip : skip + top]
         value = chunk if raw or rendered else [self.render(e) for e in chunk]
         body: dict = {

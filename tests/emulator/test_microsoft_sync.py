@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import requests
 from requests import HTTPError
@@ -116,6 +118,34 @@ def test_delta_paging_changes_removals_replay_and_expiry(emulator, ms_o365):
     # a full sync works again
     full, _, _ = _delta_round(con, base + "me/calendarView/delta", WINDOW, 50)
     assert len(full) == 6
+
+
+def test_delta_pages_hold_what_maxpagesize_asks_up_to_1000(emulator, ms_o365):
+    """Outlook pages hold at most 1,000 items: a larger ``odata.maxpagesize`` gets pages of
+    1,000, and ``Preference-Applied`` says so; the sync asks for exactly that maximum."""
+    from calendar_sync.providers.microsoft.adapter import PAGE_SIZE
+
+    account = ms_o365("rita.rep@contoso.com")
+    con, base = account.con, account.protocol.service_url
+    owner = emulator.state.account_find("microsoft", "rita.rep@contoso.com")
+    first = dt.datetime(2026, 11, 2, 8, tzinfo=dt.UTC)
+    for i in range(1003):
+        start = first + dt.timedelta(minutes=30 * i)
+        emulator.state.stores["microsoft"].demo_create_event(
+            owner, title=f"E{i}", start=start, end=start + dt.timedelta(minutes=30), attendees=[]
+        )
+    url, params, sizes = base + "me/calendarView/delta", WINDOW, []
+    while url:
+        resp = con.get(url, params=params, headers={"Prefer": "odata.maxpagesize=5000"})
+        assert resp.headers["Preference-Applied"] == "odata.maxpagesize=1000"
+        body = resp.json()
+        sizes.append(len(body["value"]))
+        url, params = body.get("@odata.nextLink"), None
+    assert sizes == [1000, 3] and PAGE_SIZE == 1000
+    items, _, pages = _delta_round(con, base + "me/calendarView/delta", WINDOW, 1000)
+    assert (len(items), pages) == (1003, 2)
+    listed = con.get(base + "me/calendarView", params={**WINDOW, "$top": 5000}).json()
+    assert len(listed["value"]) == 1000 and "@odata.nextLink" in listed
 
 
 def test_delta_rejects_unsupported_query_options(emulator, ms_o365):
