@@ -2,7 +2,8 @@
 
 Schedules (registered by migrations ``0003_sync_schedules`` / ``0008_poll_every_minute``):
 ``poll_tick`` every minute (the polling backstop behind push, spread over the interval: see
-``sync.polling``), ``renew_channels`` hourly, ``export_window_entries`` daily.
+``sync.polling``), ``renew_channels`` hourly, ``export_window_entries`` daily (every connection's
+window refresh, in batches through the same bounded queue).
 
 Sync and export tasks are enqueued with q2's result saving off (``polling.SYNC_TASK_OPTIONS``):
 their outcome is on the connection (last sync, last error, runs), and q2 still saves a task that
@@ -15,9 +16,7 @@ import logging
 from collections.abc import Callable
 from functools import partial
 
-from django_q.tasks import async_task
-
-from .models import CalendarConnection, ConnectionState
+from .models import CalendarConnection
 from .sync import engine, exporter, polling, push
 
 log = logging.getLogger(__name__)
@@ -28,14 +27,6 @@ BATCH_BUDGET_SECONDS = 60  # far inside Q_CLUSTER["timeout"]
 def _active(connection_id: int) -> CalendarConnection | None:
     connection = CalendarConnection.objects.select_related("user").filter(pk=connection_id).first()
     return connection if connection is not None and connection.is_active else None
-
-
-def _active_ids() -> list[int]:
-    return list(
-        CalendarConnection.objects.filter(
-            state=ConnectionState.ACTIVE, appointment_type__isnull=False
-        ).values_list("pk", flat=True)
-    )
 
 
 def connection_activated(connection_id: int) -> dict:
@@ -95,12 +86,19 @@ def renew_channel(connection_id: int, recreate: bool = False) -> None:
 
 def export_window_entries() -> int:
     """Daily: the window moved. Push appointments that entered it, and re-read the window
-    (incremental feeds do not return unchanged events that have just come into range)."""
-    for pk in _active_ids():
-        async_task(
-            "calendar_sync.tasks.refresh_window", pk, q_options=dict(polling.SYNC_TASK_OPTIONS)
-        )
-    return len(_active_ids())
+    (incremental feeds do not return unchanged events that have just come into range): every
+    connection, in batches through the bounded queue (``polling.start_window_refresh``)."""
+    return polling.start_window_refresh()
+
+
+def refresh_window_batch(connection_ids: list[int]) -> int:
+    """A batch of window refreshes; what the time budget leaves over is queued again."""
+    return polling.run_batch(
+        connection_ids,
+        refresh_window,
+        budget_seconds=BATCH_BUDGET_SECONDS,
+        task="calendar_sync.tasks.refresh_window_batch",
+    )
 
 
 def refresh_window(connection_id: int) -> None:

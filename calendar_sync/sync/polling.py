@@ -8,6 +8,11 @@ A tick covers the minutes since the previous one (a late scheduler skips nobody)
 due connections in batches of ``SYNC_POLL_BATCH`` per task, and never lets the broker queue grow
 past ``SYNC_QUEUE_LIMIT`` tasks: a poll that does not fit is logged and comes round at its next
 slot. ``SYNC_POLL_MINUTES = 0`` turns polling off (push only).
+
+The daily window refresh (``start_window_refresh``, from the ``export_window_entries``
+schedule) goes through the same queue: batches of ``SYNC_POLL_BATCH`` connections, only as many
+as the queue has room for; the rest is taken up by the following ticks, from where it stopped
+(by connection id), until every connection has had its refresh.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Mod
 from django.utils import timezone
 
@@ -28,6 +33,8 @@ from ..models import CalendarConnection, ConnectionState
 log = logging.getLogger(__name__)
 
 LAST_TICK_KEY = "calendar_sync:poll:last-minute"
+REFRESH_FROM_KEY = "calendar_sync:window-refresh:from"  # the next connection id to refresh
+REFRESH_KEEP_SECONDS = 2 * 24 * 3600
 SYNC_TASK_OPTIONS = {"save": False}  # results of sync/export tasks are not kept (see tasks)
 
 
@@ -49,6 +56,12 @@ def minutes_to_cover(now_minute: int, last_minute: int | None, span: int) -> lis
     return list(range(max(last_minute + 1, now_minute - span + 1), now_minute + 1))
 
 
+def _syncable() -> QuerySet[CalendarConnection]:
+    return CalendarConnection.objects.filter(
+        state=ConnectionState.ACTIVE, appointment_type__isnull=False
+    )
+
+
 def due_connection_ids(minutes: Iterable[int], now: dt.datetime) -> list[int]:
     every, pushed_every = intervals()
     minutes = list(minutes)
@@ -59,9 +72,7 @@ def due_connection_ids(minutes: Iterable[int], now: dt.datetime) -> list[int]:
         live_push & Q(pushed_slot__in={m % pushed_every for m in minutes})
     )
     return list(
-        CalendarConnection.objects.filter(
-            state=ConnectionState.ACTIVE, appointment_type__isnull=False
-        )
+        _syncable()
         .annotate(slot=Mod("id", every), pushed_slot=Mod("id", pushed_every))
         .filter(due)
         .order_by("id")
@@ -113,21 +124,57 @@ def poll_tick(now: dt.datetime | None = None) -> int:
             "poll: broker queue full (SYNC_QUEUE_LIMIT=%s): %s connections wait for their next "
             "slot; add workers", settings.SYNC_QUEUE_LIMIT, left,
         )  # fmt: skip
+    refresh_tick(room - len(groups[:room]))
     return sum(len(group) for group in groups[:room])
 
 
+def start_window_refresh() -> int:
+    """Daily: every connection's window is re-read (and what entered it pushed), in batches
+    through the bounded queue from the lowest connection id; returns the connections enqueued
+    now (the poll ticks enqueue the rest as the queue drains)."""
+    cache.set(REFRESH_FROM_KEY, 0, REFRESH_KEEP_SECONDS)
+    return refresh_tick(queue_room())
+
+
+def refresh_tick(room: int) -> int:
+    """Enqueue the next batches of a window refresh in progress, at most ``room`` tasks."""
+    from django_q.tasks import async_task
+
+    start = cache.get(REFRESH_FROM_KEY)
+    if start is None or room <= 0:
+        return 0
+    size = max(int(settings.SYNC_POLL_BATCH), 1)
+    ids = list(
+        _syncable()
+        .filter(pk__gte=start)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: room * size + 1]
+    )
+    groups = batches(ids[: room * size], size)
+    for group in groups:
+        async_task(
+            "calendar_sync.tasks.refresh_window_batch", group, q_options=dict(SYNC_TASK_OPTIONS)
+        )
+    if len(ids) > room * size:
+        cache.set(REFRESH_FROM_KEY, ids[room * size], REFRESH_KEEP_SECONDS)
+        log.info("window refresh: queue full, continuing from connection %s", ids[room * size])
+    else:
+        cache.delete(REFRESH_FROM_KEY)
+    return sum(len(group) for group in groups)
+
+
 def run_batch(connection_ids: list[int], sync_one: Callable[[int], object], *,
-              budget_seconds: float) -> int:  # fmt: skip
+              budget_seconds: float, task: str = "calendar_sync.tasks.sync_batch") -> int:  # fmt: skip
     """Sync each connection in turn; one connection's failure does not stop the others, and
-    what is left when the time budget is spent goes back to the queue as a new batch (a task
-    stays far inside q2's timeout)."""
+    what is left when the time budget is spent goes back to the queue as a new batch of
+    ``task`` (a task stays far inside q2's timeout)."""
     from django_q.tasks import async_task
 
     deadline = time.monotonic() + budget_seconds
     for done, connection_id in enumerate(connection_ids):
         if done and time.monotonic() > deadline:  # at least one per task: always progress
             rest = connection_ids[done:]
-            async_task("calendar_sync.tasks.sync_batch", rest, q_options=dict(SYNC_TASK_OPTIONS))
+            async_task(task, rest, q_options=dict(SYNC_TASK_OPTIONS))
             return done
         try:
             sync_one(connection_id)

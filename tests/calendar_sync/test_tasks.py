@@ -182,6 +182,59 @@ def test_poll_tick_keeps_the_broker_queue_bounded(many_conns, settings, monkeypa
     assert "broker queue full" in caplog.text
 
 
+@pytest.fixture
+def no_refresh_left():
+    """The cache outlives a test: no window refresh in progress is left to the next one."""
+    from django.core.cache import cache
+
+    from calendar_sync.sync import polling
+
+    yield
+    cache.delete(polling.REFRESH_FROM_KEY)
+
+
+def test_daily_window_refresh_is_batched_bounded_and_finished_by_the_poll_ticks(
+    many_conns, settings, monkeypatch, no_refresh_left
+):
+    from django.core.cache import cache
+
+    from calendar_sync.sync import polling
+
+    settings.SYNC_POLL_BATCH, settings.SYNC_QUEUE_LIMIT = 4, 3
+    settings.SYNC_POLL_MINUTES = 0  # no polls: the queue is the refresh's alone
+    calls = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(polling, "queue_room", lambda: settings.SYNC_QUEUE_LIMIT)
+    assert tasks.export_window_entries() == 12  # 3 tasks of 4: the queue's room, no more
+    settings.SYNC_POLL_MINUTES = 10
+    ticks = [polling.refresh_tick(3), polling.refresh_tick(3), polling.refresh_tick(3)]
+    assert ticks == [12, 1, 0] and cache.get(polling.REFRESH_FROM_KEY) is None
+    assert {name for name, _ in calls} == {"calendar_sync.tasks.refresh_window_batch"}
+    refreshed = [pk for _, group in calls for pk in group]
+    assert refreshed == sorted(c.pk for c in many_conns)  # each once, none left out
+    assert all(len(group) <= 4 for _, group in calls)
+    polling.start_window_refresh()  # a poll tick takes it up with the room its polls leave
+    calls.clear()
+    cache.set(polling.LAST_TICK_KEY, polling.minute_of(timezone.now()) - 1)
+    polls = polling.poll_tick()  # this minute's: 2 of the 20 polled every 10 minutes
+    names = [name for name, _ in calls]
+    assert polls and names.count("calendar_sync.tasks.sync_batch") == -(-polls // 4)
+    assert len(calls) == 3 and names[-1] == "calendar_sync.tasks.refresh_window_batch"
+
+
+def test_refresh_window_batch_refreshes_each_and_requeues_what_the_budget_leaves(
+    many_conns, monkeypatch
+):
+    refreshed, calls = [], []
+    monkeypatch.setattr(tasks, "refresh_window", refreshed.append)
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: calls.append(a))
+    ids = [c.pk for c in many_conns[:3]]
+    assert tasks.refresh_window_batch(ids) == 3 and refreshed == ids
+    monkeypatch.setattr(tasks, "BATCH_BUDGET_SECONDS", -1)
+    assert tasks.refresh_window_batch(ids) == 1
+    assert calls == [("calendar_sync.tasks.refresh_window_batch", ids[1:])]
+
+
 def test_poll_minutes_zero_turns_polling_off(many_conns, settings, monkeypatch):
     from calendar_sync.sync import polling
 
