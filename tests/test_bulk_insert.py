@@ -134,3 +134,39 @@ def test_build_makes_what_the_constructor_makes():
     # A callable default (a dict per run) is never shared: the constructor runs.
     one, two = build(SyncRun, kind="full"), build(SyncRun, kind="full")
     assert one.skipped == {} and one.skipped is not two.skipped
+
+
+def test_claim_rows_returns_the_claims_that_went_in():
+    from upsales_crm.bulk import claim_rows
+
+    one, two = _appointments(2)
+    create_rows(Appointment, [one, two])
+    insert_rows(MeetingKey, [MeetingKeyRow("taken", "", one.pk)], ignore_conflicts=True)
+    rows = [MeetingKeyRow("taken", "", two.pk), MeetingKeyRow("free", "k", two.pk),
+            MeetingKeyRow("free", "k", one.pk)]  # fmt: skip
+    with CaptureQueriesContext(connection) as queries:
+        won = claim_rows(MeetingKey, rows, ("ical_uid", "original_start_key", "appointment_id"))
+    assert len(queries.captured_queries) == 1
+    assert won == [("free", "k", two.pk)]  # the first of a page's two claims of one key
+    assert dict(MeetingKey.objects.values_list("ical_uid", "appointment_id")) == {
+        "taken": one.pk,
+        "free": two.pk,
+    }
+
+
+def test_meeting_claims_are_read_back_only_when_one_was_lost():
+    from calendar_sync.providers.base import ExternalEvent
+    from calendar_sync.sync import meetings
+
+    def event(event_id: str, uid: str) -> ExternalEvent:
+        return ExternalEvent(id=event_id, ical_uid=uid, title="", start=None, end=None)
+
+    first, second, third = _appointments(3)
+    create_rows(Appointment, [first, second, third])
+    with CaptureQueriesContext(connection) as queries:
+        assert meetings.claim([(event("a", "uid-1"), first)]) == {}
+    assert len(queries.captured_queries) == 1  # all won: nothing read back
+    # Another import's claim, and the same meeting twice on one page: both lose to the first.
+    lost = meetings.claim([(event("b", "uid-1"), second), (event("c", "uid-2"), second),
+                           (event("d", "uid-2"), third)])  # fmt: skip
+    assert lost == {"b": first.pk, "d": second.pk}

@@ -282,6 +282,52 @@ def insert_rows(
             cursor.executemany(sql.rstrip(), rows)
 
 
+def _returning(db: BaseDatabaseWrapper, model: type[models.Model], rows: list[list[Any]],
+               fields: list[models.Field], returning: str, *, ignore: bool = False
+               ) -> list[tuple[Any, ...]]:  # fmt: skip
+    """INSERT the rows (``ignore``: skipping those that conflict) with ``returning`` (a
+    ``RETURNING`` clause): one UNNEST statement on PostgreSQL, multi-row INSERTs as large as
+    SQLite's variable limit allows."""
+    quote = db.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    found: list[tuple[Any, ...]] = []
+    with db.cursor() as cursor:
+        if db.vendor == "postgresql":
+            tail = f"ON CONFLICT DO NOTHING {returning}" if ignore else returning
+            return _unnest(cursor, f"INSERT INTO {table} ({columns})", fields, rows, tail)
+        verb = "INSERT OR IGNORE" if ignore else "INSERT"
+        for chunk in _chunks(rows, _sqlite_rows_per_statement(db, len(fields))):
+            one = "({})".format(", ".join(["%s"] * len(fields)))
+            values = ", ".join([one] * len(chunk))
+            params = [value for row in chunk for value in row]
+            insert = f"{verb} INTO {table} ({columns}) VALUES {values} {returning}"  # noqa: S608
+            cursor.execute(insert, params)
+            found += cursor.fetchall()
+    return found
+
+
+def _can_return(db: BaseDatabaseWrapper) -> bool:
+    return db.vendor in ("postgresql", "sqlite") and db.features.can_return_rows_from_bulk_insert
+
+
+def claim_rows(model: type[models.Model], objs: Sequence[object], returning: Sequence[str]
+               ) -> list[tuple[Any, ...]] | None:  # fmt: skip
+    """INSERT ``objs`` ignoring conflicts (as ``insert_rows(..., ignore_conflicts=True)``) and
+    return the ``returning`` columns of the rows that went in, so a caller learns which of its
+    claims won without reading them back; None where the backend cannot say."""
+    if not objs:
+        return []
+    db = connections[router.db_for_write(model)]
+    if not _can_return(db):
+        insert_rows(model, objs, ignore_conflicts=True)
+        return None
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    names = ", ".join(db.ops.quote_name(_column(model, name)) for name in returning)
+    return _returning(db, model, _values(fields, objs, db), fields, f"RETURNING {names}",
+                      ignore=True)  # fmt: skip
+
+
 def create_rows(model: type[models.Model], objs: Sequence[models.Model]) -> None:
     """INSERT new model instances and set their pks, as ``bulk_create`` does (auto_now stamps,
     saved state; no signals): one statement per page on PostgreSQL, as few as SQLite's
@@ -289,35 +335,16 @@ def create_rows(model: type[models.Model], objs: Sequence[models.Model]) -> None
     if not objs:
         return
     db = connections[router.db_for_write(model)]
-    if (
-        db.vendor not in ("postgresql", "sqlite")
-        or not db.features.can_return_rows_from_bulk_insert
-    ):
+    if not _can_return(db):
         model._default_manager.bulk_create(objs)
         return
-    opts = model._meta
-    pk = opts.pk
+    pk = model._meta.pk
     assert pk is not None
-    fields = [f for f in opts.concrete_fields if not f.primary_key]
-    quote = db.ops.quote_name
-    table = quote(opts.db_table)
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    returning = f"RETURNING {quote(str(pk.column))}"
-    rows = _values(fields, objs, db)
-    ids: list[Any] = []  # one per row, in the rows' order (as bulk_create relies on too)
-    with db.cursor() as cursor:
-        if db.vendor == "postgresql":
-            head = f"INSERT INTO {table} ({columns})"
-            ids = [row[0] for row in _unnest(cursor, head, fields, rows, returning)]
-        else:
-            for chunk in _chunks(rows, _sqlite_rows_per_statement(db, len(fields))):
-                one = "({})".format(", ".join(["%s"] * len(fields)))
-                values = ", ".join([one] * len(chunk))
-                params = [value for row in chunk for value in row]
-                insert = f"INSERT INTO {table} ({columns}) VALUES {values} {returning}"  # noqa: S608
-                cursor.execute(insert, params)
-                ids += [row[0] for row in cursor.fetchall()]
-    for obj, new_id in zip(objs, ids, strict=True):
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    returning = f"RETURNING {db.ops.quote_name(str(pk.column))}"
+    # One id per row, in the rows' order (as bulk_create relies on too).
+    found = _returning(db, model, _values(fields, objs, db), fields, returning)
+    for obj, (new_id,) in zip(objs, found, strict=True):
         obj.pk = new_id
         obj._state.adding = False
         obj._state.db = db.alias

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from appointments.models import Appointment
-from upsales_crm.bulk import insert_rows
+from upsales_crm.bulk import claim_rows
 
 from ..models import MeetingKey
 from ..providers.base import ExternalEvent
@@ -42,10 +42,14 @@ def claim(created: Iterable[tuple[ExternalEvent, Appointment]]) -> dict[str, int
         keys.append(MeetingKeyRow(key[0], key[1], appointment.pk))
     if not keys:
         return {}
-    insert_rows(MeetingKey, keys, ignore_conflicts=True)
-    rows = MeetingKey.objects.filter(ical_uid__in={k[0] for k in mine}).values_list(
-        "ical_uid", "original_start_key", "appointment_id"
-    )
+    fields = ("ical_uid", "original_start_key", "appointment_id")
+    won = claim_rows(MeetingKey, keys, fields)
+    if won is not None:  # the claims that went in: only the others are read back
+        inserted = {(uid, start_key): winner for uid, start_key, winner in won}
+        mine = {key: ours for key, ours in mine.items() if inserted.get(key) != ours[1]}
+        if not mine:
+            return {}
+    rows = MeetingKey.objects.filter(ical_uid__in={k[0] for k in mine}).values_list(*fields)
     lost: dict[str, int] = {}
     for uid, start_key, winner in rows:
         event_id, appointment_id = mine.get((uid, start_key), ("", winner))
