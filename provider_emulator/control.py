@@ -346,7 +346,7 @@ def _page(title: str, body: str) -> Response:
         "table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;"
         "text-align:left;vertical-align:top}form.new label{display:block;margin:.4rem 0}"
         "button{margin:.1rem}article.mail{border:1px solid #ddd;border-radius:6px;padding:.6rem .8rem;"
-        "margin:.6rem 0}article.mail pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:.4rem 0 0;"
+        "margin:.6rem 0;overflow-wrap:anywhere}article.mail pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:.4rem 0 0;"
         "font:inherit}.kind{background:#eef2f7;border-radius:9px;padding:0 .4rem;font-size:.8rem}"
         "</style></head><body>" + body + "</body></html>"
     )

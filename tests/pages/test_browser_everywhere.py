@@ -50,9 +50,21 @@ def demo(crm, karl, sync_connect, sync_actor, sync_type):
     booked = services.appointment_create(
         organizer=karl, title="Offertgenomgång", appointment_type=sync_type,
         start=at(day, 14), end=at(day, 15), company=company, contacts=[johan],
-        location="Kungsgatan 1",
+        location="Kungsgatan 1", agenda="Vi går igenom offerten.",
+        external_emails=["anna.berg@extern.se"],  # no account at the emulator: mailed
     )  # fmt: skip
-    return {"day": day, "company": company, "contact": johan, "appointment": booked}
+    long_one = services.appointment_create(
+        organizer=karl, title="Kvartalsgenomgång" + "med" * 40, appointment_type=sync_type,
+        start=at(day, 16), end=at(day, 17), company=company, contacts=[johan],
+        location="Drottning Kristinas väg " + "1" * 90 + ", Stockholm",
+        video_link="https://meet.exempel.se/" + "a1b2c3" * 30,
+        agenda="Genomgång" * 40, description="Anteckning" * 40,
+        external_emails=["mycket.langt.namn." + "x" * 40 + "@extern-foretag.se"],
+    )  # fmt: skip
+    return {
+        "day": day, "company": company, "contact": johan, "appointment": booked,
+        "long": long_one,
+    }  # fmt: skip
 
 
 def pages(demo) -> dict[str, str]:
@@ -61,6 +73,7 @@ def pages(demo) -> dict[str, str]:
         "calendar": f"/calendar/?date={demo['day']}",
         "appointments": "/appointments/",
         "appointment": a.get_absolute_url(),
+        "appointment-long-content": demo["long"].get_absolute_url(),
         "appointment-form": "/appointments/new/",
         "appointment-edit": f"/appointments/{a.pk}/edit/",
         "companies": "/companies/",
@@ -170,7 +183,7 @@ def test_the_phone_header_is_a_menu_and_the_calendar_an_agenda(crm, browser, cli
         context.close()
 
 
-def test_the_api_docs_render_offline(crm, browser, client, karl, emulator):
+def test_the_api_docs_render_offline(crm, browser, client, karl, emulator, demo):
     context = offline_context(browser, "desktop", "en", crm.url)
     try:
         page = context.new_page()
@@ -181,8 +194,11 @@ def test_the_api_docs_render_offline(crm, browser, client, karl, emulator):
         page.screenshot(path=str(SHOTS / "en-desktop-api-docs.png"))
         expect(page.get_by_text("Time zones").first).to_be_visible()
         assert context.outside == [], context.outside
-        page.goto(f"{emulator.url}/_emulator/outbox")  # the emulator's outbox: mails to read
+        # The emulator's outbox: the mails the demo's bookings sent, to read.
+        page.goto(f"{emulator.url}/_emulator/outbox")
         expect(page.locator("h1")).to_contain_text("Outbox")
+        expect(page.locator("body")).to_contain_text("Offertgenomgång")
+        expect(page.locator("body")).to_contain_text("to anna.berg@extern.se")
         page.screenshot(path=str(SHOTS / "emulator-outbox.png"), full_page=True)
     finally:
         context.close()
