@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from appointments import rules
 from appointments.models import Appointment, AppointmentType, AttendeeKind, Outcome
+from appointments.widgets import LocalDateInput, LocalTimeInput
 from calendar_sync.providers.registry import PROVIDERS
 from contacts.forms import EmailListField
 from contacts.models import Company, Contact
@@ -135,14 +136,14 @@ class AppointmentForm(forms.Form):
     appointment_type = forms.ModelChoiceField(
         label=_("Type"), queryset=AppointmentType.objects.filter(active=True)
     )
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Date"), widget=LocalDateInput())
     start_time = forms.TimeField(
-        label=_("Start time"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+        label=_("Start time"), required=False, widget=LocalTimeInput()
     )
     end_time = forms.TimeField(
         label=_("End time"),
         required=False,
-        widget=forms.TimeInput(attrs={"type": "time"}),
+        widget=LocalTimeInput(),
         help_text=_("An end before the start is the next day: a meeting may cross midnight."),
     )
     all_day = forms.BooleanField(label=_("All day"), required=False)
@@ -386,11 +387,11 @@ class OutcomeForm(forms.Form):
 
 
 class FollowUpForm(forms.Form):
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Date"), widget=LocalDateInput())
     start_time = forms.TimeField(
-        label=_("Start time"), widget=forms.TimeInput(attrs={"type": "time"})
+        label=_("Start time"), widget=LocalTimeInput()
     )
-    end_time = forms.TimeField(label=_("End time"), widget=forms.TimeInput(attrs={"type": "time"}))
+    end_time = forms.TimeField(label=_("End time"), widget=LocalTimeInput())
     title = forms.CharField(label=_("Title"), max_length=255, required=False)
 
     def clean(self):
@@ -407,10 +408,10 @@ class FollowUpForm(forms.Form):
 
 class AppointmentFilterForm(forms.Form):
     start = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"), required=False, widget=LocalDateInput()
     )
     end = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"), required=False, widget=LocalDateInput()
     )
     appointment_type = forms.ModelChoiceField(
         label=_("Type"), queryset=AppointmentType.objects.all(), required=False

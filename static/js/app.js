@@ -48,3 +48,19 @@ document.addEventListener("DOMContentLoaded", () => {
     menu.classList.toggle("open", open);
   });
 });
+// Typed dates and times (Swedish pages, see appointments/widgets.py): tidy what was typed into
+// the form the server and the booking script read (20261207 → 2026-12-07, 930 or 9.30 → 09:30),
+// before any other change handler sees it. Anything else is left for the server to explain.
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  if (!input.matches || !input.matches("input[data-typed]")) return;
+  const v = input.value.trim();
+  let m;
+  if (input.dataset.typed === "date") {
+    if ((m = v.match(/^(\d{4})-?(\d{1,2})-?(\d{1,2})$/)) && (v.includes("-") || v.length === 8)) {
+      input.value = `${m[1]}-${m[2].padStart(2, "0")}-${m[3].padStart(2, "0")}`;
+    }
+  } else if ((m = v.match(/^(\d{1,2})[:.]?(\d{2})$/)) && Number(m[1]) < 24 && Number(m[2]) < 60) {
+    input.value = `${m[1].padStart(2, "0")}:${m[2]}`;
+  }
+}, true);
