@@ -137,9 +137,7 @@ class AppointmentForm(forms.Form):
         label=_("Type"), queryset=AppointmentType.objects.filter(active=True)
     )
     date = forms.DateField(label=_("Date"), widget=LocalDateInput())
-    start_time = forms.TimeField(
-        label=_("Start time"), required=False, widget=LocalTimeInput()
-    )
+    start_time = forms.TimeField(label=_("Start time"), required=False, widget=LocalTimeInput())
     end_time = forms.TimeField(
         label=_("End time"),
         required=False,
@@ -388,9 +386,7 @@ class OutcomeForm(forms.Form):
 
 class FollowUpForm(forms.Form):
     date = forms.DateField(label=_("Date"), widget=LocalDateInput())
-    start_time = forms.TimeField(
-        label=_("Start time"), widget=LocalTimeInput()
-    )
+    start_time = forms.TimeField(label=_("Start time"), widget=LocalTimeInput())
     end_time = forms.TimeField(label=_("End time"), widget=LocalTimeInput())
     title = forms.CharField(label=_("Title"), max_length=255, required=False)
 
@@ -407,12 +403,8 @@ class FollowUpForm(forms.Form):
 
 
 class AppointmentFilterForm(forms.Form):
-    start = forms.DateField(
-        label=_("From"), required=False, widget=LocalDateInput()
-    )
-    end = forms.DateField(
-        label=_("To"), required=False, widget=LocalDateInput()
-    )
+    start = forms.DateField(label=_("From"), required=False, widget=LocalDateInput())
+    end = forms.DateField(label=_("To"), required=False, widget=LocalDateInput())
     appointment_type = forms.ModelChoiceField(
         label=_("Type"), queryset=AppointmentType.objects.all(), required=False
     )

@@ -57,9 +57,7 @@ def test_an_english_form_keeps_the_browsers_pickers(rep_client, rep, meeting_typ
     ("date", "start", "end"),
     [("2030-03-04", "09:30", "10:45"), ("20300304", "930", "10.45"), ("300304", "9:30", "1045")],
 )
-def test_a_swedish_booking_reads_what_swedes_type(
-    rep_client, rep, meeting_type, date, start, end
-):
+def test_a_swedish_booking_reads_what_swedes_type(rep_client, rep, meeting_type, date, start, end):
     _swedish(rep_client)
     data = {
         "title": "Genomgång", "appointment_type": meeting_type.pk,
