@@ -130,7 +130,7 @@ def event_json(
             "source": str(Source(appointment.source).label),
             "sourceShort": SHORT_SOURCE.get(appointment.source, ""),
             "locked": appointment.locked,
-            "lockReason": appointment.lock_reason,
+            "lockReason": appointment.lock_reason_text,
             "cancelled": cancelled,
             "declined": declined,
             "video": bool(appointment.video_link or appointment.video_requested),

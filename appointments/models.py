@@ -121,6 +121,8 @@ class Appointment(models.Model):
     )
     locked = models.BooleanField(_("locked"), default=False)
     lock_reason = models.CharField(_("lock reason"), max_length=255, blank=True)
+    # A locked invitation: who invited (``lock_reason_text`` says it in the reader's language).
+    lock_invited_by = models.EmailField(_("locked: invited by"), blank=True)
     # Set when the calendar event behind the appointment was cancelled/deleted at the provider;
     # the appointment itself stays (the spec: a delete in the calendar does not delete it here).
     cancelled_at = models.DateTimeField(_("cancelled in calendar"), null=True, blank=True)
@@ -188,6 +190,15 @@ class Appointment(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("appointments:detail", args=[self.pk])
+
+    @property
+    def lock_reason_text(self) -> str:
+        """Why it is locked, in the reader's language ("" when no reason is known)."""
+        if self.lock_invited_by:
+            return gettext("Invited by %(email)s: only the organizer can change it") % {
+                "email": self.lock_invited_by
+            }
+        return self.lock_reason
 
     @property
     def display_title(self) -> str:

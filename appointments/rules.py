@@ -119,7 +119,7 @@ def can_change_field(appointment: Appointment, user, field: str, now: datetime) 
     if field not in EDITABLE_FIELDS:
         return deny(_("The field “%(field)s” cannot be changed.") % {"field": field})
     if appointment.locked and field in LOCKED_FIELDS:
-        reason = appointment.lock_reason or _("it was booked outside the CRM")
+        reason = appointment.lock_reason_text or _("it was booked outside the CRM")
         return deny(
             _(
                 "This appointment is locked (%(reason)s): its title, date, time, place, "

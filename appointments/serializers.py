@@ -78,6 +78,12 @@ class AppointmentSerializer(serializers.ModelSerializer):
     )
     sync_error = serializers.SerializerMethodField()
     calendar_events = serializers.SerializerMethodField()
+    lock_reason = serializers.CharField(
+        source="lock_reason_text",
+        read_only=True,
+        help_text="Why it is locked, in the request's language (e.g. who invited); empty when "
+        "not locked or no reason is known.",
+    )
     invited_by = serializers.SerializerMethodField(
         help_text="A meeting organised outside the CRM (an invitation): its organizer. "
         "null when the rep organises it."

@@ -136,14 +136,14 @@ def _new_appointment(
     ctx: SyncContext, ev: ExternalEvent, cls: rules.Classification, *, hidden: bool = False
 ) -> Appointment:
     conn = ctx.connection
-    locked, lock_reason = rules.is_locked_invitation(cls)
+    locked, invited_by = rules.is_locked_invitation(cls)
     appointment = build(
         Appointment,
         appointment_type_id=conn.appointment_type_id or 0,  # active connections have one
         organizer_id=conn.user_id,
         source=conn.provider,
         locked=locked,
-        lock_reason=mapping.clip(lock_reason, 255),
+        lock_invited_by=mapping.clip(invited_by, 254),
     )
     values = hide_excluded_organizer(fieldmap.crm_values(ev, appointment), cls)
     for name, value in (_hide_details(values) if hidden else values).items():

@@ -425,10 +425,14 @@ def private_event_treatment(
 
 
 def is_locked_invitation(classification: Classification) -> tuple[bool, str]:
-    """An external (a contact) invited the rep: nobody in the CRM may change it."""
+    """An external (a contact) invited the rep: nobody in the CRM may change it. Returns
+    whether it is locked and who invited (the appointment's ``lock_invited_by``, which the
+    pages turn into "Invited by …" in the reader's language); an organizer on an exclusion
+    list is not named (see ``hide_excluded_organizer``)."""
     if classification.organizer != "external":
         return False, ""
-    return True, f"Invited by {classification.organizer_email}: only the organizer can change it"
+    organizer = classification.organizer_email
+    return True, "" if organizer in classification.excluded else organizer
 
 
 class HasCompany(Protocol):

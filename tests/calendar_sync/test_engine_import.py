@@ -64,7 +64,10 @@ def test_faq_scenario_1_external_invites_karl_alias_and_colleague(provider, karl
     appointment = Appointment.objects.get()
     assert appointment.organizer == karl_conn.user
     assert appointment.locked
-    assert appointment.lock_reason == "Invited by kund@extern.se: only the organizer can change it"
+    assert appointment.lock_invited_by == "kund@extern.se"
+    assert appointment.lock_reason_text == (
+        "Invited by kund@extern.se: only the organizer can change it"
+    )
     assert appointment.source == provider
     assert appointment.appointment_type == karl_conn.appointment_type
     assert appointment.company is None

@@ -247,9 +247,14 @@ def test_skip_reason_set_for_only_internal():
 
 def test_is_locked_invitation_when_external_organizes():
     ev = event(organizer="kund@acme.se", attendees=[att("karl@exempel.se")])
-    locked, why = rules.is_locked_invitation(classify(ev))
-    assert locked
-    assert why == "Invited by kund@acme.se: only the organizer can change it"
+    assert rules.is_locked_invitation(classify(ev)) == (True, "kund@acme.se")
+
+
+def test_is_locked_invitation_names_no_excluded_organizer():
+    ev = event(organizer="kund@acme.se", attendees=[att("karl@exempel.se")])
+    cls = classify(ev)
+    cls.excluded.append("kund@acme.se")
+    assert rules.is_locked_invitation(cls) == (True, "")
 
 
 def test_is_locked_invitation_false_when_rep_organizes():

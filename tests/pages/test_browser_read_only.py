@@ -75,7 +75,7 @@ def test_an_invitation_shows_its_organizer_and_the_reps_own_response(
         appointment_type=AppointmentTypeFactory(name="Meeting"),
         title="Avstämning",
         locked=True,
-        lock_reason="Invited by johan.ek@acme.se: only the organizer can change it",
+        lock_invited_by="johan.ek@acme.se",
         invited_by_email="johan.ek@acme.se",
         invited_by_name="Johan Ek",
         own_response="tentative",
@@ -105,5 +105,10 @@ def test_an_invitation_shows_its_organizer_and_the_reps_own_response(
     expect(organizer.locator(f'a[href="{johan.get_absolute_url()}"]')).to_have_text("Johan Ek")
     expect(page.locator("#own-response")).to_have_text(
         "Tentative" if language == "en" else "Preliminärt"
+    )
+    expect(page.locator("ul.messages li.warning").first).to_contain_text(
+        "Invited by johan.ek@acme.se: only the organizer can change it"
+        if language == "en"
+        else "Inbjuden av johan.ek@acme.se: bara organisatören kan ändra det"
     )
     shoot(page, tmp_path, f"{language}-invitation-organizer-and-response")
