@@ -83,3 +83,13 @@ def _fresh_user_directory():
     from contacts.selectors import user_directory_changed
 
     user_directory_changed()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a test client's request in Swedish leaves
+    Swedish active in the test's thread, which would make a later test read Swedish."""
+    from django.utils import translation
+
+    with translation.override(None):
+        yield

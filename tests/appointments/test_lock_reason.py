@@ -19,13 +19,6 @@ ENGLISH = "Invited by kund@acme.se: only the organizer can change it"
 SWEDISH = "Inbjuden av kund@acme.se: bara organisatören kan ändra det"
 
 
-@pytest.fixture(autouse=True)
-def _language_restored():
-    """The test client's Swedish requests leave Swedish active in this thread: not after us."""
-    with translation.override("en"):
-        yield
-
-
 @pytest.fixture
 def invitation(db):
     rep = UserFactory(email="karl.andersson@exempel.se")
