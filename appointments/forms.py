@@ -244,10 +244,16 @@ class AppointmentForm(forms.Form):
                 del self.fields[name]
             return
         spec = PROVIDERS.get(booking.provider)
-        if spec is not None:
+        if spec is not None and spec.video_label is not None:
             self.fields["video_requested"].label = str(spec.video_label)
-        rooms = list(booking.rooms)
+        elif spec is not None:  # the provider makes no video meetings: nothing to offer
+            del self.fields["video_requested"]
         current = appointment.room_email if appointment else ""
+        if spec is not None and not spec.has_rooms and not current:
+            del self.fields["room"]  # no room directory at this provider
+            self._room_names = {}
+            return
+        rooms = list(booking.rooms)
         if current and current not in dict(rooms):
             rooms.append((current, appointment.room_name or current))
         cast(forms.ChoiceField, self.fields["room"]).choices = [("", _("No room")), *rooms]

@@ -35,6 +35,29 @@ class AppointmentTypeChoiceForm(forms.Form):
     )
 
 
+class CredentialsConnectForm(forms.Form):
+    """Connecting a calendar server with a password (``connect_kind = "credentials"``)."""
+
+    server_url = forms.CharField(
+        label=_("Server address"),
+        max_length=1024,
+        help_text=_("For example https://caldav.icloud.com or https://caldav.fastmail.com/dav/"),
+        widget=forms.URLInput(attrs={"autocomplete": "url", "placeholder": "https://"}),
+    )
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=255,
+        help_text=_("Usually your e-mail address."),
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label=_("App-specific password"),
+        max_length=255,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+
+
 class CalendarAppAdminForm(forms.ModelForm):
     """The client secret is write-only: never rendered back, blank keeps the stored one."""
 

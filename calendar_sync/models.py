@@ -88,10 +88,15 @@ class CalendarConnection(models.Model):
         choices=PrivateEvents.choices,
         default=PrivateEvents.PRIVATE,
     )
+    # OAuth: the tokens; a credentials provider (``connect_kind``): its app password in
+    # access_token, its username in account_id.
     access_token = EncryptedTextField(blank=True)
     refresh_token = EncryptedTextField(blank=True)
     token_expires_at = models.DateTimeField(null=True, blank=True)
     scopes = models.TextField(blank=True)
+    # A credentials provider's server as the rep typed it, and the main calendar found there.
+    server_url = models.URLField(_("server"), max_length=1024, blank=True)
+    calendar_url = models.URLField(max_length=1024, blank=True)
     connected_at = models.DateTimeField(_("connected since"), auto_now_add=True)
     activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
     disconnected_at = models.DateTimeField(null=True, blank=True)

@@ -24,15 +24,17 @@ from .models import (
     ExclusionEntry,
     ExportFailure,
 )
-from .providers.registry import get_provider, provider_for_backend
+from .providers.registry import PROVIDERS, get_provider, provider_for_backend
 from .sync import rules
 from .sync.reading import exclusion_values
 from .sync.rules import SKIP_LABELS, NoInvitation
 
 
 def backend_name(provider: str) -> str:
-    """The social-auth backend name (the /oauth/login/<backend>/ URLs)."""
-    return get_provider(provider).backend_name
+    """The social-auth backend name (the /oauth/login/<backend>/ URLs); "" for a provider reps
+    connect without OAuth (``connect_kind = "credentials"``)."""
+    spec = get_provider(provider)
+    return spec.backend_name if spec.uses_oauth() else ""
 
 
 def backend_provider(backend: str) -> str | None:
@@ -42,7 +44,10 @@ def backend_provider(backend: str) -> str | None:
 
 
 def installed_apps() -> list[CalendarApp]:
-    return list(CalendarApp.objects.filter(installed=True).order_by("provider"))
+    """The installed apps, in the registry's order (menus, the calendar index)."""
+    order = {provider_id: i for i, provider_id in enumerate(PROVIDERS)}
+    apps = CalendarApp.objects.filter(installed=True).order_by("provider")
+    return sorted(apps, key=lambda app: order.get(app.provider, len(order)))
 
 
 def app_is_installed(provider: str) -> bool:

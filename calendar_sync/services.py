@@ -102,6 +102,8 @@ def connection_link(
     account_id: str,
     tokens: Tokens,
     scopes: str = "",
+    server_url: str = "",
+    calendar_url: str = "",
 ) -> CalendarConnection:
     """Store a freshly authorised account for ``user`` (called by the OAuth pipeline).
 
@@ -124,7 +126,8 @@ def connection_link(
             _("Disconnect %(app)s (%(email)s) before connecting another calendar.")
             % {"app": current.get_provider_display(), "email": current.account_email}
         )
-    if not tokens.refresh_token and not (current and current.refresh_token):
+    oauth = get_provider(provider).uses_oauth()
+    if oauth and not tokens.refresh_token and not (current and current.refresh_token):
         raise LinkRefused(_("The provider did not grant offline access. Please try again."))
     # A reconnect is not a new activation: the same account resumes its old connection.
     current = current or selectors.connection_to_resume(
@@ -146,6 +149,7 @@ def connection_link(
                 connection.refresh_token = tokens.refresh_token
             connection.token_expires_at = tokens.expires_at
             connection.scopes = scopes
+            connection.server_url, connection.calendar_url = server_url, calendar_url
             connection.state = ConnectionState.ACTIVE
             connection.last_error = ""
             connection.attention_alerted_at = None  # the incident is over
@@ -157,6 +161,35 @@ def connection_link(
         # A reconnect: the sync picks up again where it stopped.
         _enqueue_on_commit("connection_activated", connection.pk)
     return connection
+
+
+def connection_link_credentials(
+    *,
+    user,  # noqa: ANN001
+    provider: str,
+    server_url: str,
+    username: str,
+    password: str,
+) -> CalendarConnection:
+    """Connect a calendar server with a password (``connect_kind = "credentials"``): the
+    provider's ``credentials_connect`` signs in and finds the main calendar (outside any
+    transaction), then the account is linked like an OAuth grant, the password stored encrypted
+    as its token. ``CredentialsRefused`` / ``LinkRefused`` carry a message for the rep."""
+    from .providers.spec import load
+
+    spec = get_provider(provider)
+    if spec.uses_oauth():
+        raise LinkRefused(_("%(app)s is connected by signing in there.") % {"app": spec.label})
+    account = load(spec.credentials_connect)(server_url, username, password)
+    return connection_link(
+        user=user,
+        provider=provider,
+        account_email=account.email,
+        account_id=account.account_id,
+        tokens=Tokens(account.secret, "", None),
+        server_url=account.server_url,
+        calendar_url=account.calendar_url,
+    )
 
 
 def grant_discard(*, provider: str, tokens: Tokens) -> bool:
@@ -367,7 +400,7 @@ def _after_disconnect(connection_id: int, *, revoke: bool) -> None:
         except Exception:  # the channel expires by itself; disconnecting must not fail
             log.exception("stopping push for connection %s failed", connection_id)
     connection = CalendarConnection.objects.get(pk=connection_id)
-    if revoke:
+    if revoke:  # (a provider with nothing to revoke, CalDAV, does nothing: the password goes)
         try:
             get_adapter(connection).revoke()  # the one revoke path: the adapter's
         except Exception:  # an unreachable provider must not keep the rep connected

@@ -27,8 +27,9 @@ from social_django import views as social_views
 from appointments.selectors import appointment_get
 
 from . import busy_calendars, selectors, services
-from .forms import AppointmentTypeChoiceForm, ExclusionEntryForm
+from .forms import AppointmentTypeChoiceForm, CredentialsConnectForm, ExclusionEntryForm
 from .models import CalendarApp, CalendarConnection
+from .providers.base import CredentialsRefused
 from .providers.registry import PROVIDERS
 
 log = logging.getLogger(__name__)
@@ -195,14 +196,33 @@ def _sync_context(request: HttpRequest, appointment) -> dict:  # noqa: ANN001
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def connect(request: HttpRequest, provider: str) -> HttpResponse:
-    """Step 3: the provider's connect button (``connect_label``)."""
+    """Step 3: the provider's connect button (``connect_label``), or for a provider reps connect
+    with a password (``connect_kind = "credentials"``) the form for server, username and
+    password, which POSTs back here."""
     app = _installed_app(provider)
     context = _page_context(request, app)
     if context["connection"] is not None and context["connection"].state == "active":
         return redirect(selectors.provider_url_name(provider))
-    return render(request, "calendar_sync/connect.html", context)
+    if app.spec.uses_oauth():
+        if request.method == "POST":
+            raise Http404
+        return render(request, "calendar_sync/connect.html", context)
+    form = CredentialsConnectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and context["other_connection"] is None:
+        try:
+            services.connection_link_credentials(
+                user=request.user, provider=provider, **form.cleaned_data
+            )
+        except (CredentialsRefused, services.LinkRefused) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("%(app)s is linked.") % {"app": app.get_provider_display()})
+            return redirect(selectors.provider_url_name(provider))
+    status = 400 if request.method == "POST" else 200
+    context["credentials_form"] = form
+    return render(request, "calendar_sync/connect.html", context, status=status)
 
 
 @login_required

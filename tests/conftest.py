@@ -93,3 +93,21 @@ def _default_language():
 
     with translation.override(None):
         yield
+
+
+# --- Radicale, the real CalDAV server, on a free loopback port ----------------------------------
+@pytest.fixture(scope="session")
+def radicale_server():
+    from provider_emulator.radicale_server import RadicaleServer
+
+    server = RadicaleServer().start()  # a temporary storage folder, removed on stop
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def radicale(radicale_server):
+    """The running Radicale, emptied for each test. ``radicale.url``, ``.account_create``."""
+    radicale_server.reset()
+    yield radicale_server
+    radicale_server.reset()

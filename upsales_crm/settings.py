@@ -11,7 +11,7 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
-from calendar_sync.providers.registry import PROVIDERS as CALENDAR_PROVIDERS
+from calendar_sync.providers.registry import with_oauth as calendar_oauth_providers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -268,8 +268,10 @@ SYNC_QUEUE_LIMIT = env.int("SYNC_QUEUE_LIMIT", default=2000)
 # (the strategy calls them directly), and the pipeline only links a calendar account to the rep
 # who is already signed in (with TOTP, via allauth). Tokens live encrypted on CalendarConnection.
 # One backend per provider in the registry (calendar_sync/providers/registry.py), with PKCE.
-SOCIAL_AUTH_AUTHENTICATION_BACKENDS = [p.oauth_backend for p in CALENDAR_PROVIDERS.values()]
-for _provider in CALENDAR_PROVIDERS.values():
+CALENDAR_OAUTH_PROVIDERS = calendar_oauth_providers()
+# (Providers reps connect with a password instead, ``connect_kind = "credentials"``, have none.)
+SOCIAL_AUTH_AUTHENTICATION_BACKENDS = [p.oauth_backend for p in CALENDAR_OAUTH_PROVIDERS]
+for _provider in CALENDAR_OAUTH_PROVIDERS:
     globals()[f"SOCIAL_AUTH_{_provider.backend_name.upper().replace('-', '_')}_USE_PKCE"] = True
 SOCIAL_AUTH_STRATEGY = "calendar_sync.pipeline.CalendarLinkStrategy"
 SOCIAL_AUTH_PIPELINE = (

@@ -118,7 +118,24 @@ class PreconditionFailed(ProviderError):
     permanent = False
 
 
+class CredentialsRefused(Exception):
+    """Connecting with credentials failed (a wrong password, a URL that is no calendar server,
+    an unreachable server): the message is for the rep, and nothing is stored."""
+
+
 # --- data ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LinkedAccount:
+    """What a credentials connect (``CalendarProvider.connect_kind == "credentials"``) found:
+    the account, the secret to store (encrypted, like tokens) and where its main calendar is."""
+
+    email: str
+    account_id: str  # the username the server signs in
+    secret: str  # the (app-specific) password
+    server_url: str
+    calendar_url: str
+
+
 @dataclass(frozen=True)
 class ExternalAttendee:
     email: str

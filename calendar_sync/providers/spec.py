@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     Label = str | Promise
 
 PushKind = Literal["channel", "subscription"]
+# How a rep connects: "oauth" (sent to the provider to allow access; social-auth), or
+# "credentials" (a server URL, username and app-specific password typed into our form).
+ConnectKind = Literal["oauth", "credentials"]
 
 
 @dataclass(frozen=True)
@@ -53,9 +56,18 @@ class CalendarProvider:
     # identity and labels
     id: ClassVar[str]  # stored in CalendarApp/CalendarConnection.provider and Appointment.source
     label: ClassVar[Label]  # the App directory, the settings menu and the settings page
-    connect_label: ClassVar[Label]  # the button that starts the OAuth flow
-    video_label: ClassVar[Label]  # the appointment form's "add a video meeting" box
+    connect_label: ClassVar[Label]  # the button that starts the OAuth flow / the form's title
+    # The appointment form's "add a video meeting" box; None: the provider makes no video
+    # meetings, and the box is not shown for it.
+    video_label: ClassVar[Label | None]
     settings_slug: ClassVar[str]  # /settings/calendar/<slug>/ (the URL name is the id)
+    has_rooms: ClassVar[bool]  # a room directory (list_rooms); False: no rooms to book
+
+    # how a rep connects (see ConnectKind); the OAuth attributes below are for "oauth" only
+    connect_kind: ClassVar[ConnectKind]
+    # "credentials": "module:function(server_url, username, password) -> base.LinkedAccount",
+    # raising base.CredentialsRefused with a message for the rep.
+    credentials_connect: ClassVar[str] = ""
 
     # OAuth (social-auth) linking and token upkeep
     oauth_backend: ClassVar[str]  # dotted path of the social-auth backend class
@@ -74,7 +86,9 @@ class CalendarProvider:
     webhook_handler: ClassVar[str | None]  # "module:view" mounted at /webhooks/calendar/<id>/
     recurring_delete_removes: ClassVar[bool]  # a deleted series removes its appointments
     all_day_recurring_supported: ClassVar[bool]  # all-day recurring events are imported
-    poll_minutes: ClassVar[int]  # how often the polling backstop should look (a hint)
+    # How often the poller looks at a connection without live push, in minutes (the sync's
+    # SYNC_POLL_MINUTES caps it from above: a provider may ask to be polled more often).
+    poll_minutes: ClassVar[int]
 
     # the App directory
     uses_tenant: ClassVar[bool]  # the App directory's "tenant" applies
@@ -96,6 +110,14 @@ class CalendarProvider:
     @classmethod
     def oauth(cls) -> Any:
         return load(cls.oauth_module)
+
+    @classmethod
+    def uses_oauth(cls) -> bool:
+        return cls.connect_kind == "oauth"
+
+    @classmethod
+    def has_video(cls) -> bool:
+        return cls.video_label is not None
 
     @classmethod
     def url_name(cls) -> str:

@@ -452,9 +452,16 @@ class PagePlanner:
                 self.plan.stats["cancelled"] += 1
 
     def removed(self, event_id: str) -> None:
-        """A deletion without a body (Graph ``@removed``): what we know comes from the link."""
+        """A deletion without a body (Graph ``@removed``, a CalDAV resource gone): what we know
+        comes from the link, or, for a whole series reported by its id, from its instances'."""
         link = self.data.links.get(event_id)
         if link is None or not link.appointment_id:
+            if self.data.series_links.get(event_id):
+                stub = ExternalEvent(
+                    id=event_id, ical_uid="", title="", start=None, end=None,
+                    cancelled=True, is_recurring=True,
+                )  # fmt: skip
+                self.cancelled(stub, None, None)
             return
         stub = removed_stub(event_id, link)
         self.cancelled(stub, link, self.data.appointments.get(link.appointment_id))

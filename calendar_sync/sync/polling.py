@@ -1,9 +1,11 @@
 """The polling backstop behind push, spread over the interval.
 
 A tick runs every minute (schedule from migration ``0008_poll_every_minute``). Each connection is
-due in one minute of every ``SYNC_POLL_MINUTES`` — its offset is its id modulo the interval, so
-the polls of many reps spread evenly instead of arriving together — or of every
-``SYNC_POLL_PUSHED_MINUTES`` while it has a live push channel (push already brings its changes).
+due in one minute of every ``SYNC_POLL_MINUTES``, or of its provider's ``poll_minutes`` where the
+registry asks for more often (a provider without push, such as CalDAV: every few minutes) — its
+offset is its id modulo the interval, so the polls of many reps spread evenly instead of arriving
+together — or of every ``SYNC_POLL_PUSHED_MINUTES`` while it has a live push channel (push
+already brings its changes).
 A tick covers the minutes since the previous one (a late scheduler skips nobody), enqueues the
 due connections in batches of ``SYNC_POLL_BATCH`` per task, and never lets the broker queue grow
 past ``SYNC_QUEUE_LIMIT`` tasks: a poll that does not fit is logged and comes round at its next
@@ -29,6 +31,7 @@ from django.db.models.functions import Mod
 from django.utils import timezone
 
 from ..models import CalendarConnection, ConnectionState
+from ..providers.registry import PROVIDERS, get_provider
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,15 @@ def intervals() -> tuple[int, int]:
     """(minutes between polls, minutes between polls of a connection with live push)."""
     every = max(int(settings.SYNC_POLL_MINUTES), 0)
     return every, max(int(settings.SYNC_POLL_PUSHED_MINUTES), every)
+
+
+def provider_interval(provider_id: str, every: int | None = None) -> int:
+    """Minutes between polls of a connection of this provider without live push: the
+    registry's ``poll_minutes``, at most ``SYNC_POLL_MINUTES`` (0: polling is off)."""
+    every = intervals()[0] if every is None else every
+    if not every:
+        return 0
+    return max(min(every, int(get_provider(provider_id).poll_minutes)), 1)
 
 
 def minute_of(now: dt.datetime) -> int:
@@ -68,12 +80,21 @@ def due_connection_ids(minutes: Iterable[int], now: dt.datetime) -> list[int]:
     if not every or not minutes:
         return []
     live_push = Q(channel_expires_at__gt=now)
-    due = (~live_push & Q(slot__in={m % every for m in minutes})) | (
-        live_push & Q(pushed_slot__in={m % pushed_every for m in minutes})
-    )
+    due = live_push & Q(pushed_slot__in={m % pushed_every for m in minutes})
+    by_interval: dict[int, list[str]] = {}
+    for provider_id in PROVIDERS:
+        by_interval.setdefault(provider_interval(provider_id, every), []).append(provider_id)
+    slots = {}
+    for interval, providers in sorted(by_interval.items()):
+        slots[f"slot_{interval}"] = Mod("id", interval)
+        due |= (
+            ~live_push
+            & Q(provider__in=providers)
+            & Q(**{f"slot_{interval}__in": {m % interval for m in minutes}})
+        )
     return list(
         _syncable()
-        .annotate(slot=Mod("id", every), pushed_slot=Mod("id", pushed_every))
+        .annotate(pushed_slot=Mod("id", pushed_every), **slots)
         .filter(due)
         .order_by("id")
         .values_list("id", flat=True)
@@ -86,7 +107,7 @@ def next_poll_at(connection: CalendarConnection, now: dt.datetime) -> dt.datetim
     if not every:
         return None
     live = connection.channel_expires_at is not None and connection.channel_expires_at > now
-    period = pushed_every if live else every
+    period = pushed_every if live else provider_interval(connection.provider, every)
     this_minute = minute_of(now)
     wait = (connection.pk - this_minute - 1) % period + 1  # 1..period minutes ahead
     return dt.datetime.fromtimestamp((this_minute + wait) * 60, tz=dt.UTC)

@@ -20,7 +20,6 @@ from .conftest import KARL, at
 pytestmark = pytest.mark.django_db
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-FAULT_ENDPOINT = {"google": "freebusy", "microsoft": "getSchedule"}
 
 
 def week_of(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -29,7 +28,12 @@ def week_of(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 def fail_free_busy(emulator, provider: str, kind: str = "500") -> None:
-    fault = {"kind": kind, "count": 50, "provider": provider, "endpoint": FAULT_ENDPOINT[provider]}
+    fault = {
+        "kind": kind,
+        "count": 50,
+        "provider": provider,
+        "endpoint": actor_class(provider).free_busy_endpoint,
+    }
     requests.post(f"{emulator.url}/_emulator/faults", json=fault, timeout=10).raise_for_status()
 
 
@@ -154,8 +158,8 @@ def test_background_sync_calls_keep_the_full_retry_budget(adapter_retry_sleeps):
     assert len(calls) == len(adapter_retry_sleeps) + 1 > 2
 
 
-def test_a_revoked_grant_asks_for_a_reconnect(provider, karl, karl_conn, day, emulator):
-    emulator.state.revoke_account(provider, KARL)
+def test_a_revoked_grant_asks_for_a_reconnect(provider, karl, karl_conn, karl_cal, day):
+    karl_cal.revoke_access()
     start, end = week_of(day)
     result = availability.availability_get(actor=karl, user_ids=[karl.pk], start=start, end=end)
     assert "has to be reconnected" in result.people[0].error

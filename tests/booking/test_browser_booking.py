@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from appointments.models import Appointment
 from tests.calendar_sync.actors import actor_class
+from tests.calendar_sync.conftest import VIDEO_ROOM_PROVIDERS
 from tests.calendar_sync.test_browser_connect import _sales_reps_group
 from tests.factories import UserFactory
 
@@ -40,6 +41,7 @@ def sign_in(page, base: str) -> None:
     page.wait_for_url(re.compile(r".*/calendar.*|.*/$"))
 
 
+@pytest.mark.parametrize("provider", VIDEO_ROOM_PROVIDERS)
 def test_book_with_availability_room_and_video(
     provider, crm, page, sync_connect, sync_actor, rooms, day
 ):

@@ -98,7 +98,9 @@ def test_a_disconnected_rep_reads_why_the_calendar_fields_are_gone(
     sign_in(page, crm.url)
     if language == "sv":
         use_swedish(page, crm.url)
-    settings_page = "google" if provider == "google" else "office365"
+    from calendar_sync.providers.registry import get_provider
+
+    settings_page = get_provider(provider).settings_slug
     page.goto(f"{crm.url}/settings/calendar/{settings_page}/")
     page.locator("#calendar-disconnect a").click()
     expect(page.locator("#disconnect-confirm")).to_be_visible()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import requests
 
 from appointments import services
 from appointments.models import Appointment
@@ -14,6 +13,7 @@ from calendar_sync import rooms as room_services
 from calendar_sync.models import EventLink
 from calendar_sync.sync import engine, exporter
 from tests.calendar_sync.actors import actor_class
+from tests.calendar_sync.conftest import ROOM_PROVIDERS, VIDEO_PROVIDERS
 from tests.factories import ContactFactory
 
 from .conftest import ROOMS, at
@@ -44,10 +44,6 @@ def body_text(provider: str, event: dict) -> str:
     return actor_class(provider).body_of(event)
 
 
-def outbox(emulator) -> list[dict]:
-    return requests.get(f"{emulator.url}/_emulator/outbox", timeout=10).json()["messages"]
-
-
 def test_invitees_read_the_agenda_and_never_the_internal_description(
     provider,
     karl,
@@ -66,7 +62,7 @@ def test_invitees_read_the_agenda_and_never_the_internal_description(
     )  # fmt: skip
     [event] = provider_events(karl_cal)
     assert body_text(provider, event).strip() == "Hej Anna! Vi går igenom offerten."
-    [mail] = [m for m in outbox(emulator) if m["to"] == "anna.berg@acme.se"]
+    [mail] = [m for m in karl_cal.invitations() if m["to"] == "anna.berg@acme.se"]
     assert "Hej Anna! Vi går igenom offerten." in mail["body"]
     assert "Intern anteckning" not in mail["body"]
     # Editing the internal note never reaches the event nor the invitees.
@@ -74,7 +70,7 @@ def test_invitees_read_the_agenda_and_never_the_internal_description(
         services.appointment_update(appointment=appointment, actor=karl, description="Ny not")
     [event] = provider_events(karl_cal)
     assert "Ny not" not in body_text(provider, event)
-    assert not [m for m in outbox(emulator) if "Ny not" in m["body"]]
+    assert not [m for m in karl_cal.invitations() if "Ny not" in m["body"]]
 
 
 def test_a_body_written_in_the_calendar_becomes_the_agenda_and_keeps_the_internal_note(
@@ -111,12 +107,13 @@ def test_invitations_go_to_participants_with_an_email_only(
         karl, sync_type, day, django_capture_on_commit_callbacks,
         contacts=[with_email, without_email], external_emails=["gast@extern.se"],
     )  # fmt: skip
-    invited = sorted(m["to"] for m in outbox(emulator) if m["kind"] == "invitation")
+    invited = sorted(m["to"] for m in karl_cal.invitations() if m["kind"] == "invitation")
     assert invited == ["anna.berg@acme.se", "gast@extern.se"]
     appointment = Appointment.objects.get()
     assert appointment.attendees.count() == 3  # the contact without e-mail stays on it
 
 
+@pytest.mark.parametrize("provider", VIDEO_PROVIDERS)
 def test_video_link_is_written_back(
     provider, karl, karl_conn, karl_cal, sync_type, day, django_capture_on_commit_callbacks
 ):
@@ -144,6 +141,7 @@ def test_a_retried_create_after_a_crash_makes_no_second_event_or_meeting(
     assert len(provider_events(karl_cal)) == 1
 
 
+@pytest.mark.parametrize("provider", VIDEO_PROVIDERS)
 def test_a_video_link_requested_later_is_added_to_the_event(
     provider, karl, karl_conn, karl_cal, sync_type, day, django_capture_on_commit_callbacks
 ):
@@ -156,6 +154,7 @@ def test_a_video_link_requested_later_is_added_to_the_event(
     assert len(provider_events(karl_cal)) == 1
 
 
+@pytest.mark.parametrize("provider", ROOM_PROVIDERS)
 def test_the_chosen_room_is_booked_as_a_resource_and_is_busy_afterwards(
     provider, karl, karl_conn, karl_cal, rooms, sync_type, day, django_capture_on_commit_callbacks
 ):
@@ -174,6 +173,7 @@ def test_the_chosen_room_is_booked_as_a_resource_and_is_busy_afterwards(
     assert {r.email: r.free for r in later.rooms} == {stora: True, lilla: True}
 
 
+@pytest.mark.parametrize("provider", VIDEO_PROVIDERS)
 def test_an_event_made_in_the_calendar_with_a_video_link_is_imported_with_it(
     provider, karl, karl_conn, emulator, sync_actor, day
 ):
@@ -186,6 +186,7 @@ def test_an_event_made_in_the_calendar_with_a_video_link_is_imported_with_it(
     assert appointment.video_link.startswith("https://")
 
 
+@pytest.mark.parametrize("provider", ROOM_PROVIDERS)
 def test_the_room_list_is_cached_and_refreshed(provider, karl, karl_conn, rooms, emulator):
     from calendar_sync.models import Room
     from calendar_sync.tasks import refresh_rooms
@@ -202,6 +203,7 @@ def test_the_room_list_is_cached_and_refreshed(provider, karl, karl_conn, rooms,
     _ = dt
 
 
+@pytest.mark.parametrize("provider", VIDEO_PROVIDERS)
 def test_a_sync_after_booking_keeps_agenda_and_description_apart(
     provider, karl, karl_conn, karl_cal, sync_type, day, django_capture_on_commit_callbacks
 ):

@@ -11,6 +11,7 @@ import pytest
 from appointments.models import Appointment
 from calendar_sync.rooms import room_availability
 from tests.calendar_sync.actors import actor_class
+from tests.calendar_sync.conftest import ROOM_PROVIDERS, VIDEO_ROOM_PROVIDERS
 from tests.factories import ContactFactory, UserFactory
 
 from .conftest import ROOMS, STOCKHOLM, at
@@ -46,6 +47,7 @@ def test_without_an_active_calendar_there_is_no_video_room_or_availability(db, c
     assert 'name="agenda"' not in html
 
 
+@pytest.mark.parametrize("provider", VIDEO_ROOM_PROVIDERS)
 def test_the_form_offers_the_providers_video_meeting_and_rooms(
     provider, karl_conn, rooms, rep_client
 ):
@@ -128,6 +130,7 @@ def test_a_provider_error_is_a_warning_and_booking_still_works(
     assert Appointment.objects.count() == 1
 
 
+@pytest.mark.parametrize("provider", VIDEO_ROOM_PROVIDERS)
 def test_the_form_books_a_room_and_a_video_meeting(
     provider, karl, karl_conn, karl_cal, rooms, sync_type, day, rep_client,
     django_capture_on_commit_callbacks,
@@ -153,6 +156,7 @@ def test_the_form_books_a_room_and_a_video_meeting(
     ]
 
 
+@pytest.mark.parametrize("provider", ROOM_PROVIDERS)
 def test_an_unknown_room_is_refused(provider, karl_conn, rooms, sync_type, day, rep_client):
     resp = rep_client.post("/appointments/new/", post_data(sync_type, day, room="x@y.se"))
     assert resp.status_code == 200
@@ -160,6 +164,7 @@ def test_an_unknown_room_is_refused(provider, karl_conn, rooms, sync_type, day, 
 
 
 # --- API ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("provider", VIDEO_ROOM_PROVIDERS)
 def test_api_books_video_and_room_by_room_email(
     provider, karl, karl_conn, karl_cal, rooms, sync_type, day, rep_client,
     django_capture_on_commit_callbacks,
@@ -187,6 +192,7 @@ def test_api_books_video_and_room_by_room_email(
     assert resp.json()["room"] is None
 
 
+@pytest.mark.parametrize("provider", VIDEO_ROOM_PROVIDERS)
 def test_api_refuses_an_unknown_room_and_a_written_video_link(
     provider, karl_conn, rooms, sync_type, day, rep_client
 ):
@@ -206,6 +212,7 @@ def test_api_refuses_an_unknown_room_and_a_written_video_link(
     assert resp.json()["video_link"] == ""
 
 
+@pytest.mark.parametrize("provider", ROOM_PROVIDERS)
 def test_api_rooms_with_free_flags(provider, karl, karl_conn, karl_cal, rooms, day, rep_client):
     karl_cal.create(
         title="Rumsbokning", start=at(day, 9), end=at(day, 10), attendees=[], rooms=[ROOMS[0][0]]

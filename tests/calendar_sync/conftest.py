@@ -32,22 +32,31 @@ def adapter_retry_sleeps(monkeypatch):
 
 
 @pytest.fixture
-def adapter_connection(db, emulator, provider_settings):
-    """adapter_connection(provider, email) -> a CalendarConnection with real emulator tokens.
+def provider_account(db, emulator, provider_settings, request):
+    """provider_account(provider, email, aliases=()) -> the CalendarConnection fields of a new
+    account at the provider's server, and its CalendarApp installed.
 
-    Creates the emulator account and OAuth client, runs the code grant in the emulator's state
-    (so a refresh token exists), and the User + CalendarApp + CalendarConnection rows."""
+    OAuth providers (the emulator): the account and OAuth client, the code grant run in the
+    emulator's state (so a refresh token exists). Credentials providers (Radicale): the account
+    with its calendar and password, through the provider's test actor."""
     import datetime as dt
 
-    from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from calendar_sync.models import CalendarApp, CalendarConnection
+    from calendar_sync.models import CalendarApp
     from calendar_sync.providers.registry import get_provider
 
-    def make(provider: str, email: str, *, expired: bool = False):
+    def make(provider: str, email: str, *, aliases=(), expired: bool = False) -> dict:
+        spec = get_provider(provider)
+        if not spec.uses_oauth():
+            CalendarApp.objects.update_or_create(provider=provider, defaults={"installed": True})
+            actor = new_actor(request, emulator, provider, email)
+            actor.add_aliases(aliases)
+            return actor.connection_fields()
         state = emulator.state
-        account = state.account_create(provider=provider, email=email)
+        account = state.account_find(provider, email) or state.account_create(
+            provider=provider, email=email, aliases=list(aliases)
+        )
         client_id, client_secret = ADAPTER_CLIENTS[provider]
         if client_id not in state.clients:
             state.client_register(
@@ -56,12 +65,15 @@ def adapter_connection(db, emulator, provider_settings):
                 client_secret=client_secret,
                 redirect_uris=[ADAPTER_REDIRECT_URI],
             )
-        scopes = list(get_provider(provider).scopes)
+        CalendarApp.objects.update_or_create(
+            provider=provider,
+            defaults={"installed": True, "client_id": client_id, "client_secret": client_secret},
+        )
         code = state.code_issue(
             provider=provider,
             client_id=client_id,
             account=account,
-            scopes=scopes,
+            scopes=list(spec.scopes),
             redirect_uri=ADAPTER_REDIRECT_URI,
         )
         _, body = state.code_exchange(
@@ -71,19 +83,39 @@ def adapter_connection(db, emulator, provider_settings):
             code=code,
             redirect_uri=ADAPTER_REDIRECT_URI,
         )
-        app, _ = CalendarApp.objects.update_or_create(
-            provider=provider,
-            defaults={"installed": True, "client_id": client_id, "client_secret": client_secret},
-        )
-        user = get_user_model().objects.create_user(username=email, email=email)
         expires = timezone.now() + dt.timedelta(seconds=int(body["expires_in"]))
+        return {
+            "access_token": body["access_token"],
+            "refresh_token": body.get("refresh_token", ""),
+            "token_expires_at": timezone.now() - dt.timedelta(minutes=5) if expired else expires,
+        }
+
+    return make
+
+
+def new_actor(request, emulator, provider: str, email: str):
+    """The provider's test actor for ``email`` (with the server it needs)."""
+    from .actors import actor_class
+
+    cls = actor_class(provider)
+    if cls.server == "radicale":
+        return cls(emulator, email, radicale=request.getfixturevalue("radicale"))
+    return cls(emulator, email)
+
+
+@pytest.fixture
+def adapter_connection(db, provider_account):
+    """adapter_connection(provider, email) -> a CalendarConnection with a real account at the
+    provider's server (``provider_account``)."""
+    from django.contrib.auth import get_user_model
+
+    from calendar_sync.models import CalendarConnection
+
+    def make(provider: str, email: str, *, expired: bool = False):
+        fields = provider_account(provider, email, expired=expired)
+        user = get_user_model().objects.create_user(username=email, email=email)
         return CalendarConnection.objects.create(
-            user=user,
-            provider=provider,
-            account_email=email,
-            access_token=body["access_token"],
-            refresh_token=body.get("refresh_token", ""),
-            token_expires_at=timezone.now() - dt.timedelta(minutes=5) if expired else expires,
+            user=user, provider=provider, account_email=email, **fields
         )
 
     return make
@@ -92,6 +124,12 @@ def adapter_connection(db, emulator, provider_settings):
 # --- sync engine fixtures ---------------------------------------------------------------------------
 # Every provider of the registry: a new one runs every parametrized test (and needs an actor).
 PROVIDERS = list(REGISTRY)
+# ... and those with a capability (the registry says; a test of it runs for each that has it):
+OAUTH_PROVIDERS = [p for p, spec in REGISTRY.items() if spec.uses_oauth()]
+PUSH_PROVIDERS = [p for p, spec in REGISTRY.items() if spec.push is not None]
+VIDEO_PROVIDERS = [p for p, spec in REGISTRY.items() if spec.has_video()]
+ROOM_PROVIDERS = [p for p, spec in REGISTRY.items() if spec.has_rooms]
+VIDEO_ROOM_PROVIDERS = [p for p in VIDEO_PROVIDERS if p in ROOM_PROVIDERS]
 
 
 @pytest.fixture
@@ -118,64 +156,30 @@ def sync_user(db):
 
 
 @pytest.fixture
-def sync_connect(db, emulator, provider_settings, sync_type):
+def sync_connect(db, provider_account, sync_type):
     """sync_connect(provider, user, aliases=()) -> an active CalendarConnection for ``user``,
-    whose emulator account has the same address (plus provider-side aliases)."""
-    import datetime as dt
-
+    whose account at the provider has the same address (plus provider-side aliases)."""
     from django.utils import timezone
 
-    from calendar_sync.models import CalendarApp, CalendarConnection
-    from calendar_sync.providers.registry import get_provider
+    from calendar_sync.models import CalendarConnection
 
     def make(provider: str, user, *, aliases=(), activated_at=None, email=None):
         email = email or user.email
-        state = emulator.state
-        state.account_create(provider=provider, email=email, aliases=list(aliases))
-        client_id, client_secret = ADAPTER_CLIENTS[provider]
-        if client_id not in state.clients:
-            state.client_register(
-                provider=provider,
-                client_id=client_id,
-                client_secret=client_secret,
-                redirect_uris=[ADAPTER_REDIRECT_URI],
-            )
-        CalendarApp.objects.update_or_create(
-            provider=provider,
-            defaults={"installed": True, "client_id": client_id, "client_secret": client_secret},
-        )
-        code = state.code_issue(
-            provider=provider,
-            client_id=client_id,
-            account=state.account_find(provider, email),
-            scopes=list(get_provider(provider).scopes),
-            redirect_uri=ADAPTER_REDIRECT_URI,
-        )
-        _, body = state.code_exchange(
-            provider=provider,
-            client_id=client_id,
-            client_secret=client_secret,
-            code=code,
-            redirect_uri=ADAPTER_REDIRECT_URI,
-        )
+        fields = provider_account(provider, email, aliases=aliases)
         return CalendarConnection.objects.create(
             user=user,
             provider=provider,
             account_email=email,
-            access_token=body["access_token"],
-            refresh_token=body.get("refresh_token", ""),
-            token_expires_at=timezone.now() + dt.timedelta(seconds=int(body["expires_in"])),
             appointment_type=sync_type,
             activated_at=activated_at or timezone.now(),
+            **fields,
         )
 
     return make
 
 
 @pytest.fixture
-def sync_actor(emulator, provider_settings):
+def sync_actor(emulator, provider_settings, request):
     """sync_actor(provider, email) -> that provider's CalendarActor (``actors.py``) acting in the
     account's calendar."""
-    from .actors import actor_class
-
-    return lambda provider, email: actor_class(provider)(emulator, email)
+    return lambda provider, email: new_actor(request, emulator, provider, email)

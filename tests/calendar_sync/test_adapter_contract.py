@@ -1,5 +1,7 @@
-"""One contract, both adapters: GoogleCalendarAdapter and MicrosoftGraphAdapter against the emulator,
-through the real client libraries (google-api-python-client, O365)."""
+"""One contract, every adapter of the registry: GoogleCalendarAdapter and MicrosoftGraphAdapter
+against the emulator through the real client libraries (google-api-python-client, O365), and
+CalDAVAdapter against a real Radicale server (python-caldav). What a provider cannot do (push,
+video, rooms, OAuth tokens) is a capability of its registry entry, read here."""
 
 from __future__ import annotations
 
@@ -20,8 +22,16 @@ from calendar_sync.providers.base import (
     EventDraft,
     ExternalEvent,
 )
+from calendar_sync.providers.registry import PROVIDERS as REGISTRY
 from calendar_sync.providers.registry import get_provider
 from tests.calendar_sync.conftest import PROVIDERS
+
+WITH_PUSH = [p for p in PROVIDERS if REGISTRY[p].push is not None]
+WITH_VIDEO = [p for p in PROVIDERS if REGISTRY[p].has_video()]
+WITHOUT_VIDEO = [p for p in PROVIDERS if not REGISTRY[p].has_video()]
+WITH_ROOMS = [p for p in PROVIDERS if REGISTRY[p].has_rooms]
+WITHOUT_ROOMS = [p for p in PROVIDERS if not REGISTRY[p].has_rooms]
+WITH_OAUTH = [p for p in PROVIDERS if REGISTRY[p].uses_oauth()]
 
 REP = "rep@example.com"
 GUEST = "guest@example.com"
@@ -44,8 +54,8 @@ class Backdoor:
 
     provider: str
 
-    def __init__(self, emulator, monkeypatch) -> None:
-        self.state, self.monkeypatch = emulator.state, monkeypatch
+    def __init__(self, emulator, monkeypatch, request) -> None:
+        self.emulator, self.state, self.monkeypatch = emulator, emulator.state, monkeypatch
         self.store = emulator.state.stores[self.provider]
 
     def account(self, email: str):
@@ -63,6 +73,20 @@ class Backdoor:
 
     def respond(self, attendee: str, event: ExternalEvent, response: str) -> None:
         self.store.demo_respond(self.account(attendee), self.copy_id(attendee, event), response)
+
+    def expire_cursors(self, owner: str) -> None:
+        """The provider forgets the account's sync cursors."""
+        requests.post(
+            f"{self.emulator.url}/_emulator/expire-sync-tokens",
+            json={"provider": self.provider, "email": owner},
+            timeout=5,
+        ).raise_for_status()
+
+    def revoke(self, owner: str) -> None:
+        """The account withdraws the CRM's access at the provider."""
+        requests.post(
+            f"{self.emulator.url}/_emulator/accounts/{self.provider}/{owner}/revoke", timeout=5
+        ).raise_for_status()
 
     # --- each provider's own ---------------------------------------------------------------------
     def create_series(self, acc, title: str, start, end, attendees) -> str:
@@ -184,6 +208,73 @@ class GraphBackdoor(Backdoor):
         return receiver.wait_for(lambda h: token.encode() in h["body"])
 
 
+class CalDAVBackdoor(Backdoor):
+    """A CalDAV client at the Radicale server (``actors.CalDAVActor``, which also plays the
+    scheduling a server like iCloud's does: invitations copied to attendees on the server)."""
+
+    provider = "caldav"
+
+    def __init__(self, emulator, monkeypatch, request) -> None:
+        self.emulator, self.request = emulator, request
+        self.radicale = request.getfixturevalue("radicale")
+
+    def actor(self, email: str):
+        from tests.calendar_sync.actors import CalDAVActor
+
+        return CalDAVActor(self.emulator, email, radicale=self.radicale)
+
+    def account(self, email: str):
+        return self.actor(email)
+
+    def create(self, owner: str, title: str, start, end, attendees=(), recurring=False) -> str:
+        kw = {"title": title, "start": start, "end": end, "attendees": list(attendees)}
+        actor = self.actor(owner)
+        if not recurring:
+            return actor.create(**kw)["id"]
+        return self.create_series(actor, title, start, end, attendees)
+
+    def create_series(self, acc, title: str, start, end, attendees) -> str:
+        import uuid
+
+        fields = acc._fields(title=title, start=start, end=end, attendees=list(attendees))
+        fields["rrule"] = {"FREQ": "DAILY", "COUNT": 3}
+        name = f"{uuid.uuid4().hex}.ics"
+        return acc._put(name, f"{uuid.uuid4()}@test-client", fields, new=True)["id"]
+
+    def respond(self, attendee: str, event: ExternalEvent, response: str) -> None:
+        """The attendee's reply, as the organizer's server records it (PARTSTAT)."""
+        partstat = {"accepted": "ACCEPTED", "declined": "DECLINED", "tentative": "TENTATIVE"}
+        organizer = self.actor(event.organizer_email)
+        uid, fields = organizer._current_fields(event.id)
+        for row in fields["attendees"]:
+            if row["email"] == attendee:
+                row["partstat"] = partstat[response]
+        organizer._put(event.id, uid, fields, new=False)
+
+    def delete(self, owner: str, event_id: str) -> None:
+        self.actor(owner).delete(event_id)
+
+    def copy_id(self, attendee: str, event: ExternalEvent) -> str:
+        return event.id  # the server's scheduling keeps the resource name
+
+    def drop_start(self, owner: str, event_id: str) -> None:
+        """Radicale neither stores nor serves an event without a start: the server's answer
+        loses it on the way out (as the Graph backdoor does)."""
+
+        def without_start(body: bytes) -> bytes:
+            head, _, event = body.decode().partition("BEGIN:VEVENT")
+            lines = [line for line in event.split("\r\n") if not line.startswith("DTSTART")]
+            return (head + "BEGIN:VEVENT" + "\r\n".join(lines)).encode()
+
+        self.radicale.faults.rewrites[event_id] = without_start
+
+    def expire_cursors(self, owner: str) -> None:
+        self.radicale.expire_sync_tokens(owner)
+
+    def revoke(self, owner: str) -> None:
+        self.actor(owner).revoke_access()
+
+
 BACKDOORS = {cls.provider: cls for cls in Backdoor.__subclasses__()}
 
 
@@ -257,8 +348,8 @@ def rep_actor(rep_connection, sync_actor, provider):
 
 
 @pytest.fixture
-def backdoor(emulator, provider, monkeypatch):
-    return BACKDOORS[provider](emulator, monkeypatch)
+def backdoor(emulator, provider, monkeypatch, request):
+    return BACKDOORS[provider](emulator, monkeypatch, request)
 
 
 @pytest.fixture
@@ -374,17 +465,21 @@ class TestAdapterContract:
         events, removed, _ = _incremental(adapter, cursor2)
         assert [e for e in events if not e.cancelled] == [] and removed == []
 
-    def test_dead_cursor_is_cursor_expired(self, adapter, emulator, provider):
+    def test_dead_cursor_is_cursor_expired(self, adapter, backdoor):
         adapter.create_event(_draft())
         _, _, cursor = _full_sync(adapter)
-        resp = requests.post(
-            f"{emulator.url}/_emulator/expire-sync-tokens",
-            json={"provider": provider, "email": REP},
-            timeout=5,
-        )
-        assert resp.status_code == 200
+        backdoor.expire_cursors(REP)
+        backdoor.create(REP, "Lunch", _tomorrow(11), _tomorrow(12), [GUEST])
         with pytest.raises(CursorExpired):
             _incremental(adapter, cursor)
+
+    def test_unchanged_calendar_costs_one_request(self, adapter):
+        adapter.create_event(_draft())
+        _, _, cursor = _full_sync(adapter)
+        before = adapter.request_count()
+        events, removed, _ = _incremental(adapter, cursor)
+        assert [e for e in events if not e.cancelled] == [] and removed == []
+        assert adapter.request_count() - before == 1
 
     def test_recurring_series_comes_expanded_with_series_id(self, adapter, backdoor):
         master = backdoor.create(
@@ -459,6 +554,7 @@ class TestAdapterContract:
         created = adapter.create_event(_draft(crm_id="crm-42"))
         assert adapter.get_event(created.id).crm_id == "crm-42"
 
+    @pytest.mark.parametrize("provider", WITH_VIDEO)
     def test_video_link_is_written_back(self, adapter):
         event = adapter.create_event(_draft(add_video=True))
         if event.video_pending and not event.video_link:
@@ -466,6 +562,16 @@ class TestAdapterContract:
         assert event.video_link.startswith("https://")
         assert not event.video_pending
 
+    @pytest.mark.parametrize("provider", WITHOUT_VIDEO)
+    def test_a_provider_without_video_makes_no_link(self, adapter):
+        event = adapter.create_event(_draft(add_video=True))
+        assert event.video_link == "" and not event.video_pending
+
+    @pytest.mark.parametrize("provider", WITHOUT_ROOMS)
+    def test_a_provider_without_rooms_lists_none(self, adapter):
+        assert adapter.list_rooms() == []
+
+    @pytest.mark.parametrize("provider", WITH_ROOMS)
     def test_rooms_are_listed_and_a_booked_room_is_busy(self, adapter, emulator, provider):
         emulator.state.account_create(
             provider=provider,
@@ -535,6 +641,7 @@ class TestAdapterContract:
         assert len(found.main) == 1 and len(found.extra) == 1
         assert side not in {c.id for c in adapter.list_calendars()}
 
+    @pytest.mark.parametrize("provider", WITH_PUSH)
     def test_watch_delivers_pushes_and_stops(self, adapter, backdoor, receiver, provider):
         channel = adapter.watch(callback_url=receiver.url, token="s3cret-state", ttl_seconds=3600)
         assert channel.id and channel.expires_at > dt.datetime.now(UTC)
@@ -575,6 +682,7 @@ class TestAdapterContract:
         assert adapter.get_event(created.id).id == created.id
         assert len(adapter_retry_sleeps) == 1
 
+    @pytest.mark.parametrize("provider", WITH_OAUTH)
     def test_expired_token_is_refreshed_and_saved(self, adapter_connection, provider):
         connection = adapter_connection(provider, REP, expired=True)
         old_access = connection.access_token
@@ -584,13 +692,11 @@ class TestAdapterContract:
         assert connection.access_token and connection.access_token != old_access
         assert connection.token_expires_at > dt.datetime.now(UTC)
 
-    def test_revoked_grant_is_auth_revoked(self, adapter_connection, emulator, provider):
+    def test_revoked_grant_is_auth_revoked(self, adapter_connection, backdoor, provider):
         connection = adapter_connection(provider, REP, expired=True)
-        requests.post(
-            f"{emulator.url}/_emulator/accounts/{provider}/{REP}/revoke", timeout=5
-        ).raise_for_status()
+        backdoor.revoke(REP)
         with pytest.raises(AuthRevoked):
-            get_adapter(connection).list_rooms()
+            get_adapter(connection).get_event("doesnotexist0123456789")
 
     def test_event_without_start_maps_to_start_none(self, adapter, backdoor):
         created = adapter.create_event(_draft())
@@ -599,13 +705,19 @@ class TestAdapterContract:
         assert event.start is None and event.id == created.id
 
     def test_request_count_counts_provider_calls(self, adapter):
+        from calendar_sync.providers.base import EventNotFound
+
         assert adapter.request_count() == 0
-        adapter.list_rooms()
+        with pytest.raises(EventNotFound):
+            adapter.get_event("doesnotexist0123456789")
         assert adapter.request_count() == 1
 
     def test_request_seconds_is_the_time_spent_waiting_for_the_provider(self, adapter):
+        from calendar_sync.providers.base import EventNotFound
+
         assert adapter.request_seconds() == 0.0
         started = time.perf_counter()
-        adapter.list_rooms()
+        with pytest.raises(EventNotFound):
+            adapter.get_event("doesnotexist0123456789")
         elapsed = time.perf_counter() - started
         assert 0.0 < adapter.request_seconds() <= elapsed

@@ -49,9 +49,9 @@ def admin_user(sync_user):
     return with_perms(sync_user("admin@exempel.se", is_staff=True), "view_calendarconnection")
 
 
-def park_by_revoking(provider, conn, emulator, capture) -> None:
+def park_by_revoking(provider, conn, sync_actor, capture) -> None:
     """The rep revokes the app at the provider; the next sync finds out."""
-    emulator.state.revoke_account(provider, conn.account_email)
+    sync_actor(provider, conn.account_email).revoke_access()
     with capture(execute=True):
         run = engine.sync_connection(conn.pk, trigger="schedule")
     assert run.error
@@ -60,9 +60,9 @@ def park_by_revoking(provider, conn, emulator, capture) -> None:
 
 
 def test_a_revoked_grant_emails_the_rep_and_the_admins_once(
-    provider, conn, karl, admin_user, emulator, django_capture_on_commit_callbacks
+    provider, conn, karl, admin_user, sync_actor, django_capture_on_commit_callbacks
 ):
-    park_by_revoking(provider, conn, emulator, django_capture_on_commit_callbacks)
+    park_by_revoking(provider, conn, sync_actor, django_capture_on_commit_callbacks)
     to_rep, to_admins = mail.outbox
     assert to_rep.to == [karl.email] and "needs reconnecting" in to_rep.subject
     assert f"http://127.0.0.1:8000{reverse(provider_url_name(provider))}" in to_rep.body
@@ -99,10 +99,10 @@ def test_a_reconnect_ends_the_incident_and_the_next_one_is_told_again(
 
 
 def test_a_mail_server_that_fails_does_not_break_the_sync(
-    provider, conn, karl, emulator, settings, django_capture_on_commit_callbacks
+    provider, conn, karl, sync_actor, settings, django_capture_on_commit_callbacks
 ):
     settings.EMAIL_BACKEND = "tests.calendar_sync.test_alerts_and_admin_status.BrokenBackend"
-    park_by_revoking(provider, conn, emulator, django_capture_on_commit_callbacks)
+    park_by_revoking(provider, conn, sync_actor, django_capture_on_commit_callbacks)
     assert conn.attention_alerted_at is not None
 
 

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from calendar_sync.models import CalendarApp, CalendarConnection, ConnectionState
+from calendar_sync.providers.registry import PROVIDERS
 from tests.calendar_sync import test_connect as flow
 from tests.factories import UserFactory
 
@@ -39,7 +40,8 @@ def test_install_calendar_apps_is_idempotent_and_registers_clients(db, settings,
         call_command("install_calendar_apps", stdout=io.StringIO())
 
     apps = {a.provider: a for a in CalendarApp.objects.all()}
-    assert set(apps) == {"google", "microsoft"} and all(a.installed for a in apps.values())
+    # Every app of the registry: CalDAV (reps connect with a password) has no client to set up.
+    assert set(apps) == set(PROVIDERS) and all(a.installed for a in apps.values())
     assert apps["microsoft"].tenant == "common" and apps["google"].client_secret
     clients = {c["provider"]: c for c in _emulator(emulator, "/_emulator/clients")["clients"]}
     assert clients["google"]["redirect_uris"] == [

@@ -18,7 +18,7 @@ from calendar_sync.management.commands.install_calendar_apps import install_demo
 from calendar_sync.models import CalendarConnection, ConnectionState
 from calendar_sync.providers.base import AuthRevoked
 from tests.calendar_sync.actors import actor_class
-from tests.calendar_sync.conftest import PROVIDERS
+from tests.calendar_sync.conftest import OAUTH_PROVIDERS
 from tests.factories import AppointmentTypeFactory, UserFactory
 
 pytestmark = [
@@ -85,7 +85,7 @@ def provider_sign_in(page, provider: str, account: str) -> None:
     actor_class(provider).sign_in(page, account)
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", OAUTH_PROVIDERS)
 def test_rep_connects_disconnects_and_reconnects_after_revocation(crm, page, emulator, provider):
     case = CASES[provider]
     rep = UserFactory(email=case["user"], first_name="Rep", last_name="Demo")

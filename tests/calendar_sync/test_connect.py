@@ -19,9 +19,9 @@ from calendar_sync.management.commands.connect_calendar import emulator_sign_in
 from calendar_sync.management.commands.install_calendar_apps import install_demo
 from calendar_sync.models import CalendarApp, CalendarConnection, ConnectionState
 from calendar_sync.providers.base import AuthRevoked
-from calendar_sync.providers.registry import get_provider
+from calendar_sync.providers.registry import PROVIDERS, get_provider
 from tests.calendar_sync.actors import actor_class
-from tests.calendar_sync.conftest import PROVIDERS
+from tests.calendar_sync.conftest import OAUTH_PROVIDERS
 from tests.factories import AppointmentFactory, AppointmentTypeFactory, UserFactory
 
 BACKEND = {"google": "google-oauth2", "microsoft": "microsoft-graph"}
@@ -106,7 +106,8 @@ def refresh_at_emulator(provider: str, app: CalendarApp, refresh_token: str) -> 
     ).json()
 
 
-providers = pytest.mark.parametrize("provider", PROVIDERS)
+# The OAuth flow: every provider reps connect through OAuth (the registry's connect_kind).
+providers = pytest.mark.parametrize("provider", OAUTH_PROVIDERS)
 
 
 # --- the flow --------------------------------------------------------------------------------------
@@ -387,7 +388,7 @@ def test_one_live_connection_per_rep(calendar_apps, rep_client, rep, meeting, ta
     ) == ["google"]
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", OAUTH_PROVIDERS)
 def test_uninstalled_app_page_explains_it_and_the_oauth_flow_is_404(
     provider, calendar_apps, rep_client
 ):
@@ -415,12 +416,12 @@ def test_settings_menu_lists_installed_apps_only(calendar_apps, rep_client, rep)
 
     request = RequestFactory().get("/")
     request.user = rep
+    # In the registry's order; CalDAV needs no client, so install_calendar_apps installs it too.
     assert [e[1] for e in settings_menu_entries(request)] == [
-        "calendar_sync:google",
-        "calendar_sync:microsoft",
+        *(PROVIDERS[p].url_name() for p in PROVIDERS),
         "calendar_sync:exclusions",  # the exclusion lists, whatever is installed
     ]
-    CalendarApp.objects.filter(provider="google").update(installed=False)
+    CalendarApp.objects.exclude(provider="microsoft").update(installed=False)
     assert [e[0] for e in settings_menu_entries(request)] == ["Office365", "Exclusion list"]
     profile = rep_client.get(reverse("settings_profile")).content.decode()
     assert "Office365" in profile and "Google Calendar" not in profile

@@ -313,11 +313,7 @@ def test_change_from_the_calendar_is_not_pushed_back(
 
 # --- updates are not limited by the window; failed pushes heal ----------------------------------
 def start_of(provider: str, event: dict) -> dt.datetime:
-    raw = event["start"]["dateTime"]
-    parsed = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:  # Graph: wall time in the given zone (UTC here)
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed
+    return actor_class(provider).start_of(event)
 
 
 def test_exported_appointment_moved_beyond_the_window_moves_the_event(

@@ -270,8 +270,7 @@ def test_expired_cursor_resyncs_without_duplicates(provider, karl_conn, karl_cal
     karl_cal.create(title="A", start=at(2), end=at(2, 11), attendees=["k@extern.se"])
     sync(karl_conn)
     karl_cal.create(title="B", start=at(3), end=at(3, 11), attendees=["k@extern.se"])
-    store = emulator.state.stores[provider]
-    store.expire_sync_state(emulator.state.account_find(provider, KARL[0]))
+    karl_cal.expire_cursor()
     run = sync(karl_conn)
     assert run.kind == "full"
     assert sorted(Appointment.objects.values_list("title", flat=True)) == ["A", "B"]
@@ -307,8 +306,8 @@ def test_persistent_rate_limit_records_the_error_and_does_not_raise(
     assert sync(karl_conn).created == 1
 
 
-def test_revoked_grant_parks_the_connection(provider, karl_conn, karl_cal, emulator):
-    emulator.state.revoke_account(provider, KARL[0])
+def test_revoked_grant_parks_the_connection(provider, karl_conn, karl_cal):
+    karl_cal.revoke_access()
     run = engine.sync_connection(karl_conn.pk, trigger="test")
     karl_conn.refresh_from_db()
     assert run.error
@@ -353,8 +352,8 @@ def _first_import_queries(provider, sync_user, sync_connect, sync_actor, email, 
                    attendees=[guest])  # fmt: skip
     with CaptureQueriesContext(connection) as queries:
         run = sync(conn, full=True)
-    assert run.created == count and run.provider_requests == 1  # one page either way
-    return len(queries.captured_queries)
+    assert run.created == count
+    return len(queries.captured_queries), run.provider_requests
 
 
 def test_first_import_queries_per_page_do_not_grow_with_events(
@@ -363,7 +362,9 @@ def test_first_import_queries_per_page_do_not_grow_with_events(
     # 30 stays within one SQLite batch of appointment rows (999 parameters); see scripts/bench.py
     few = _first_import_queries(provider, sync_user, sync_connect, sync_actor, "a@exempel.se", 3)
     many = _first_import_queries(provider, sync_user, sync_connect, sync_actor, "b@exempel.se", 30)
-    assert few == many
+    assert few == many  # queries, and provider requests: one page either way
+    # (one request for Google/Graph; CalDAV: the sync-collection REPORT, then one multiget)
+    assert many[1] <= 2
     assert Appointment.objects.count() == 33
 
 

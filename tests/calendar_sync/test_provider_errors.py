@@ -26,7 +26,7 @@ from calendar_sync.sync import engine, exporter
 from provider_emulator.faults import Fault
 
 from .actors import actor_class
-from .conftest import PROVIDERS
+from .conftest import PROVIDERS, PUSH_PROVIDERS
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 KARL = "karl.andersson@exempel.se"
@@ -147,7 +147,7 @@ def test_a_permanent_error_writing_one_event_fails_that_export_not_the_connectio
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", PUSH_PROVIDERS)
 def test_a_permanent_push_error_is_recorded_and_polling_goes_on(provider, karl_conn, emulator):
     """Push is a bonus (an unreachable PUBLIC_BASE_URL fails the same way): the connection stays
     active, the polling backstop keeps it in sync, the next hourly renewal tries again."""
@@ -167,11 +167,11 @@ def test_a_permanent_push_error_is_recorded_and_polling_goes_on(provider, karl_c
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", PUSH_PROVIDERS)
 def test_a_revoked_grant_found_by_push_work_parks_the_connection(provider, karl_conn, emulator):
     from calendar_sync import tasks
 
-    emulator.state.revoke_account(provider, KARL)
+    actor_class(provider)(emulator, KARL).revoke_access()
     assert tasks.renew_channels() == 0
     karl_conn.refresh_from_db()
     assert karl_conn.state == "needs_reconnect"

@@ -20,9 +20,10 @@ from calendar_sync.models import CalendarConnection, EventLink
 from calendar_sync.pipeline import tokens_from_response
 from calendar_sync.sync import exporter
 
-from .conftest import ADAPTER_CLIENTS, ADAPTER_REDIRECT_URI, PROVIDERS
+from .conftest import ADAPTER_CLIENTS, ADAPTER_REDIRECT_URI, OAUTH_PROVIDERS
 
-pytestmark = [pytest.mark.django_db, pytest.mark.parametrize("provider", PROVIDERS)]
+# Reconnecting through the OAuth flow (the registry's connect_kind).
+pytestmark = [pytest.mark.django_db, pytest.mark.parametrize("provider", OAUTH_PROVIDERS)]
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 KARL = "karl.andersson@exempel.se"

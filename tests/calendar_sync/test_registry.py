@@ -55,6 +55,26 @@ def test_provider_with_an_unloadable_adapter_fails_the_check(monkeypatch):
     assert any("cannot load calendar_sync.providers.nowhere" in p for p in registry.problems())
 
 
+def test_credentials_provider_needs_its_connect_function_not_oauth(monkeypatch):
+    class NoConnect(PROVIDERS["caldav"]):  # type: ignore[misc,valid-type]
+        id = "noconnect"
+        settings_slug = "noconnect"
+        credentials_connect = ""
+
+    monkeypatch.setitem(registry.PROVIDERS, "noconnect", NoConnect)
+    assert registry.problems() == ["NoConnect ('noconnect') does not set credentials_connect"]
+
+
+def test_unknown_connect_kind_fails_the_check(monkeypatch):
+    class Telepathy(PROVIDERS["caldav"]):  # type: ignore[misc,valid-type]
+        id = "telepathy"
+        settings_slug = "telepathy"
+        connect_kind = "telepathy"
+
+    monkeypatch.setitem(registry.PROVIDERS, "telepathy", Telepathy)
+    assert any("connect_kind 'telepathy'" in p for p in registry.problems())
+
+
 def test_push_without_webhook_fails_the_check(monkeypatch):
     class NoWebhook(PROVIDERS["microsoft"]):  # type: ignore[misc,valid-type]
         id = "nowebhook"
@@ -76,29 +96,30 @@ def test_unknown_provider_is_refused_not_treated_as_another(django_user_model):
 
     user = django_user_model.objects.create_user(username="rep", email="rep@exempel.se")
     connection = CalendarConnection.objects.create(
-        user=user, provider="caldav", account_email="rep@exempel.se"
+        user=user, provider="zimbra", account_email="rep@exempel.se"
     )
-    with pytest.raises(UnknownProvider, match="caldav"):
+    with pytest.raises(UnknownProvider, match="zimbra"):
         get_adapter(connection)
     with pytest.raises(UnknownProvider):
         engine.build_context(connection)
     with pytest.raises(UnknownProvider):
         push.ttl(connection)
     with pytest.raises(UnknownProvider):
-        address_is_verified("caldav", "rep@exempel.se", {"email_verified": True})
+        address_is_verified("zimbra", "rep@exempel.se", {"email_verified": True})
     with pytest.raises(UnknownProvider):
-        get_provider("caldav")
+        get_provider("zimbra")
 
 
 # --- everything derives from the registry ----------------------------------------------------------
 def test_settings_pages_oauth_backends_and_webhooks_come_from_the_registry():
-    assert settings.SOCIAL_AUTH_AUTHENTICATION_BACKENDS == [
-        p.oauth_backend for p in PROVIDERS.values()
-    ]
+    oauth = [p for p in PROVIDERS.values() if p.connect_kind == "oauth"]
+    assert oauth == registry.with_oauth() and len(oauth) >= 2
+    assert settings.SOCIAL_AUTH_AUTHENTICATION_BACKENDS == [p.oauth_backend for p in oauth]
     for provider in PROVIDERS.values():
         assert reverse(provider.url_name()) == f"/settings/calendar/{provider.settings_slug}/"
-        setting = f"SOCIAL_AUTH_{provider.backend_name.upper().replace('-', '_')}_USE_PKCE"
-        assert getattr(settings, setting) is True
+        if provider in oauth:
+            setting = f"SOCIAL_AUTH_{provider.backend_name.upper().replace('-', '_')}_USE_PKCE"
+            assert getattr(settings, setting) is True
         if provider.push is not None:
             assert (
                 reverse(f"calendar_webhooks:{provider.id}") == f"/webhooks/calendar/{provider.id}/"
@@ -147,6 +168,7 @@ SCANNED = ["calendar_sync", "appointments", "contacts", "upsales_crm", "template
 ALLOWED = [
     "calendar_sync/providers/google/",
     "calendar_sync/providers/microsoft/",
+    "calendar_sync/providers/caldav/",
     "calendar_sync/providers/registry.py",
     "/migrations/",
     # Seeds the emulator's own stores (emulator-side code, like the tests), not the CRM.
@@ -243,11 +265,15 @@ def test_calendar_index_names_every_provider_of_the_registry(client, django_user
     client.force_login(user)
     labels = [str(p.label) for p in PROVIDERS.values()]
     page = client.get(reverse("calendar_sync:index")).content.decode()
-    assert f"Sync your appointments with {' or '.join(labels)}." in page
-    assert f"The {' and '.join(labels)} apps are not installed." in page
+    assert len(labels) == 3
+    assert f"Sync your appointments with {labels[0]}, {labels[1]} or {labels[2]}." in page
+    assert f"The {labels[0]}, {labels[1]} and {labels[2]} apps are not installed." in page
     with translation.override("sv"):
         page = client.get(reverse("calendar_sync:index"), HTTP_ACCEPT_LANGUAGE="sv").content
-    assert "Synkronisera dina möten med Google Kalender eller Office365." in page.decode()
+    assert (
+        "Synkronisera dina möten med Google Kalender, Office365 eller CalDAV-kalender."
+        in page.decode()
+    )
 
 
 def test_every_registered_provider_has_a_test_actor():
@@ -256,4 +282,4 @@ def test_every_registered_provider_has_a_test_actor():
 
     assert set(ACTORS) == set(PROVIDERS)
     with pytest.raises(AssertionError, match="not in the provider registry"):
-        actor_class("caldav")
+        actor_class("zimbra")

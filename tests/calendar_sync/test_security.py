@@ -12,7 +12,7 @@ from django.db import connection as db_connection
 from calendar_sync import crypto, services
 from calendar_sync.models import CalendarApp, CalendarConnection
 from tests.calendar_sync import test_connect as flow
-from tests.calendar_sync.conftest import PROVIDERS
+from tests.calendar_sync.conftest import OAUTH_PROVIDERS
 from tests.factories import UserFactory
 from upsales_crm.logging import RedactSecretsFilter
 
@@ -120,7 +120,7 @@ def test_redact_filter_hides_tokens_in_log_lines(caplog):
     assert "[redacted]" in caplog.text
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", OAUTH_PROVIDERS)
 def test_connect_and_refresh_log_no_token(provider, calendar_apps, rep_client, rep, caplog):
     caplog.handler.addFilter(RedactSecretsFilter())
     with caplog.at_level(logging.DEBUG):

@@ -95,7 +95,7 @@ def test_a_booked_appointment_is_in_the_calendar_with_its_event(provider, conn, 
     assert linked.provider == provider and linked.account_email == conn.account_email
     assert linked.event_id == event["id"]
     assert linked.ical_uid == event[actor_class(provider).ical_uid_key]
-    assert linked.web_link.startswith("https://")
+    assert linked.web_link.startswith("https://") or not actor_class(provider).web_links
     assert linked.web_link == event[actor_class(provider).web_link_key]
 
 
@@ -104,7 +104,7 @@ def test_an_imported_meeting_keeps_its_web_link(provider, conn, cal):
     engine.sync_connection(conn.pk, trigger="test", full=True)
     appointment = Appointment.objects.get()
     [linked] = state_of(appointment).events
-    assert linked.web_link.startswith("https://")
+    assert linked.web_link.startswith("https://") or not actor_class(provider).web_links
     assert state_of(appointment).state == SyncState.SENT
 
 
@@ -247,5 +247,5 @@ def test_sync_calendars_pushes_pending_crm_changes_like_the_worker(
     call_command("sync_calendars", "--user", karl.email, stdout=out, stderr=StringIO())
     assert "pushed (pending CRM changes): 1" in out.getvalue()
     [event] = cal.events()
-    assert event["summary" if provider == "google" else "subject"] == "Demo v2"
+    assert actor_class(provider).title_of(event) == "Demo v2"
     assert state_of(appointment).state == SyncState.SENT

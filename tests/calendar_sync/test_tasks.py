@@ -20,7 +20,7 @@ from calendar_sync.providers.base import ChangePage, ExternalAttendee, ExternalE
 from calendar_sync.sync import engine, locking, push
 from provider_emulator.faults import Fault
 from tests.calendar_sync.actors import actor_class
-from tests.calendar_sync.conftest import PROVIDERS
+from tests.calendar_sync.conftest import PUSH_PROVIDERS
 
 pytestmark = pytest.mark.django_db
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -486,7 +486,7 @@ def live_channels(emulator, provider: str) -> set[str]:
     return actor_class(provider).live_channels(emulator.state.stores[provider])
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", PUSH_PROVIDERS)
 def test_renewal_keeps_the_new_channel_when_stopping_the_old_one_fails(
     provider, sync_user, sync_connect, emulator, hooks, adapter_retry_sleeps, caplog
 ):
@@ -508,7 +508,7 @@ def test_renewal_keeps_the_new_channel_when_stopping_the_old_one_fails(
         assert "could not stop channel" in caplog.text
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", PUSH_PROVIDERS)
 def test_reconnect_stops_the_previous_channel(provider, sync_user, sync_connect, emulator, hooks):
     conn = sync_connect(provider, sync_user("karl.andersson@exempel.se"))
     push.start_push(conn)
@@ -518,3 +518,35 @@ def test_reconnect_stops_the_previous_channel(provider, sync_user, sync_connect,
     tasks.connection_activated(conn.pk)
     conn.refresh_from_db()
     assert live_channels(emulator, provider) == {conn.channel_id}
+
+
+@pytest.mark.django_db
+def test_each_provider_is_polled_at_its_registry_interval(sync_user, sync_type, settings):
+    """The registry's ``poll_minutes`` (CalDAV, which has no push: every few minutes), capped by
+    SYNC_POLL_MINUTES; every connection is due once per its provider's interval."""
+    from calendar_sync.providers.registry import PROVIDERS as REGISTRY
+    from calendar_sync.sync import polling
+
+    settings.SYNC_POLL_MINUTES, settings.SYNC_POLL_PUSHED_MINUTES = 10, 60
+    conns = {}
+    for provider, spec in REGISTRY.items():
+        user = sync_user(f"rep.{provider}@exempel.se")
+        conns[provider] = CalendarConnection.objects.create(
+            user=user, provider=provider, account_email=user.email, appointment_type=sync_type
+        )
+        assert polling.provider_interval(provider) == min(10, spec.poll_minutes)
+    assert any(spec.poll_minutes < 10 for spec in REGISTRY.values())  # someone asks for more
+    now = timezone.now()
+    start = polling.minute_of(now)
+    for provider, conn in conns.items():
+        every = polling.provider_interval(provider)
+        due = [m for m in range(start, start + 30) if conn.pk in
+               polling.due_connection_ids([m], now)]  # fmt: skip
+        assert len(due) == 30 // every and all(
+            b - a == every for a, b in zip(due, due[1:], strict=False)
+        )
+        nxt = polling.next_poll_at(conn, now)
+        assert now < nxt <= now + dt.timedelta(minutes=every)
+        assert polling.minute_of(nxt) == due[0] or polling.minute_of(nxt) == due[0] + every
+    settings.SYNC_POLL_MINUTES = 0
+    assert polling.due_connection_ids(range(start, start + 30), now) == []

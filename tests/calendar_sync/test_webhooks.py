@@ -13,7 +13,7 @@ from django.utils import timezone
 from appointments.models import Appointment
 from calendar_sync.models import CalendarConnection
 from calendar_sync.sync import push
-from tests.calendar_sync.conftest import PROVIDERS
+from tests.calendar_sync.conftest import PUSH_PROVIDERS
 
 pytestmark = pytest.mark.django_db
 
@@ -337,7 +337,7 @@ def _imported() -> bool:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", PUSH_PROVIDERS)
 def test_push_makes_the_appointment_visible(provider, live_server, settings, sync_user,
                                             sync_connect, sync_actor, emulator):  # fmt: skip
     settings.PUBLIC_BASE_URL = live_server.url

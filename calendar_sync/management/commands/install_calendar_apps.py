@@ -6,6 +6,8 @@
 * Otherwise: the real clients from ``<env_prefix>_CLIENT_ID``/``_CLIENT_SECRET`` (and
   ``_TENANT`` for a provider with tenants), e.g. GOOGLE_CLIENT_ID; an app without credentials is
   left as it is.
+* Either way, a provider reps connect with a server URL and app password (``connect_kind =
+  "credentials"``, CalDAV) has no client to set up: it is installed.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from calendar_sync import services
-from calendar_sync.providers.registry import PROVIDERS
+from calendar_sync.providers.registry import PROVIDERS, with_oauth
 
 DEMO_ROOMS: list[dict[str, object]] = [
     {"email": "stora.rummet@exempel.se", "name": "Stora rummet", "capacity": 10, "building": "HQ"},
@@ -51,8 +53,8 @@ def emulator_post(path: str, payload: dict) -> dict:
 
 def install_demo(base_url: str, *, accounts: bool = True) -> list[str]:
     """Install every app against the emulator; returns what was done, for the output."""
-    done = []
-    for spec in PROVIDERS.values():
+    done = install_credentials_apps()
+    for spec in with_oauth():
         client = spec.demo_client
         services.calendar_app_install(provider=spec.id, **client)
         uris = redirect_uris(base_url, spec.backend_name)
@@ -68,7 +70,7 @@ def install_demo(base_url: str, *, accounts: bool = True) -> list[str]:
         done.append(f"{spec.label}: installed, client registered for {', '.join(uris)}")
     if accounts:
         count = 0
-        for spec in PROVIDERS.values():
+        for spec in with_oauth():
             for account in spec.demo_accounts:
                 emulator_post("/_emulator/accounts", {"provider": spec.id, **account})
                 count += 1
@@ -78,10 +80,21 @@ def install_demo(base_url: str, *, accounts: bool = True) -> list[str]:
     return done
 
 
-def install_real() -> list[str]:
+def install_credentials_apps() -> list[str]:
+    """Apps reps connect with a server URL and password (CalDAV): no OAuth client to set up,
+    so they are simply installed (an administrator can uninstall them in the App directory)."""
     done = []
-    env = os.environ
     for spec in PROVIDERS.values():
+        if not spec.uses_oauth():
+            services.calendar_app_install(provider=spec.id)
+            done.append(f"{spec.label}: installed (reps connect with their server and password)")
+    return done
+
+
+def install_real() -> list[str]:
+    done = install_credentials_apps()
+    env = os.environ
+    for spec in with_oauth():
         prefix = spec.env_prefix
         client_id, secret = env.get(f"{prefix}_CLIENT_ID"), env.get(f"{prefix}_CLIENT_SECRET")
         if not (client_id and secret):

@@ -13,6 +13,8 @@ class GoogleCalendar(CalendarProvider):
     connect_label = _("Connect to Google Calendar")
     video_label = _("Add Google Meet link")
     settings_slug = "google"
+    has_rooms = True  # the Admin Directory's calendar resources
+    connect_kind = "oauth"
 
     oauth_backend = "calendar_sync.providers.google.oauth.GoogleCalendarOAuth2"
     backend_name = "google-oauth2"

@@ -15,6 +15,8 @@ class Office365(CalendarProvider):
     connect_label = _("Connect to Office365")
     video_label = _("Add Teams meeting")
     settings_slug = "office365"
+    has_rooms = True  # Graph places
+    connect_kind = "oauth"
 
     oauth_backend = "calendar_sync.providers.microsoft.oauth.MicrosoftCalendarOAuth2"
     backend_name = "microsoft-graph"
