@@ -172,6 +172,7 @@ class CalendarActor:
 
     def delete_calendar(self, calendar_id: str) -> None:
         self._check(self.http.delete(f"{self.calendars_url()}/{calendar_id}"))
+
     def invitations(self) -> list[dict]:
         """What the provider sent out as mail ({"to", "body", "kind"}): the emulator's outbox."""
         url = f"{self.emulator.url}/_emulator/outbox"
@@ -507,6 +508,9 @@ class CalDAVActor(CalendarActor):
     web_link_key = "web_link"  # none: CalDAV events have no web page
     web_links = False
     wire_carries_control_characters = False  # iCalendar cannot
+    status_kinds = ()  # iCalendar has no focus time / out of office entries: every VEVENT meets
+    privacy_key = "class"
+    privacy_values = {"private": "PRIVATE", "confidential": "CONFIDENTIAL", "none": "PUBLIC"}
     revokes_grant = False  # an app password is withdrawn at the provider, not by the CRM
     rotates_refresh_token = False
     renewal_replaces_channel = False
@@ -541,7 +545,8 @@ class CalDAVActor(CalendarActor):
         ev.add("uid", uid)
         ev.add("dtstamp", dt.datetime.now(dt.UTC))
         ev.add("organizer", f"mailto:{fields.get('organizer', self.email)}")
-        for key in ("summary", "description", "location", "dtstart", "dtend", "rrule", "status"):
+        for key in ("summary", "description", "location", "dtstart", "dtend", "rrule", "status",
+                    "class", "transp"):  # fmt: skip
             if fields.get(key) is not None:
                 ev.add(key, fields[key])
         for row in fields.get("attendees", []):
@@ -556,8 +561,13 @@ class CalDAVActor(CalendarActor):
 
     @staticmethod
     def _fields(*, title=None, start=None, end=None, attendees=None, all_day=False,
-                recurrence_count=0, description=None, location=None, rooms=()):  # fmt: skip
+                recurrence_count=0, description=None, location=None, rooms=(), free=None,
+                marked=None):  # fmt: skip
         fields: dict[str, Any] = {}
+        if marked is not None:
+            fields["class"] = CalDAVActor.privacy_values[marked]
+        if free is not None:
+            fields["transp"] = "TRANSPARENT" if free else "OPAQUE"
         if title is not None:
             fields["summary"] = title
         if description is not None:
@@ -608,6 +618,7 @@ class CalDAVActor(CalendarActor):
             "organizer": str(ev.get("ORGANIZER", "")).removeprefix("mailto:").lower(),
             "attendees": attendees,
             "web_link": "",
+            "class": str(ev.get("CLASS", "PUBLIC")).upper(),
             "etag": etag,
             "start": ev.decoded("DTSTART") if "DTSTART" in ev else None,
         }
@@ -650,7 +661,7 @@ class CalDAVActor(CalendarActor):
         assert resp.status_code == 200, (resp.status_code, resp.text[:300])
         ev = next(iter(icalendar.Calendar.from_ical(resp.text).walk("VEVENT")))
         fields: dict[str, Any] = {"organizer": self._as_dict(name, ev)["organizer"]}
-        for key in ("summary", "description", "location", "status"):
+        for key in ("summary", "description", "location", "status", "class", "transp"):
             if key.upper() in ev:
                 fields[key] = str(ev[key.upper()])
         for key in ("dtstart", "dtend"):
@@ -672,7 +683,8 @@ class CalDAVActor(CalendarActor):
         assert resp.status_code == 200, (resp.status_code, resp.text[:300])
         cal = icalendar.Calendar.from_ical(resp.text)
         ev = next(iter(cal.walk("VEVENT")))
-        for key in ("summary", "description", "location", "dtstart", "dtend", "rrule", "status"):
+        for key in ("summary", "description", "location", "dtstart", "dtend", "rrule", "status",
+                    "class", "transp"):  # fmt: skip
             if fields.get(key) is not None:
                 if key.upper() in ev:
                     del ev[key.upper()]
@@ -827,6 +839,41 @@ class CalDAVActor(CalendarActor):
     @staticmethod
     def live_channels(store: Any) -> set[str]:
         return set()
+
+    # --- more calendars of the account ----------------------------------------------------------
+    def calendars_url(self) -> str:
+        return self.base.rstrip("/").rsplit("/", 1)[0]
+
+    def add_calendar(self, name: str) -> str:
+        import uuid
+
+        url = f"{self.calendars_url()}/{uuid.uuid4().hex}/"
+        body = (
+            '<?xml version="1.0"?><C:mkcalendar xmlns:D="DAV:" '
+            'xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>'
+            f"<D:displayname>{name}</D:displayname></D:prop></D:set></C:mkcalendar>"
+        )
+        resp = self.http.request("MKCALENDAR", url, data=body)
+        assert resp.status_code == 201, (resp.status_code, resp.text[:300])
+        return url
+
+    def create_in(self, calendar_id: str, **kw: Any) -> dict:
+        import uuid
+
+        other = CalDAVActor.__new__(CalDAVActor)
+        other.__dict__.update(self.__dict__)
+        other.base = calendar_id
+        name = f"{uuid.uuid4().hex}.ics"
+        return other._put(name, f"{uuid.uuid4()}@test-client", self._fields(**kw), new=True)
+
+    def delete_calendar(self, calendar_id: str) -> None:
+        resp = self.http.delete(calendar_id)
+        assert resp.status_code in (200, 204), (resp.status_code, resp.text[:300])
+
+    def create_status(
+        self, kind: str, *, start: dt.datetime, end: dt.datetime, title: str = ""
+    ) -> dict:
+        raise AssertionError(f"CalDAV has no {kind} entries (status_kinds is empty)")
 
     # --- what the server does, in tests ---------------------------------------------------------
     def invitations(self) -> list[dict]:

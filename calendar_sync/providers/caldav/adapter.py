@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,8 +33,10 @@ import recurring_ical_events
 from caldav.collection import Calendar
 
 from ..base import (
+    AccountBusy,
     BusyBlock,
     CalendarAdapter,
+    CalendarInfo,
     ChangePage,
     Channel,
     EventDraft,
@@ -67,6 +69,7 @@ RESPONSES: dict[str, ResponseStatus] = {
 PARTSTAT = {value: key for key, value in RESPONSES.items()}
 RESOURCE_TYPES = {"ROOM", "RESOURCE"}
 BUSY_TYPES = {"BUSY": "busy", "BUSY-TENTATIVE": "tentative", "BUSY-UNAVAILABLE": "oof"}
+PRIVATE_CLASSES = frozenset({"PRIVATE", "CONFIDENTIAL"})  # CLASS (RFC 5545 3.8.1.3)
 INSTANCE_ID = re.compile(r"^(?P<name>.+)_(?P<rid>\d{8}(?:T\d{6}Z)?)$")
 NO_PUSH = "CalDAV has no push: the registry polls it (push = None)"
 
@@ -285,6 +288,9 @@ class CalDAVAdapter(CalendarAdapter):
         event.add("dtend", end)
         if draft.crm_id:
             event.add(CRM_ID, draft.crm_id)
+        if "CLASS" in event:
+            del event["CLASS"]
+        event.add("class", "PRIVATE" if draft.private else "PUBLIC")
 
     # -- availability and rooms ---------------------------------------------------------------------
     def free_busy(
@@ -306,8 +312,11 @@ class CalDAVAdapter(CalendarAdapter):
             result[email] = blocks
         return result
 
-    def _free_busy_report(self, start: dt.datetime, end: dt.datetime) -> list[BusyBlock]:
-        answer = call(lambda: self.calendar.freebusy_request(start, end))
+    def _free_busy_report(
+        self, start: dt.datetime, end: dt.datetime, calendar: Any = None
+    ) -> list[BusyBlock]:
+        calendar = calendar or self.calendar
+        answer = call(lambda: calendar.freebusy_request(start, end))
         cal = _parse(answer.data)
         blocks: list[BusyBlock] = []
         for fb in cal.walk("VFREEBUSY"):
@@ -338,6 +347,45 @@ class CalDAVAdapter(CalendarAdapter):
 
     def list_rooms(self) -> list[Room]:
         return []  # CalDAV has no room directory
+
+    # -- more calendars for busy time -----------------------------------------------------------
+    def list_calendars(self) -> list[CalendarInfo]:
+        """The calendars of the account's calendar home (the main calendar's collection): one
+        PROPFIND."""
+        from caldav.collection import CalendarSet
+
+        home: Any = CalendarSet(
+            client=self.client, url=self.calendar_url.rstrip("/").rsplit("/", 1)[0] + "/"
+        )
+        found = call(lambda: home.calendars())
+        main = unquote(self.calendar_url)
+        return [
+            CalendarInfo(
+                id=str(cal.url),
+                name=str(getattr(cal, "name", "") or self._name(cal.url)),
+                primary=unquote(str(cal.url)) == main,
+                can_edit=True,
+                owned=True,
+            )
+            for cal in found
+        ]
+
+    def account_busy(
+        self, start: dt.datetime, end: dt.datetime, *, extra_calendars: Sequence[str] = ()
+    ) -> AccountBusy:
+        """The main calendar's busy time and the chosen calendars': one free-busy REPORT per
+        calendar. A calendar the server no longer has is ``gone``."""
+        result = AccountBusy(main=self._free_busy_report(start, end, self.calendar))
+        for url in dict.fromkeys(extra_calendars):
+            other = Calendar(client=self.client, url=url)
+            try:
+                result.extra += self._free_busy_report(start, end, other)
+            except ProviderError as exc:
+                if exc.status not in (403, 404, 410):
+                    raise
+                result.gone.append(url)
+        result.extra.sort(key=lambda b: b.start)
+        return result
 
     # -- push: none ----------------------------------------------------------------------------------
     def watch(self, *, callback_url: str, token: str, ttl_seconds: int) -> Channel:
@@ -403,6 +451,8 @@ class CalDAVAdapter(CalendarAdapter):
             original_start=_as_utc(recurrence_id) if recurrence_id is not None else None,
             is_recurring=bool(series or recurrence_id is not None or comp.get("RRULE")),
             crm_id=str(comp.get(CRM_ID, "")),
+            free=str(comp.get("TRANSP", "")).upper() == "TRANSPARENT",
+            private=str(comp.get("CLASS", "")).upper() in PRIVATE_CLASSES,
             idempotency_key=str(comp.get(IDEMPOTENCY_KEY, "")),
             room_emails=[a.email for a in attendees if a.is_resource],
         )
