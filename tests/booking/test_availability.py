@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from calendar_sync import availability
 from calendar_sync.providers.base import BusyBlock
 from tests.calendar_sync.actors import actor_class
+from tests.calendar_sync.conftest import PROVIDERS
 
 from .conftest import KARL, at
 
@@ -50,6 +51,9 @@ def test_a_meeting_made_directly_in_the_calendar_shows_as_busy(
     assert [(b.start, b.end) for b in person.busy] == [(at(day, 10), at(day, 11, 30))]
 
 
+@pytest.mark.parametrize(  # providers whose calendars make out-of-office entries (not CalDAV)
+    "provider", [p for p in PROVIDERS if "out_of_office" in actor_class(p).status_kinds]
+)
 def test_out_of_office_is_busy_and_an_event_marked_free_is_not(
     provider, karl, karl_conn, karl_cal, day
 ):

@@ -11,12 +11,12 @@ from playwright.sync_api import expect
 
 from calendar_sync.providers.registry import get_provider
 from provider_emulator.faults import Fault
+from tests.calendar_sync.actors import actor_class
 from tests.factories import UserFactory
 
 from . import test_browser_booking
 from .conftest import KARL, at
 from .test_browser_invitation_preview import shoot, use_swedish
-from .test_busy_calendars import LIST_ENDPOINT
 
 crm = test_browser_booking.crm  # the live CRM against the emulator
 sign_in = test_browser_booking.sign_in
@@ -86,7 +86,12 @@ def test_a_ticked_calendar_counts_as_busy_in_the_availability_view(
     shoot(page, tmp_path, f"{provider}-{language}-busy-calendars-dropped")
 
     emulator.state.faults.add(
-        Fault(kind="500", count=1000, provider=provider, endpoint=LIST_ENDPOINT[provider])
+        Fault(
+            kind="500",
+            count=1000,
+            provider=provider,
+            endpoint=actor_class(provider).calendar_list_endpoint,
+        )
     )
     page.goto(settings_url)
     expect(page.locator("#busy-calendars-error")).to_contain_text(text["error"])

@@ -5,6 +5,7 @@ registry's ids by ``actor_class``. Tests speak the neutral methods; the wire sha
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any, ClassVar
 
 import requests
@@ -35,6 +36,8 @@ class CalendarActor:
     web_links: ClassVar[bool] = True  # events have a page in the provider's web calendar
     wire_carries_control_characters: ClassVar[bool] = True  # JSON can send a NUL
     free_busy_endpoint: ClassVar[str]  # the emulator / Radicale endpoint name of free/busy
+    calendar_list_endpoint: ClassVar[str]  # ... and of the account's calendar list
+    more_default_calendars: ClassVar[bool] = True  # accounts come with calendars besides the main
 
     def __init__(self, emulator: Any, email: str) -> None:
         self.emulator, self.email = emulator, email
@@ -194,6 +197,7 @@ class GoogleActor(CalendarActor):
     create_endpoint = "events.insert"
     watch_endpoint = "events.watch"
     free_busy_endpoint = "freebusy"
+    calendar_list_endpoint = "calendarList"
     params = {"sendUpdates": "all"}
     label = "Google Calendar"
     connect_label = "Connect to Google Calendar"
@@ -343,6 +347,7 @@ class GraphActor(CalendarActor):
     create_endpoint = "events"
     watch_endpoint = "subscriptions"
     free_busy_endpoint = "getSchedule"
+    calendar_list_endpoint = "calendars.list"
     label = "Office365"
     connect_label = "Connect to Office365"
     video_label = "Add Teams meeting"
@@ -500,6 +505,8 @@ class CalDAVActor(CalendarActor):
     create_endpoint = "PUT"
     watch_endpoint = ""  # no push
     free_busy_endpoint = "REPORT"  # the free-busy-query REPORT on the calendar
+    calendar_list_endpoint = "PROPFIND"  # the calendar home's PROPFIND
+    more_default_calendars = False
     label = "CalDAV calendar"
     connect_label = "Connect CalDAV calendar"
     video_label = ""  # no video meetings
@@ -679,6 +686,9 @@ class CalDAVActor(CalendarActor):
         import icalendar
 
         http, base = http or self.http, base or self.base
+        # iCalendar stamps whole seconds: a person's edit lands in a second of its own, after
+        # what the CRM wrote just before (no one edits within the same second as the CRM).
+        time.sleep(1 - (time.time() % 1))
         resp = http.get(base + name)
         assert resp.status_code == 200, (resp.status_code, resp.text[:300])
         cal = icalendar.Calendar.from_ical(resp.text)

@@ -10,10 +10,16 @@ from appointments.models import Appointment
 from calendar_sync.models import CalendarApp
 from calendar_sync.sync import engine
 
+from .actors import actor_class
 from .conftest import PROVIDERS
 from .test_engine_import import KARL, at
 
-pytestmark = [pytest.mark.django_db, pytest.mark.parametrize("provider", PROVIDERS)]
+pytestmark = pytest.mark.django_db
+every_provider = pytest.mark.parametrize("provider", PROVIDERS)
+# Providers whose calendars make status entries (iCalendar has none: CalDAV is not among them).
+with_status_entries = pytest.mark.parametrize(
+    "provider", [p for p in PROVIDERS if actor_class(p).status_kinds]
+)
 
 
 @pytest.fixture
@@ -21,6 +27,7 @@ def karl(sync_user):
     return sync_user(KARL[0], *KARL[1:], first_name="Karl", last_name="Andersson")
 
 
+@every_provider
 def test_the_status_page_lists_skipped_events_with_a_readable_reason(
     provider, karl, sync_connect, sync_actor, sync_user, client
 ):
@@ -51,6 +58,7 @@ def test_the_status_page_lists_skipped_events_with_a_readable_reason(
     assert "Endast användare och/eller kollegor: 1" in swedish
 
 
+@with_status_entries
 def test_the_status_page_says_why_status_entries_and_free_events_are_not_logged(
     provider, karl, sync_connect, sync_actor, client
 ):

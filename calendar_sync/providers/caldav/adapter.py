@@ -665,10 +665,7 @@ def _updated(comp: Any) -> dt.datetime | None:
     keeps LAST-MODIFIED)."""
     found = [_decoded(comp, key) for key in ("LAST-MODIFIED", "DTSTAMP")]
     stamps = [_as_utc(value) for value in found if isinstance(value, dt.datetime)]
-    if not stamps:
-        return None
-    # iCalendar keeps whole seconds: a change stamped 10:00:00 happened before 10:00:01.
-    return max(stamps).replace(microsecond=0) + dt.timedelta(microseconds=999_999)
+    return max(stamps) if stamps else None
 
 
 def _exdates(master: Any) -> list[dt.date | dt.datetime]:
