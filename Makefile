@@ -49,4 +49,4 @@ emulator: $(STAMP)
 	$(PY) -m provider_emulator --port 8025 --state .emulator-state.json
 
 clean:
-	rm -rf $(VENV) db.sqlite3* .emulator-state.json staticfiles
+	rm -rf $(VENV) db.sqlite3* .emulator-state.json .radicale staticfiles

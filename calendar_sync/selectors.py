@@ -450,6 +450,13 @@ class ConnectionStatus:
         return self.connection.state
 
     @property
+    def poll_minutes(self) -> int:
+        """Minutes between polls without live push (the provider's, capped by the setting)."""
+        from .sync import polling
+
+        return polling.provider_interval(self.connection.provider)
+
+    @property
     def last_sync_at(self) -> dt.datetime | None:
         return self.connection.last_sync_at
 

@@ -1,7 +1,9 @@
-"""`make run`: the whole product offline — provider emulator, CRM web server and a q2 worker.
+"""`make run`: the whole product offline — provider emulator, a CalDAV server (Radicale), CRM web
+server and a q2 worker.
 
-Migrates, seeds the demo organisation once, installs both calendar apps against the emulator,
-then runs the emulator (:8025), a django-q2 worker and the CRM (http://127.0.0.1:8000) until
+Migrates, seeds the demo organisation once, installs the calendar apps against the emulator,
+then runs the emulator (:8025), Radicale (:5232, storage in .radicale/, demo accounts with the
+password ``demo-caldav-pass``), a django-q2 worker and the CRM (http://127.0.0.1:8000) until
 Ctrl-C. Every setting can be overridden from the environment (see README).
 """
 
@@ -21,6 +23,10 @@ HOST = "127.0.0.1"
 PORT = int(os.environ.get("CRM_PORT", "8000"))
 EMU_PORT = int(os.environ.get("EMULATOR_PORT", "8025"))
 EMU_STATE = os.environ.get("EMULATOR_STATE", ".emulator-state.json")
+CALDAV_PORT = int(os.environ.get("CALDAV_PORT", "5232"))
+CALDAV_STORAGE = os.environ.get("CALDAV_STORAGE", ".radicale")
+CALDAV_PASSWORD = "demo-caldav-pass"  # noqa: S105 - the demo accounts' password (demo Radicale)
+CALDAV_ACCOUNTS = ("karl.andersson@exempel.se", "eva.lind@exempel.se", "johan.ek@acme.se")
 
 ENV = {
     "DEBUG": "1",
@@ -64,7 +70,7 @@ def port_free(port: int) -> bool:
 def main() -> None:
     for key, value in ENV.items():
         os.environ.setdefault(key, value)
-    for port in (PORT, EMU_PORT):
+    for port in (PORT, EMU_PORT, CALDAV_PORT):
         if not port_free(port):
             raise SystemExit(f"port {port} is in use: stop whatever runs there first")
 
@@ -98,6 +104,23 @@ def main() -> None:
             )
         )
         wait_for_port(EMU_PORT)
+        accounts = [f"--account={a}:{CALDAV_PASSWORD}" for a in CALDAV_ACCOUNTS]
+        procs.append(
+            subprocess.Popen(
+                [
+                    PY,
+                    "-m",
+                    "provider_emulator.radicale_server",
+                    "--port",
+                    str(CALDAV_PORT),
+                    "--storage",
+                    CALDAV_STORAGE,
+                    *accounts,
+                ],
+                cwd=ROOT,
+            )  # fmt: skip
+        )
+        wait_for_port(CALDAV_PORT)
         manage("migrate", "--noinput", "-v", "0")
         if not os.environ.get("REDIS_URL"):
             manage("createcachetable")
@@ -122,7 +145,10 @@ def main() -> None:
      API docs          http://{HOST}:{PORT}/api/v1/docs/
      Provider emulator http://{HOST}:{EMU_PORT}/   (play the customer: open johan.ek@acme.se
                        and create an event inviting karl@exempel.se)
-   Connect a calendar: gear icon → My Profile → Google Calendar → Activate.
+     CalDAV (Radicale) http://{HOST}:{CALDAV_PORT}/   accounts {", ".join(CALDAV_ACCOUNTS[:2])}
+                       password {CALDAV_PASSWORD}
+   Connect a calendar: gear icon → My Profile → Google Calendar → Activate
+   (CalDAV calendar → Activate: server http://{HOST}:{CALDAV_PORT}/, the password above).
    Ctrl-C stops everything.
   ────────────────────────────────────────────────────────────────────────────
 """,
