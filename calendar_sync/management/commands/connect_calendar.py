@@ -98,7 +98,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:  # noqa: ANN001
         parser.add_argument("--user", required=True, help="The rep's e-mail or username.")
-        parser.add_argument("--provider", required=True, choices=list(PROVIDERS))
+        # OAuth providers, signed in at the emulator (a CalDAV account is connected on its form).
+        oauth = [p.id for p in PROVIDERS.values() if p.uses_oauth()]
+        parser.add_argument("--provider", required=True, choices=oauth)
         parser.add_argument("--account", required=True, help="The calendar account's e-mail.")
         parser.add_argument("--appointment-type", required=True, help="Name of the type.")
         parser.add_argument("--base-url", default="", help="Default: PUBLIC_BASE_URL.")
