@@ -8,7 +8,7 @@ CalDAV provider's id) when the server is given it (``use_faults``). Endpoint nam
 ``"<METHOD> <path>"``, e.g. ``"REPORT /rep@example.com/calendar/"``.
 
     python -m provider_emulator.radicale_server --port 5232 --storage .radicale \
-        --account karl.andersson@exempel.se:demo-caldav-pass
+        --account karl.andersson@exempel.se:demo-dav-pass-2024
 """
 
 from __future__ import annotations

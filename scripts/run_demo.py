@@ -3,7 +3,7 @@ server and a q2 worker.
 
 Migrates, seeds the demo organisation once, installs the calendar apps against the emulator,
 then runs the emulator (:8025), Radicale (:5232, storage in .radicale/, demo accounts with the
-password ``demo-caldav-pass``), a django-q2 worker and the CRM (http://127.0.0.1:8000) until
+password ``demo-dav-pass-2024``), a django-q2 worker and the CRM (http://127.0.0.1:8000) until
 Ctrl-C. Every setting can be overridden from the environment (see README).
 """
 
@@ -25,7 +25,7 @@ EMU_PORT = int(os.environ.get("EMULATOR_PORT", "8025"))
 EMU_STATE = os.environ.get("EMULATOR_STATE", ".emulator-state.json")
 CALDAV_PORT = int(os.environ.get("CALDAV_PORT", "5232"))
 CALDAV_STORAGE = os.environ.get("CALDAV_STORAGE", ".radicale")
-CALDAV_PASSWORD = "demo-caldav-pass"  # noqa: S105 - the demo accounts' password (demo Radicale)
+CALDAV_PASSWORD = "demo-dav-pass-2024"  # noqa: S105 - the demo accounts' password (demo Radicale)
 CALDAV_ACCOUNTS = ("karl.andersson@exempel.se", "eva.lind@exempel.se", "johan.ek@acme.se")
 
 ENV = {
