@@ -178,6 +178,20 @@ def can_delete(appointment: Appointment, user, now: datetime | None = None) -> D
     return deny(_("Only the organizer can delete this appointment."))
 
 
+def can_request_video(calendar) -> Decision:
+    """A video meeting is made by the organizer's calendar (``calendar``: its provider from the
+    registry, None without an active one): refused when nothing can make the link, instead of
+    storing a request that is never fulfilled (the form does not offer the box then)."""
+    if calendar is None:
+        return deny(_("The organizer has no calendar connected, so no video meeting can be added."))
+    if not calendar.has_video():
+        return deny(
+            _("The organizer's calendar (%(calendar)s) cannot add video meetings.")
+            % {"calendar": calendar.label}
+        )
+    return ALLOW
+
+
 # Outcomes that mean the meeting does not take place at its time.
 NOT_TAKING_PLACE = frozenset({Outcome.CANCELLED, Outcome.REBOOKED})
 

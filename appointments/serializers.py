@@ -239,8 +239,10 @@ class AppointmentWriteSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices, required=False)
     video_requested = serializers.BooleanField(
         required=False,
-        help_text="Add a Google Meet / Teams meeting (by the organizer's calendar); the link "
-        "appears in video_link once the provider has made it.",
+        help_text="Add a video meeting (Google Meet / Teams, made by the organizer's calendar); "
+        "the link appears in video_link once the provider has made it. true is refused (400, "
+        "on video_requested) when the organizer has no active calendar or their calendar makes "
+        "no video meetings (the booking form then offers no video box).",
     )
     room = RoomWriteSerializer(
         required=False,

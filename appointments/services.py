@@ -78,6 +78,15 @@ def _validate_type(appointment_type: AppointmentType) -> None:
         raise ValidationError({"appointment_type": _("This appointment type is not active.")})
 
 
+def _validate_video(organizer) -> None:
+    """``video_requested`` needs an organizer's calendar that makes video meetings."""
+    from calendar_sync.selectors import calendar_provider  # lazy: calendar_sync listens to us
+
+    decision = rules.can_request_video(calendar_provider(organizer))
+    if not decision.allowed:
+        raise ValidationError({"video_requested": decision.reason})
+
+
 def _validate_outcome(outcome: str) -> None:
     if outcome not in Outcome.values:
         raise ValidationError({"outcome": _("Unknown outcome.")})
@@ -159,6 +168,8 @@ def appointment_create(
     _check_create_permission(organizer, source)
     _validate_times(start, end)
     _validate_type(appointment_type)
+    if video_requested:
+        _validate_video(organizer)
     appointment = Appointment(
         organizer=organizer,
         title=title,
@@ -272,6 +283,8 @@ def _validate_changes(appointment: Appointment, changes: dict, changed: list[str
         _validate_type(changes["appointment_type"])
     if "outcome" in changed:
         _validate_outcome(changes["outcome"])
+    if "video_requested" in changed and changes["video_requested"]:
+        _validate_video(appointment.organizer)
 
 
 def _save_changes(

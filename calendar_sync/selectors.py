@@ -25,6 +25,7 @@ from .models import (
     ExportFailure,
 )
 from .providers.registry import PROVIDERS, get_provider, provider_for_backend
+from .providers.spec import CalendarProvider
 from .sync import rules
 from .sync.reading import exclusion_values
 from .sync.rules import SKIP_LABELS, NoInvitation
@@ -122,6 +123,26 @@ def has_active_calendar(user) -> bool:  # noqa: ANN001
         appointment_type__isnull=False,
         provider__in=CalendarApp.objects.filter(installed=True).values("provider"),
     ).exists()
+
+
+def calendar_provider(user) -> type[CalendarProvider] | None:  # noqa: ANN001
+    """The provider (registry entry) of the rep's active calendar, the one that makes their
+    video meetings and books their rooms; None without one (the same test as
+    ``has_active_calendar``)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    provider = (
+        CalendarConnection.objects.filter(
+            user=user,
+            state=ConnectionState.ACTIVE,
+            appointment_type__isnull=False,
+            provider__in=CalendarApp.objects.filter(installed=True).values("provider"),
+        )
+        .order_by("-connected_at")
+        .values_list("provider", flat=True)
+        .first()
+    )
+    return PROVIDERS.get(provider) if provider else None
 
 
 def connection_to_resume(

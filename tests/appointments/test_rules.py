@@ -6,6 +6,7 @@ import pytest
 
 from appointments import rules
 from appointments.models import Appointment
+from calendar_sync.providers.registry import PROVIDERS
 
 pytestmark = pytest.mark.django_db
 
@@ -114,6 +115,23 @@ def test_visible_filter_a_shared_role_is_not_a_team(upcoming, organizer, outside
 def test_can_delete_only_for_the_organizer(upcoming, organizer, participant):
     assert rules.can_delete(upcoming, organizer).allowed
     assert not rules.can_delete(upcoming, participant).allowed
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_can_request_video_only_from_a_calendar_that_makes_video_meetings(provider):
+    spec = PROVIDERS[provider]
+    decision = rules.can_request_video(spec)
+    assert decision.allowed is spec.has_video()
+    if not decision.allowed:
+        assert str(spec.label) in decision.reason
+
+
+def test_can_request_video_refused_without_a_calendar():
+    decision = rules.can_request_video(None)
+    assert not decision.allowed
+    assert decision.reason == (
+        "The organizer has no calendar connected, so no video meeting can be added."
+    )
 
 
 def test_takes_time_of(db):

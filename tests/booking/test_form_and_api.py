@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 
 from appointments.models import Appointment
+from calendar_sync.providers.registry import PROVIDERS as REGISTRY
 from calendar_sync.rooms import room_availability
 from tests.calendar_sync.actors import actor_class
 from tests.calendar_sync.conftest import ROOM_PROVIDERS, VIDEO_ROOM_PROVIDERS
@@ -210,6 +211,63 @@ def test_api_refuses_an_unknown_room_and_a_written_video_link(
     resp = rep_client.post("/api/v1/appointments/", body, content_type="application/json")
     assert resp.status_code == 201
     assert resp.json()["video_link"] == ""
+
+
+def api_body(sync_type, day, **extra) -> dict:
+    return {
+        "title": "API-möte",
+        "appointment_type": sync_type.pk,
+        "start": at(day, 13).isoformat(),
+        "end": at(day, 14).isoformat(),
+        **extra,
+    }
+
+
+def test_can_request_video_through_the_api_only_when_the_organizers_calendar_makes_them(
+    provider, karl_conn, sync_type, day, rep_client
+):
+    spec = REGISTRY[provider]
+    body = api_body(sync_type, day, video_requested=True)
+    resp = rep_client.post("/api/v1/appointments/", body, content_type="application/json")
+    if spec.has_video():
+        assert resp.status_code == 201, resp.content
+        assert resp.json()["video_requested"] is True
+        return
+    assert resp.status_code == 400
+    assert resp.json() == {
+        "video_requested": [f"The organizer's calendar ({spec.label}) cannot add video meetings."]
+    }
+    assert not Appointment.objects.exists()  # nothing stored that can never be fulfilled
+    # Without the video box the booking goes through; asking for one later is refused too.
+    resp = rep_client.post(
+        "/api/v1/appointments/", api_body(sync_type, day), content_type="application/json"
+    )
+    assert resp.status_code == 201, resp.content
+    pk = resp.json()["id"]
+    resp = rep_client.patch(
+        f"/api/v1/appointments/{pk}/", {"video_requested": True}, content_type="application/json"
+    )
+    assert resp.status_code == 400
+    assert "cannot add video meetings" in resp.json()["video_requested"][0]
+    assert Appointment.objects.get(pk=pk).video_requested is False
+
+
+def test_can_request_video_through_the_api_is_refused_without_a_calendar(sync_type, day, client):
+    client.force_login(UserFactory())
+    body = api_body(sync_type, day, video_requested=True)
+    resp = client.post(
+        "/api/v1/appointments/", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="sv"
+    )
+    assert resp.status_code == 400
+    assert resp.json() == {
+        "video_requested": [
+            "Organisatören har ingen kalender kopplad, så inget videomöte kan läggas till."
+        ]
+    }
+    assert not Appointment.objects.exists()
+    body["video_requested"] = False
+    resp = client.post("/api/v1/appointments/", body, content_type="application/json")
+    assert resp.status_code == 201, resp.content
 
 
 @pytest.mark.parametrize("provider", ROOM_PROVIDERS)
