@@ -1,4 +1,5 @@
-"""Booking fixtures: a rep (Karl) with an active calendar at the emulator, rooms, contacts.
+"""Booking fixtures: rooms, contacts; the rep (Karl: ``karl``, ``karl_conn``, ``karl_cal``) with an
+active calendar at the emulator comes from tests/calendar_sync.
 
 The emulator and sync fixtures of tests/calendar_sync are reused as they are."""
 
@@ -10,10 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.calendar_sync.conftest import *  # noqa: F403 - reuse the emulator/sync fixtures
-from tests.calendar_sync.conftest import PROVIDERS
+from tests.calendar_sync.conftest import (  # noqa: F401 - KARL: for the booking and page tests
+    KARL,
+    PROVIDERS,
+)
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-KARL = "karl.andersson@exempel.se"
 ROOMS = [
     ("rum.stora@exempel.se", "Stora rummet", 12, "HQ"),
     ("rum.lilla@exempel.se", "Lilla rummet", 4, "HQ"),
@@ -34,22 +37,6 @@ def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 @pytest.fixture(params=PROVIDERS)
 def provider(request):
     return request.param
-
-
-@pytest.fixture
-def karl(sync_user):
-    return sync_user(KARL, first_name="Karl", last_name="Andersson")
-
-
-@pytest.fixture
-def karl_conn(provider, karl, sync_connect):
-    return sync_connect(provider, karl)
-
-
-@pytest.fixture
-def karl_cal(provider, karl_conn, sync_actor):
-    """Karl acting directly in his own calendar at the provider (meetings the CRM never saw)."""
-    return sync_actor(provider, KARL)
 
 
 @pytest.fixture

@@ -183,3 +183,39 @@ def sync_actor(emulator, provider_settings, request):
     """sync_actor(provider, email) -> that provider's CalendarActor (``actors.py``) acting in the
     account's calendar."""
     return lambda provider, email: new_actor(request, emulator, provider, email)
+
+
+# --- Karl, the sales rep most tests sync for ---------------------------------------------------------
+KARL = "karl.andersson@exempel.se"
+
+
+@pytest.fixture
+def karl_aliases():
+    """Karl's other addresses, as allauth aliases and at his provider account; none here. A module
+    whose tests need them overrides this fixture (e.g. ``return KARL[1:]``)."""
+    return ()
+
+
+@pytest.fixture
+def karl_activated_at():
+    """When Karl's calendar connection was activated; None: now. A module whose tests need an
+    older connection overrides this fixture."""
+    return None
+
+
+@pytest.fixture
+def karl(sync_user, karl_aliases):
+    """Karl Andersson, a sales rep (with ``karl_aliases``)."""
+    return sync_user(KARL, *karl_aliases, first_name="Karl", last_name="Andersson")
+
+
+@pytest.fixture
+def karl_conn(provider, karl, sync_connect, karl_aliases, karl_activated_at):
+    """Karl's active connection at ``provider`` (activated at ``karl_activated_at``)."""
+    return sync_connect(provider, karl, aliases=karl_aliases, activated_at=karl_activated_at)
+
+
+@pytest.fixture
+def karl_cal(provider, karl_conn, sync_actor):
+    """Karl acting directly in his own calendar at the provider (meetings the CRM never saw)."""
+    return sync_actor(provider, KARL)

@@ -20,18 +20,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.parametrize("provider", PROVIDE
 
 
 @pytest.fixture
-def karl(sync_user):
-    return sync_user(KARL[0], *KARL[1:], first_name="Karl", last_name="Andersson")
-
-
-@pytest.fixture
-def karl_conn(provider, karl, sync_connect):
-    return sync_connect(provider, karl, aliases=KARL[1:])
-
-
-@pytest.fixture
-def karl_cal(provider, karl_conn, sync_actor):
-    return sync_actor(provider, KARL[0])
+def karl_aliases():
+    """Karl has two more addresses (allauth aliases, and at his provider account)."""
+    return KARL[1:]
 
 
 @pytest.fixture

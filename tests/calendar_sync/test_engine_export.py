@@ -29,23 +29,14 @@ def at(days: int, hour: int = 10) -> dt.datetime:
 
 
 @pytest.fixture
-def karl(sync_user):
-    return sync_user("karl.andersson@exempel.se", first_name="Karl")
-
-
-@pytest.fixture
 def eva(sync_user):
     return sync_user("eva.lind@exempel.se", first_name="Eva")
 
 
 @pytest.fixture
-def conn(provider, karl, sync_connect):
-    return sync_connect(provider, karl, activated_at=timezone.now() - dt.timedelta(days=1))
-
-
-@pytest.fixture
-def cal(provider, conn, sync_actor):
-    return sync_actor(provider, conn.account_email)
+def karl_activated_at():
+    """Karl's calendar connection here was activated a day ago."""
+    return timezone.now() - dt.timedelta(days=1)
 
 
 @pytest.fixture
@@ -84,7 +75,9 @@ def body_of(provider: str, event: dict) -> str:
     return actor_class(provider).body_of(event)
 
 
-def test_crm_appointment_becomes_an_event_with_invitations(provider, conn, cal, book, contact, eva):
+def test_crm_appointment_becomes_an_event_with_invitations(
+    provider, karl_conn, karl_cal, book, contact, eva
+):
     appointment = book(
         agenda="Välkomna!",
         description="Genomgång av offerten",
@@ -93,97 +86,99 @@ def test_crm_appointment_becomes_an_event_with_invitations(provider, conn, cal, 
         users=[eva],
         external_emails=["extra@annan.se"],
     )
-    [event] = cal.events()
+    [event] = karl_cal.events()
     assert title_of(provider, event) == "Demo"
     assert attendee_emails(provider, event) == {"kund@extern.se", "eva.lind@exempel.se",
                                                 "extra@annan.se"}  # fmt: skip
     assert body_of(provider, event).strip() == "Välkomna!"  # never the internal description
     link = EventLink.objects.get(appointment=appointment)
-    assert link.connection == conn and link.synced_hash
+    assert link.connection == karl_conn and link.synced_hash
 
 
-def test_export_does_not_echo_back_and_is_not_re_exported(provider, conn, cal, book, contact):
+def test_export_does_not_echo_back_and_is_not_re_exported(
+    provider, karl_conn, karl_cal, book, contact
+):
     appointment = book(contacts=[contact])
     before = Appointment.objects.get().updated_at
-    run = engine.sync_connection(conn.pk, trigger="test", full=True)
+    run = engine.sync_connection(karl_conn.pk, trigger="test", full=True)
     assert run.created == 0 and run.updated == 0
     assert Appointment.objects.get().updated_at == before
     assert exporter.export_appointment(appointment.pk) == "unchanged"
-    assert len(cal.events()) == 1
+    assert len(karl_cal.events()) == 1
 
 
-def test_crm_change_updates_the_event(provider, conn, cal, book, karl):
+def test_crm_change_updates_the_event(provider, karl_conn, karl_cal, book, karl):
     appointment = book()
     appointment_update(appointment=appointment, actor=karl, title="Demo v2")
     assert exporter.export_appointment(appointment.pk) == "updated"
-    [event] = cal.events()
+    [event] = karl_cal.events()
     assert title_of(provider, event) == "Demo v2"
 
 
-def test_rep_change_in_the_calendar_flows_back(provider, conn, cal, book):
+def test_rep_change_in_the_calendar_flows_back(provider, karl_conn, karl_cal, book):
     appointment = book()
-    [event] = cal.events()
-    cal.update(event["id"], title="Ändrat i kalendern")
-    engine.sync_connection(conn.pk, trigger="test")
+    [event] = karl_cal.events()
+    karl_cal.update(event["id"], title="Ändrat i kalendern")
+    engine.sync_connection(karl_conn.pk, trigger="test")
     appointment.refresh_from_db()
     assert appointment.title == "Ändrat i kalendern"
     assert exporter.export_appointment(appointment.pk) == "unchanged"  # no echo either way
 
 
-def test_conflict_last_writer_wins(provider, conn, cal, book, karl):
+def test_conflict_last_writer_wins(provider, karl_conn, karl_cal, book, karl):
     appointment = book()
-    [event] = cal.events()
-    cal.update(event["id"], title="Kalendern först")
+    [event] = karl_cal.events()
+    karl_cal.update(event["id"], title="Kalendern först")
     # The CRM writes later (its export is not run yet): the import must not overwrite it.
     Appointment.objects.filter(pk=appointment.pk).update(
         title="CRM sist", updated_at=timezone.now() + dt.timedelta(seconds=5)
     )
-    run = engine.sync_connection(conn.pk, trigger="test")
+    run = engine.sync_connection(karl_conn.pk, trigger="test")
     appointment.refresh_from_db()
     assert appointment.title == "CRM sist"
-    assert conn.sync_runs.first().pk == run.pk
+    assert karl_conn.sync_runs.first().pk == run.pk
     assert exporter.export_appointment(appointment.pk) == "updated"
-    assert title_of(provider, cal.events()[0]) == "CRM sist"
+    assert title_of(provider, karl_cal.events()[0]) == "CRM sist"
 
 
-def test_back_dated_appointment_is_never_pushed(provider, conn, cal, book):
+def test_back_dated_appointment_is_never_pushed(provider, karl_conn, karl_cal, book):
     appointment = book(start=at(-2), end=at(-2, 11))
-    assert not cal.events()
+    assert not karl_cal.events()
     assert exporter.export_appointment(appointment.pk) == "back-dated or passed"
 
 
-def test_organizer_without_connection_pushes_nothing(provider, conn, cal, book, eva):
+def test_organizer_without_connection_pushes_nothing(provider, karl_conn, karl_cal, book, eva):
     appointment = book(organizer=eva)
     assert (
         exporter.export_appointment(appointment.pk) == "organizer has no active calendar connection"
     )
-    assert not cal.events()
+    assert not karl_cal.events()
 
 
-def test_delete_in_the_crm_keeps_the_calendar_event(provider, conn, cal, book, karl):
+def test_delete_in_the_crm_keeps_the_calendar_event(provider, karl_conn, karl_cal, book, karl):
     appointment = book()
     appointment_delete(appointment=appointment, actor=karl)
-    assert len(cal.events()) == 1
+    assert len(karl_cal.events()) == 1
 
 
-def test_locked_appointment_is_never_pushed(provider, conn, cal, karl, sync_type):
+def test_locked_appointment_is_never_pushed(provider, karl_conn, karl_cal, karl, sync_type):
     appointment = Appointment.objects.create(
         organizer=karl, title="Inbjudan", appointment_type=sync_type, start=at(2),
         end=at(2, 11), locked=True, lock_reason="Invited by k@x.se",
     )  # fmt: skip
     assert "locked" in exporter.export_appointment(appointment.pk)
-    assert not cal.events()
+    assert not karl_cal.events()
 
 
 def test_appointment_beyond_the_window_is_pushed_when_it_enters(
-    provider, conn, cal, book, settings
+    provider, karl_conn, karl_cal, book, settings
 ):
     appointment = book(start=at(100), end=at(100, 11))
-    assert not cal.events()
+    assert not karl_cal.events()
     settings.SYNC_WINDOW_DAYS = 120  # time passes: the window now reaches it
     tasks.export_window_entries()
     assert EventLink.objects.filter(appointment=appointment).exists()
-    assert len(cal.events()) == 1
+    assert len(karl_cal.events()) == 1
 
 
 def test_activation_pushes_existing_appointments_without_attendees(
@@ -193,18 +188,18 @@ def test_activation_pushes_existing_appointments_without_attendees(
         organizer=karl, title="Före appen", appointment_type=sync_type, start=at(3), end=at(3, 11)
     )
     appointment.attendees.create(kind="contact", contact=contact, email="kund@extern.se")
-    conn = sync_connect(provider, karl, activated_at=timezone.now() + dt.timedelta(seconds=1))
-    tasks.connection_activated(conn.pk)
-    [event] = sync_actor(provider, conn.account_email).events()
+    karl_conn = sync_connect(provider, karl, activated_at=timezone.now() + dt.timedelta(seconds=1))
+    tasks.connection_activated(karl_conn.pk)
+    [event] = sync_actor(provider, karl_conn.account_email).events()
     assert title_of(provider, event) == "Före appen"
     assert attendee_emails(provider, event) == set()
-    conn.refresh_from_db()
-    assert conn.last_sync_summary["exported"] == 1  # the rep's status page counts it
-    assert conn.sync_runs.get(trigger="activation").exported == 1
+    karl_conn.refresh_from_db()
+    assert karl_conn.last_sync_summary["exported"] == 1  # the rep's status page counts it
+    assert karl_conn.sync_runs.get(trigger="activation").exported == 1
 
 
 def test_crash_between_provider_write_and_commit_leaves_no_duplicate(
-    provider, conn, cal, karl, sync_type, monkeypatch
+    provider, karl_conn, karl_cal, karl, sync_type, monkeypatch
 ):
     appointment = Appointment.objects.create(
         organizer=karl, title="Krasch", appointment_type=sync_type, start=at(2), end=at(2, 11)
@@ -221,16 +216,16 @@ def test_crash_between_provider_write_and_commit_leaves_no_duplicate(
     monkeypatch.setattr(exporter, "save_link", crash_once)
     with pytest.raises(RuntimeError):
         exporter.export_appointment(appointment.pk)
-    assert len(cal.events()) == 1  # written at the provider, not recorded here
+    assert len(karl_cal.events()) == 1  # written at the provider, not recorded here
     assert exporter.export_appointment(appointment.pk) == "created"  # the retry
-    assert len(cal.events()) == 1
+    assert len(karl_cal.events()) == 1
     assert EventLink.objects.filter(appointment=appointment).count() == 1
 
 
-def test_idempotency_key_is_stable_per_appointment_and_connection(provider, conn, book):
+def test_idempotency_key_is_stable_per_appointment_and_connection(provider, karl_conn, book):
     appointment = book()
-    draft = exporter.build_draft(appointment, conn)
-    assert draft.idempotency_key == mapping.idempotency_key(appointment.pk, conn.pk)
+    draft = exporter.build_draft(appointment, karl_conn)
+    assert draft.idempotency_key == mapping.idempotency_key(appointment.pk, karl_conn.pk)
     assert draft.crm_id == str(appointment.pk)
 
 
@@ -246,21 +241,21 @@ def update_in_crm(django_capture_on_commit_callbacks, appointment, actor, **chan
 
 
 def test_colleague_added_in_the_calendar_survives_a_crm_agenda_edit(
-    provider, conn, cal, karl, contact, django_capture_on_commit_callbacks
+    provider, karl_conn, karl_cal, karl, contact, django_capture_on_commit_callbacks
 ):
-    cal.create(title="Offertgenomgång", start=at(3), end=at(3, 11),
+    karl_cal.create(title="Offertgenomgång", start=at(3), end=at(3, 11),
                attendees=["kund@extern.se", "johanna@exempel.se"])  # fmt: skip
-    engine.sync_connection(conn.pk, trigger="test", full=True)
+    engine.sync_connection(karl_conn.pk, trigger="test", full=True)
     appointment = Appointment.objects.get()
     assert {a.email for a in appointment.attendees.all()} == {"kund@extern.se"}  # Johanna hidden
     update_in_crm(django_capture_on_commit_callbacks, appointment, karl, agenda="Ny text")
-    [event] = cal.events()
+    [event] = karl_cal.events()
     assert "Ny text" in body_of(provider, event)
     assert attendee_emails(provider, event) == {"kund@extern.se", "johanna@exempel.se"}
 
 
 def test_outcome_change_makes_no_provider_request(
-    provider, conn, cal, book, karl, contact, emulator, django_capture_on_commit_callbacks
+    provider, karl_conn, karl_cal, book, karl, contact, emulator, django_capture_on_commit_callbacks
 ):
     appointment = book(contacts=[contact])
     before = provider_requests(emulator)
@@ -272,25 +267,27 @@ def test_outcome_change_makes_no_provider_request(
 
 
 def test_removing_a_contact_in_the_crm_removes_only_that_attendee(
-    provider, conn, cal, book, karl, contact, django_capture_on_commit_callbacks
+    provider, karl_conn, karl_cal, book, karl, contact, django_capture_on_commit_callbacks
 ):
     other = ContactFactory(name="Andra Kund", emails=["andra@extern.se"])
     appointment = book(contacts=[contact, other])
-    [event] = cal.events()
-    cal.update(event["id"], attendees=[*attendee_emails(provider, event), "johanna@exempel.se"])
+    [event] = karl_cal.events()
+    karl_cal.update(
+        event["id"], attendees=[*attendee_emails(provider, event), "johanna@exempel.se"]
+    )
     update_in_crm(django_capture_on_commit_callbacks, appointment, karl, contacts=[contact])
-    [event] = cal.events()
+    [event] = karl_cal.events()
     assert attendee_emails(provider, event) == {"kund@extern.se", "johanna@exempel.se"}
 
 
 def test_change_from_the_calendar_is_not_pushed_back(
-    provider, conn, cal, book, monkeypatch, django_capture_on_commit_callbacks
+    provider, karl_conn, karl_cal, book, monkeypatch, django_capture_on_commit_callbacks
 ):
     from appointments.signals import appointment_changed
 
     appointment = book()
-    [event] = cal.events()
-    cal.update(event["id"], title="Ändrad i kalendern")
+    [event] = karl_cal.events()
+    karl_cal.update(event["id"], title="Ändrad i kalendern")
     announced, tasks_queued = [], []
     monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: tasks_queued.append(a))
 
@@ -300,7 +297,7 @@ def test_change_from_the_calendar_is_not_pushed_back(
     appointment_changed.connect(listen, dispatch_uid="test_listen")
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            run = engine.sync_connection(conn.pk, trigger="test")
+            run = engine.sync_connection(karl_conn.pk, trigger="test")
     finally:
         appointment_changed.disconnect(dispatch_uid="test_listen")
     assert run.updated == 1
@@ -317,19 +314,19 @@ def start_of(provider: str, event: dict) -> dt.datetime:
 
 
 def test_exported_appointment_moved_beyond_the_window_moves_the_event(
-    provider, conn, cal, book, karl, django_capture_on_commit_callbacks
+    provider, karl_conn, karl_cal, book, karl, django_capture_on_commit_callbacks
 ):
     appointment = book(start=at(10), end=at(10, 11))
     update_in_crm(django_capture_on_commit_callbacks, appointment, karl,
                   start=at(100), end=at(100, 11))  # fmt: skip
-    [event] = cal.events()
+    [event] = karl_cal.events()
     assert start_of(provider, event) == at(100)
     link = EventLink.objects.get(appointment=appointment)
     assert link.crm_updated_at == Appointment.objects.get().updated_at  # nothing pending
 
 
 def test_update_that_failed_with_a_500_is_pushed_by_the_next_sweep(
-    provider, conn, cal, book, karl, emulator, adapter_retry_sleeps,
+    provider, karl_conn, karl_cal, book, karl, emulator, adapter_retry_sleeps,
     django_capture_on_commit_callbacks,
 ):  # fmt: skip
     import requests
@@ -342,26 +339,26 @@ def test_update_that_failed_with_a_500_is_pushed_by_the_next_sweep(
     ).raise_for_status()
     update_in_crm(django_capture_on_commit_callbacks, appointment, karl, title="Demo v2")
     requests.delete(f"{emulator.url}/_emulator/faults", timeout=5).raise_for_status()
-    [event] = cal.events()
+    [event] = karl_cal.events()
     assert title_of(provider, event) == "Demo"  # the push failed (and was recorded)
-    conn.refresh_from_db()
-    assert conn.last_error
-    tasks.sync_connection(conn.pk, trigger="schedule")  # the 10-minute poll
-    [event] = cal.events()
+    karl_conn.refresh_from_db()
+    assert karl_conn.last_error
+    tasks.sync_connection(karl_conn.pk, trigger="schedule")  # the 10-minute poll
+    [event] = karl_cal.events()
     assert title_of(provider, event) == "Demo v2"
     assert exporter.export_appointment(appointment.pk) == "unchanged"
 
 
 def test_adding_a_contact_to_an_imported_appointment_keeps_the_colleague(
-    provider, conn, cal, karl, contact, django_capture_on_commit_callbacks
+    provider, karl_conn, karl_cal, karl, contact, django_capture_on_commit_callbacks
 ):
-    cal.create(title="Offertgenomgång", start=at(3), end=at(3, 11),
+    karl_cal.create(title="Offertgenomgång", start=at(3), end=at(3, 11),
                attendees=["kund@extern.se", "johanna@exempel.se"])  # fmt: skip
-    engine.sync_connection(conn.pk, trigger="test", full=True)
+    engine.sync_connection(karl_conn.pk, trigger="test", full=True)
     appointment = Appointment.objects.get()
     other = ContactFactory(name="Andra Kund", emails=["andra@extern.se"])
     update_in_crm(django_capture_on_commit_callbacks, appointment, karl, contacts=[contact, other])
-    [event] = cal.events()
+    [event] = karl_cal.events()
     assert attendee_emails(provider, event) == {
         "kund@extern.se", "johanna@exempel.se", "andra@extern.se"
     }  # fmt: skip
@@ -374,12 +371,12 @@ def test_edit_of_an_activation_pushed_appointment_keeps_people_added_in_the_cale
         organizer=karl, title="Före appen", appointment_type=sync_type, start=at(3), end=at(3, 11)
     )
     appointment.attendees.create(kind="contact", contact=contact, email="kund@extern.se")
-    conn = sync_connect(provider, karl, activated_at=timezone.now() + dt.timedelta(seconds=1))
-    tasks.connection_activated(conn.pk)
-    cal = sync_actor(provider, conn.account_email)
-    [event] = cal.events()
-    cal.update(event["id"], attendees=["johanna@exempel.se"])
+    karl_conn = sync_connect(provider, karl, activated_at=timezone.now() + dt.timedelta(seconds=1))
+    tasks.connection_activated(karl_conn.pk)
+    karl_cal = sync_actor(provider, karl_conn.account_email)
+    [event] = karl_cal.events()
+    karl_cal.update(event["id"], attendees=["johanna@exempel.se"])
     update_in_crm(django_capture_on_commit_callbacks, appointment, karl, title="Efter appen")
-    [event] = cal.events()
+    [event] = karl_cal.events()
     assert title_of(provider, event) == "Efter appen"
     assert attendee_emails(provider, event) == {"johanna@exempel.se"}

@@ -28,18 +28,9 @@ def at(days: int, hour: int = 10) -> dt.datetime:
 
 
 @pytest.fixture
-def karl(sync_user):
-    return sync_user(KARL[0], *KARL[1:], first_name="Karl", last_name="Andersson")
-
-
-@pytest.fixture
-def karl_conn(provider, karl, sync_connect):
-    return sync_connect(provider, karl, aliases=KARL[1:])
-
-
-@pytest.fixture
-def karl_cal(provider, karl_conn, sync_actor):
-    return sync_actor(provider, KARL[0])
+def karl_aliases():
+    """Karl has two more addresses (allauth aliases, and at his provider account)."""
+    return KARL[1:]
 
 
 # One incremental sync whose page creates, updates and cancels (see the test below).

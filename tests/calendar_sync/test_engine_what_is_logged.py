@@ -14,7 +14,7 @@ from calendar_sync.models import EventLink
 from calendar_sync.sync import engine
 
 from .actors import actor_class
-from .conftest import PROVIDERS
+from .conftest import KARL, PROVIDERS
 
 pytestmark = pytest.mark.django_db
 every_provider = pytest.mark.parametrize("provider", PROVIDERS)
@@ -24,7 +24,6 @@ with_status_entries = pytest.mark.parametrize(
 )
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-KARL = "karl.andersson@exempel.se"
 KARL_GMAIL = "karl.andersson@gmail.com"
 
 
@@ -37,21 +36,6 @@ def sync(connection):
     run = engine.sync_connection(connection.pk, trigger="test")
     assert run is not None and not run.error, run and run.error
     return run
-
-
-@pytest.fixture
-def karl(sync_user):
-    return sync_user(KARL, first_name="Karl", last_name="Andersson")
-
-
-@pytest.fixture
-def karl_conn(provider, karl, sync_connect):
-    return sync_connect(provider, karl)
-
-
-@pytest.fixture
-def karl_cal(provider, karl_conn, sync_actor):
-    return sync_actor(provider, KARL)
 
 
 # --- free-mail domains are never "colleagues" -------------------------------------------------------

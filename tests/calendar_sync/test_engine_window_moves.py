@@ -25,16 +25,6 @@ def at(days: int, hour: int = 10) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), STOCKHOLM)
 
 
-@pytest.fixture
-def karl_conn(provider, sync_user, sync_connect):
-    return sync_connect(provider, sync_user("karl.andersson@exempel.se"))
-
-
-@pytest.fixture
-def karl_cal(provider, karl_conn, sync_actor):
-    return sync_actor(provider, karl_conn.account_email)
-
-
 def test_event_moved_out_of_the_window_is_moved_not_cancelled(provider, karl_conn, karl_cal):
     created = karl_cal.create(title="Kvartalsmöte", start=at(80), end=at(80, 11),
                               attendees=["kund@extern.se"])  # fmt: skip

@@ -15,12 +15,11 @@ from appointments.services import AppointmentPermissionDenied, appointment_updat
 from calendar_sync.sync import engine
 from tests.factories import CompanyFactory, ContactFactory
 
-from .conftest import PROVIDERS
+from .conftest import KARL, PROVIDERS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.parametrize("provider", PROVIDERS)]
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-KARL = "karl.andersson@exempel.se"
 JOHAN = "johan.ek@acme.se"
 
 
@@ -30,28 +29,18 @@ def at(days: int, hour: int = 10) -> dt.datetime:
 
 
 @pytest.fixture
-def karl(sync_user):
-    return sync_user(KARL, first_name="Karl", last_name="Andersson")
-
-
-@pytest.fixture
-def conn(provider, karl, sync_connect):
-    return sync_connect(provider, karl)
-
-
-@pytest.fixture
 def johan():
     acme = CompanyFactory(name="Acme AB")
     return ContactFactory(name="Johan Ek", company=acme, emails=[JOHAN])
 
 
 @pytest.fixture
-def invitation(provider, conn, johan, sync_actor):
+def invitation(provider, karl_conn, johan, sync_actor):
     """Johan (a contact, on the same provider) invites Karl; Karl's sync brings it in."""
     sync_actor(provider, JOHAN).create(
         title="Avstämning", start=at(3), end=at(3, 11), attendees=[KARL]
     )
-    run = engine.sync_connection(conn.pk, trigger="test", full=True)
+    run = engine.sync_connection(karl_conn.pk, trigger="test", full=True)
     assert run is not None and not run.error
     appointment = Appointment.objects.get()
     assert appointment.locked
@@ -59,14 +48,14 @@ def invitation(provider, conn, johan, sync_actor):
 
 
 def test_a_locked_meetings_title_cannot_be_saved_only_to_be_undone(
-    provider, karl, conn, invitation, client
+    provider, karl, karl_conn, invitation, client
 ):
     with pytest.raises(AppointmentPermissionDenied):
         appointment_update(appointment=invitation, actor=karl, title="Min egen titel")
     client.force_login(karl)
     form = client.get(reverse("appointments:edit", args=[invitation.pk])).context["form"]
     assert "organizer's calendar" in form.readonly_reasons["title"]
-    engine.sync_connection(conn.pk, trigger="test", full=True)
+    engine.sync_connection(karl_conn.pk, trigger="test", full=True)
     invitation.refresh_from_db()
     assert invitation.title == "Avstämning"
 
@@ -78,7 +67,7 @@ def _karls_copy(provider, sync_actor) -> str:
 
 
 def test_an_invitation_shows_its_organizer_and_the_reps_own_response(
-    provider, karl, conn, johan, invitation, sync_actor, client
+    provider, karl, karl_conn, johan, invitation, sync_actor, client
 ):
     assert invitation.invited_by_email == JOHAN
     assert invitation.own_response == "no_answer"  # needs action
@@ -86,7 +75,7 @@ def test_an_invitation_shows_its_organizer_and_the_reps_own_response(
     client.force_login(karl)
     for answer in ("accepted", "tentative"):
         sync_actor(provider, KARL).respond(karl_event, answer)
-        run = engine.sync_connection(conn.pk, trigger="test", full=False)
+        run = engine.sync_connection(karl_conn.pk, trigger="test", full=False)
         assert run is not None and not run.error
         invitation.refresh_from_db()
         assert invitation.own_response == answer
@@ -105,9 +94,11 @@ def test_an_invitation_shows_its_organizer_and_the_reps_own_response(
         ).items()
 
 
-def test_a_meeting_the_rep_organises_has_no_invited_by(provider, karl, conn, sync_actor, client):
+def test_a_meeting_the_rep_organises_has_no_invited_by(
+    provider, karl, karl_conn, sync_actor, client
+):
     sync_actor(provider, KARL).create(title="Eget", start=at(4), end=at(4, 11), attendees=[JOHAN])
-    engine.sync_connection(conn.pk, trigger="test", full=True)
+    engine.sync_connection(karl_conn.pk, trigger="test", full=True)
     appointment = Appointment.objects.get()
     assert (appointment.invited_by_email, appointment.own_response) == ("", "")
     client.force_login(karl)

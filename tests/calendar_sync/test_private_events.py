@@ -30,7 +30,6 @@ from .conftest import PROVIDERS
 pytestmark = [pytest.mark.django_db, pytest.mark.parametrize("provider", PROVIDERS)]
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-KARL = "karl.andersson@exempel.se"
 JOHAN = "johan.ek@acme.se"
 STRANGER = "someone@elsewhere.test"
 
@@ -41,18 +40,9 @@ def at(days: int, hour: int = 10) -> dt.datetime:
 
 
 @pytest.fixture
-def karl(sync_user):
-    return sync_user(KARL, first_name="Karl")
-
-
-@pytest.fixture
-def conn(provider, karl, sync_connect):
-    return sync_connect(provider, karl, activated_at=timezone.now() - dt.timedelta(days=1))
-
-
-@pytest.fixture
-def cal(provider, conn, sync_actor):
-    return sync_actor(provider, KARL)
+def karl_activated_at():
+    """Karl's calendar connection here was activated a day ago."""
+    return timezone.now() - dt.timedelta(days=1)
 
 
 @pytest.fixture
@@ -60,16 +50,16 @@ def johan():
     return ContactFactory(name="Johan Ek", company=CompanyFactory(name="Acme AB"), emails=[JOHAN])
 
 
-def sync(conn):
-    run = engine.sync_connection(conn.pk, trigger="test", full=True)
+def sync(karl_conn):
+    run = engine.sync_connection(karl_conn.pk, trigger="test", full=True)
     assert run is not None and not run.error, run and run.error
     return run
 
 
 @pytest.fixture
-def private_meeting(cal, johan):
+def private_meeting(karl_cal, johan):
     """Karl's own meeting with Johan (a contact) and a stranger, marked private."""
-    return cal.create(
+    return karl_cal.create(
         title="Lönesamtal",
         description="Bonus och lön",
         location="Hemma hos Johan",
@@ -80,8 +70,8 @@ def private_meeting(cal, johan):
     )
 
 
-def wire(cal, event_id: str) -> dict:
-    (event,) = [e for e in cal.events() if e["id"] == event_id]
+def wire(karl_cal, event_id: str) -> dict:
+    (event,) = [e for e in karl_cal.events() if e["id"] == event_id]
     return event
 
 
@@ -96,19 +86,19 @@ def assert_without_details(appointment: Appointment, johan) -> None:
 
 
 def test_by_default_a_private_event_is_logged_without_its_details(
-    provider, conn, cal, private_meeting, johan
+    provider, karl_conn, karl_cal, private_meeting, johan
 ):
-    assert conn.private_events == PrivateEvents.PRIVATE
-    sync(conn)
+    assert karl_conn.private_events == PrivateEvents.PRIVATE
+    sync(karl_conn)
     assert_without_details(Appointment.objects.get(), johan)
     assert EventLink.objects.get(provider_event_id=private_meeting["id"]).title == ""
 
 
 def test_not_logged_skips_a_private_event_with_the_reason(
-    provider, karl, conn, cal, private_meeting
+    provider, karl, karl_conn, karl_cal, private_meeting
 ):
-    connection_set_private_events(connection=conn, actor=karl, mode=PrivateEvents.NOT_LOGGED)
-    run = sync(conn)
+    connection_set_private_events(connection=karl_conn, actor=karl, mode=PrivateEvents.NOT_LOGGED)
+    run = sync(karl_conn)
     assert not Appointment.objects.exists()
     assert run.skipped == {"private": 1}
     link = EventLink.objects.get(provider_event_id=private_meeting["id"])
@@ -116,10 +106,10 @@ def test_not_logged_skips_a_private_event_with_the_reason(
 
 
 def test_logged_normally_keeps_everything_and_the_private_flag(
-    provider, karl, conn, cal, private_meeting
+    provider, karl, karl_conn, karl_cal, private_meeting
 ):
-    connection_set_private_events(connection=conn, actor=karl, mode=PrivateEvents.NORMAL)
-    sync(conn)
+    connection_set_private_events(connection=karl_conn, actor=karl, mode=PrivateEvents.NORMAL)
+    sync(karl_conn)
     appointment = Appointment.objects.get()
     assert appointment.private and not appointment.details_hidden
     assert appointment.title == "Lönesamtal" and appointment.location == "Hemma hos Johan"
@@ -127,20 +117,20 @@ def test_logged_normally_keeps_everything_and_the_private_flag(
 
 
 def test_an_event_not_marked_private_is_logged_in_full_in_every_mode(
-    provider, karl, conn, cal, johan
+    provider, karl, karl_conn, karl_cal, johan
 ):
-    cal.create(title="Demo", start=at(3), end=at(3, 11), attendees=[JOHAN], marked="none")
+    karl_cal.create(title="Demo", start=at(3), end=at(3, 11), attendees=[JOHAN], marked="none")
     for mode in (PrivateEvents.NOT_LOGGED, PrivateEvents.PRIVATE):
-        connection_set_private_events(connection=conn, actor=karl, mode=mode)
-        sync(conn)
+        connection_set_private_events(connection=karl_conn, actor=karl, mode=mode)
+        sync(karl_conn)
         appointment = Appointment.objects.get()
         assert appointment.title == "Demo" and not appointment.private
 
 
 def test_the_crm_never_writes_the_hidden_details_back(
-    provider, karl, conn, cal, private_meeting, johan, django_capture_on_commit_callbacks
+    provider, karl, karl_conn, karl_cal, private_meeting, johan, django_capture_on_commit_callbacks
 ):
-    sync(conn)
+    sync(karl_conn)
     appointment = Appointment.objects.get()
     # Its calendar fields are read-only, with the reason; CRM-only fields are not.
     with pytest.raises(AppointmentPermissionDenied, match="private"):
@@ -148,56 +138,59 @@ def test_the_crm_never_writes_the_hidden_details_back(
     with django_capture_on_commit_callbacks(execute=True):
         appointment_update(appointment=appointment, actor=karl, outcome="completed")
     # The sweep that pushes pending CRM changes, and a full re-read: the event keeps its text.
-    assert exporter.export_pending(conn) == {}
-    assert "never pushed back" in exporter.export_to(appointment, conn)
-    status = connection_status_queryset(CalendarConnection.objects.filter(pk=conn.pk)).get()
+    assert exporter.export_pending(karl_conn) == {}
+    assert "never pushed back" in exporter.export_to(appointment, karl_conn)
+    status = connection_status_queryset(CalendarConnection.objects.filter(pk=karl_conn.pk)).get()
     assert status.n_pending == 0 and status.n_failed == 0  # nothing is waiting to be sent
     assert appointment_sync_state(appointment).state == "sent"
-    sync(conn)
-    event = wire(cal, private_meeting["id"])
-    assert cal.title_of(event) == "Lönesamtal" and cal.body_of(event).strip() == "Bonus och lön"
-    assert cal.marked_private(event)
+    sync(karl_conn)
+    event = wire(karl_cal, private_meeting["id"])
+    assert (
+        karl_cal.title_of(event) == "Lönesamtal"
+        and karl_cal.body_of(event).strip() == "Bonus och lön"
+    )
+    assert karl_cal.marked_private(event)
     appointment.refresh_from_db()
     assert_without_details(appointment, johan)
     assert appointment.outcome == "completed"
 
 
 def test_a_time_change_in_the_calendar_still_reaches_the_appointment(
-    provider, conn, cal, private_meeting, johan
+    provider, karl_conn, karl_cal, private_meeting, johan
 ):
-    sync(conn)
-    cal.update(private_meeting["id"], start=at(5), end=at(5, 11))
-    sync(conn)
+    sync(karl_conn)
+    karl_cal.update(private_meeting["id"], start=at(5), end=at(5, 11))
+    sync(karl_conn)
     appointment = Appointment.objects.get()
     assert appointment.start == at(5) and appointment.details_hidden
 
 
 def test_changing_the_setting_applies_to_what_is_logged_already(
-    provider, karl, conn, cal, private_meeting, johan
+    provider, karl, karl_conn, karl_cal, private_meeting, johan
 ):
-    connection_set_private_events(connection=conn, actor=karl, mode=PrivateEvents.NORMAL)
-    sync(conn)
+    connection_set_private_events(connection=karl_conn, actor=karl, mode=PrivateEvents.NORMAL)
+    sync(karl_conn)
     assert Appointment.objects.get().title == "Lönesamtal"
     # normal -> private: scrubbed at once, and the re-read keeps it so
-    connection_set_private_events(connection=conn, actor=karl, mode=PrivateEvents.PRIVATE)
+    connection_set_private_events(connection=karl_conn, actor=karl, mode=PrivateEvents.PRIVATE)
     assert_without_details(Appointment.objects.get(), johan)
-    sync(conn)
+    sync(karl_conn)
     assert_without_details(Appointment.objects.get(), johan)
     # private -> normal: the details come back from the calendar
-    connection_set_private_events(connection=conn, actor=karl, mode=PrivateEvents.NORMAL)
-    sync(conn)
+    connection_set_private_events(connection=karl_conn, actor=karl, mode=PrivateEvents.NORMAL)
+    sync(karl_conn)
     appointment = Appointment.objects.get()
     assert not appointment.details_hidden and appointment.title == "Lönesamtal"
     assert appointment.agenda == "Bonus och lön" and appointment.location == "Hemma hos Johan"
     assert STRANGER in {a.email for a in appointment.attendees.all()}
     # -> not logged: what is logged stays, without its details; nothing new is logged
-    connection_set_private_events(connection=conn, actor=karl, mode=PrivateEvents.NOT_LOGGED)
-    sync(conn)
+    connection_set_private_events(connection=karl_conn, actor=karl, mode=PrivateEvents.NOT_LOGGED)
+    sync(karl_conn)
     assert_without_details(Appointment.objects.get(), johan)
 
 
 def test_a_meeting_booked_in_the_crm_as_private_is_private_in_the_calendar(
-    provider, karl, conn, cal, johan, sync_type, django_capture_on_commit_callbacks
+    provider, karl, karl_conn, karl_cal, johan, sync_type, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         appointment = appointment_create(
@@ -210,27 +203,27 @@ def test_a_meeting_booked_in_the_crm_as_private_is_private_in_the_calendar(
             private=True,
         )
     link = EventLink.objects.get(appointment=appointment)
-    event = wire(cal, link.provider_event_id)
-    assert cal.marked_private(event) and cal.title_of(event) == "Förhandling"
+    event = wire(karl_cal, link.provider_event_id)
+    assert karl_cal.marked_private(event) and karl_cal.title_of(event) == "Förhandling"
     # A re-read keeps the rep's own text (the setting hides calendar-born details only).
-    sync(conn)
+    sync(karl_conn)
     appointment.refresh_from_db()
     assert appointment.title == "Förhandling" and not appointment.details_hidden
     with django_capture_on_commit_callbacks(execute=True):
         appointment_update(appointment=appointment, actor=karl, private=False)
-    assert not cal.marked_private(wire(cal, link.provider_event_id))
+    assert not karl_cal.marked_private(wire(karl_cal, link.provider_event_id))
 
 
-def test_only_the_rep_changes_their_setting(provider, conn, sync_user):
+def test_only_the_rep_changes_their_setting(provider, karl_conn, sync_user):
     eva = sync_user("eva.lind@exempel.se")
     with pytest.raises(PermissionDenied):
-        connection_set_private_events(connection=conn, actor=eva, mode=PrivateEvents.NORMAL)
+        connection_set_private_events(connection=karl_conn, actor=eva, mode=PrivateEvents.NORMAL)
 
 
-def test_an_unknown_setting_is_refused_and_nothing_changes(provider, karl, conn):
+def test_an_unknown_setting_is_refused_and_nothing_changes(provider, karl, karl_conn):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        connection_set_private_events(connection=conn, actor=karl, mode="sometimes")
-    conn.refresh_from_db()
-    assert conn.private_events == PrivateEvents.PRIVATE
+        connection_set_private_events(connection=karl_conn, actor=karl, mode="sometimes")
+    karl_conn.refresh_from_db()
+    assert karl_conn.private_events == PrivateEvents.PRIVATE

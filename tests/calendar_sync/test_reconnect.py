@@ -20,13 +20,12 @@ from calendar_sync.models import CalendarConnection, EventLink
 from calendar_sync.pipeline import tokens_from_response
 from calendar_sync.sync import exporter
 
-from .conftest import ADAPTER_CLIENTS, ADAPTER_REDIRECT_URI, OAUTH_PROVIDERS
+from .conftest import ADAPTER_CLIENTS, ADAPTER_REDIRECT_URI, KARL, OAUTH_PROVIDERS
 
 # Reconnecting through the OAuth flow (the registry's connect_kind).
 pytestmark = [pytest.mark.django_db, pytest.mark.parametrize("provider", OAUTH_PROVIDERS)]
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-KARL = "karl.andersson@exempel.se"
 CUSTOMER = "kund@extern.se"
 
 
@@ -41,13 +40,9 @@ def mails(emulator, kind: str, to: str = CUSTOMER) -> list[dict]:
 
 
 @pytest.fixture
-def karl(sync_user):
-    return sync_user(KARL, first_name="Karl")
-
-
-@pytest.fixture
-def conn(provider, karl, sync_connect):
-    return sync_connect(provider, karl, activated_at=timezone.now() - dt.timedelta(days=1))
+def karl_activated_at():
+    """Karl's calendar connection here was activated a day ago."""
+    return timezone.now() - dt.timedelta(days=1)
 
 
 @pytest.fixture
@@ -132,17 +127,17 @@ def move(appointment, karl, run_on_commit, hour: int) -> None:
 
 
 def test_a_reconnect_reuses_the_event_and_customers_still_get_updates(
-    provider, karl, conn, sync_type, sync_actor, emulator, reconnect, run_on_commit
+    provider, karl, karl_conn, sync_type, sync_actor, emulator, reconnect, run_on_commit
 ):
     appointment = book_with_customer(karl, sync_type, run_on_commit)
     assert len(mails(emulator, "invitation")) == 1
     move(appointment, karl, run_on_commit, 12)
     assert len(mails(emulator, "update")) == 1
 
-    disconnect(conn, karl, run_on_commit)
+    disconnect(karl_conn, karl, run_on_commit)
     again = reconnect()
-    assert again.pk == conn.pk  # the same connection: its links and its activation
-    assert again.activated_at == conn.activated_at
+    assert again.pk == karl_conn.pk  # the same connection: its links and its activation
+    assert again.activated_at == karl_conn.activated_at
     move(appointment, karl, run_on_commit, 14)
 
     assert len(mails(emulator, "update")) == 2  # the customer hears of the move
@@ -153,9 +148,9 @@ def test_a_reconnect_reuses_the_event_and_customers_still_get_updates(
 
 
 def test_appointments_booked_while_disconnected_are_sent_with_invitations_on_reconnect(
-    provider, karl, conn, sync_type, emulator, reconnect, run_on_commit
+    provider, karl, karl_conn, sync_type, emulator, reconnect, run_on_commit
 ):
-    disconnect(conn, karl, run_on_commit)
+    disconnect(karl_conn, karl, run_on_commit)
     appointment = book_with_customer(karl, sync_type, run_on_commit)
     assert not EventLink.objects.filter(appointment=appointment).exists()
     reconnect()
@@ -164,14 +159,14 @@ def test_appointments_booked_while_disconnected_are_sent_with_invitations_on_rec
 
 
 def test_another_account_of_the_same_provider_never_invites_twice(
-    provider, karl, conn, sync_type, sync_actor, emulator, reconnect, run_on_commit
+    provider, karl, karl_conn, sync_type, sync_actor, emulator, reconnect, run_on_commit
 ):
     appointment = book_with_customer(karl, sync_type, run_on_commit)
-    disconnect(conn, karl, run_on_commit)
+    disconnect(karl_conn, karl, run_on_commit)
     other = reconnect("karl@exempel.se")
-    assert other.pk != conn.pk
+    assert other.pk != karl_conn.pk
     # The old account's event and link stay as they were (history of the old calendar).
-    assert EventLink.objects.filter(connection=conn, appointment=appointment).count() == 1
+    assert EventLink.objects.filter(connection=karl_conn, appointment=appointment).count() == 1
     # The new calendar gets the meeting, without attendees: the customer has the invitation
     # from the old calendar already, a second one would be a duplicate meeting for them.
     [event] = [
@@ -200,11 +195,11 @@ def test_another_account_of_the_same_provider_never_invites_twice(
 
 
 def test_a_reconnect_does_not_make_old_appointments_lose_their_attendees(
-    provider, karl, conn, sync_type, emulator, reconnect, run_on_commit
+    provider, karl, karl_conn, sync_type, emulator, reconnect, run_on_commit
 ):
     """Created after the first activation, so its attendees are synced after any reconnect."""
     appointment = book_with_customer(karl, sync_type, run_on_commit)
-    disconnect(conn, karl, run_on_commit)
+    disconnect(karl_conn, karl, run_on_commit)
     again = reconnect()
     draft = exporter.build_draft(appointment, again)
     assert draft.attendee_emails == [CUSTOMER] and draft.send_invitations
