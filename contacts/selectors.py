@@ -120,9 +120,10 @@ def user_addresses_by_id(user_id: int) -> set[str]:
 
 
 def _read_user_domains() -> set[str]:
+    # One statement: a cold directory cache costs a sync one round trip, not two.
     logins = User.objects.filter(is_active=True).values_list("email", flat=True)
     aliases = EmailAddress.objects.filter(user__is_active=True).values_list("email", flat=True)
-    return colleague_domains(email_domain(e) for e in [*logins, *aliases])
+    return colleague_domains(email_domain(e) for e in logins.union(aliases, all=True))
 
 
 def user_time_zone(user) -> str:

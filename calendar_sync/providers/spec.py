@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import import_module
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 if TYPE_CHECKING:
     from django.utils.functional import Promise
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ..models import CalendarApp, CalendarConnection
     from .base import CalendarAdapter
 
-    Label = str | Promise
+    Label: TypeAlias = str | Promise
 
 PushKind = Literal["channel", "subscription"]
 # How a rep connects: "oauth" (sent to the provider to allow access; social-auth), or

@@ -166,11 +166,15 @@ class Classification:
 
 def participants(event: ExternalEvent) -> list[ExternalAttendee]:
     """Attendees plus the organizer (Graph lists the organizer apart), rooms left out."""
-    people = [a for a in event.attendees if not a.is_resource and normalize(a.email)]
     rooms = {normalize(r) for r in event.room_emails}
-    people = [a for a in people if normalize(a.email) not in rooms]
+    people, emails = [], set()
+    for attendee in event.attendees:  # each address normalised once (a page has thousands)
+        email = "" if attendee.is_resource else normalize(attendee.email)
+        if email and email not in rooms:
+            people.append(attendee)
+            emails.add(email)
     organizer = normalize(event.organizer_email)
-    if organizer and organizer not in {normalize(a.email) for a in people}:
+    if organizer and organizer not in emails:
         people.append(
             ExternalAttendee(
                 email=organizer,
@@ -200,13 +204,16 @@ def classify_event(
     )
     for person in result.participants:
         email = normalize(person.email)
-        kind: Kind = (
-            "rep"
-            if is_rep(person, reps)
-            else classify_attendee(
-                email, rep_addresses=reps, user_emails=users, user_domains=domains
-            )
-        )
+        # ``is_rep`` / ``classify_attendee`` on the address normalised once.
+        kind: Kind
+        if person.is_self or email in reps:
+            kind = "rep"
+        elif email in users:
+            kind = "user"
+        elif "@" in email and email.rsplit("@", 1)[1] in domains:  # ``is_colleague``
+            kind = "colleague"
+        else:
+            kind = "external"
         if email == organizer_email:
             result.organizer = kind
         result.responses[email] = person.response

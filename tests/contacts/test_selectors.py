@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.http import Http404
 
 from contacts import selectors
@@ -55,6 +56,15 @@ def test_user_directory_is_cached_and_forgotten_when_an_address_changes(
     with django_assert_num_queries(0):
         assert selectors.user_domains() == {"exempel.se", "gbg.exempel.se"}
     eva.delete()
+
+
+def test_user_domains_read_in_one_query_when_not_cached(django_assert_num_queries):
+    karl = UserFactory(email="karl.andersson@exempel.se")
+    user_alias_add(user=karl, email="karl@gbg.exempel.se")
+    UserFactory(email="eva@nordisk.se", is_active=False)
+    cache.clear()
+    with django_assert_num_queries(1):  # logins and aliases, one statement
+        assert selectors.user_domains() == {"exempel.se", "gbg.exempel.se"}
 
 
 def test_users_by_emails_finds_login_and_alias_case_insensitively(django_assert_max_num_queries):
