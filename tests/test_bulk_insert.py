@@ -4,8 +4,11 @@ multi-row INSERT ... RETURNING on SQLite) behave as the ORM's writes would, on e
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -170,3 +173,20 @@ def test_meeting_claims_are_read_back_only_when_one_was_lost():
     lost = meetings.claim([(event("b", "uid-1"), second), (event("c", "uid-2"), second),
                            (event("d", "uid-2"), third)])  # fmt: skip
     assert lost == {"b": first.pk, "d": second.pk}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    value=st.datetimes(timezones=st.sampled_from([dt.UTC, ZoneInfo("Europe/Stockholm"),
+                                                  ZoneInfo("America/St_Johns")]))
+    | st.datetimes()
+    | st.none()
+)  # fmt: skip
+def test_datetimes_reach_the_driver_as_django_hands_them(value):
+    """The bulk writes' datetime preparation (a fast path on SQLite) is Django's, value for
+    value: aware ones in any zone, naive ones, None."""
+    from upsales_crm.bulk import _preparer
+
+    prepare = _preparer(Appointment._meta.get_field("start"), connection)
+    assert prepare is not None
+    assert prepare(value) == connection.ops.adapt_datetimefield_value(value)

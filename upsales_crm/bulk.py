@@ -23,6 +23,7 @@ Every statement goes through Django's cursor wrappers (``execute_wrapper``, the 
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
@@ -92,11 +93,26 @@ def build(model: type[M], **values: Any) -> M:
     return obj
 
 
+def _sqlite_datetime(db: BaseDatabaseWrapper) -> Callable[[Any], Any]:
+    """SQLite's ``adapt_datetimefield_value`` for aware datetimes (the text of the naive time in
+    the connection's zone) without its per-value setting and zone lookups: a first import
+    prepares several datetimes an event. Anything else goes to Django's own."""
+    zone, django_adapt = db.timezone, db.ops.adapt_datetimefield_value
+    datetime = dt.datetime
+
+    def adapt(value: Any) -> Any:
+        if type(value) is datetime and value.utcoffset() is not None and zone is not None:
+            return str(value.astimezone(zone).replace(tzinfo=None))
+        return django_adapt(value)
+
+    return adapt
+
+
 def _preparer(field: models.Field, db: BaseDatabaseWrapper) -> Callable[[Any], Any] | None:
     """How a value of ``field`` is handed to the driver; None: as it is."""
     kind = type(field)
     if kind is models.DateTimeField:
-        return db.ops.adapt_datetimefield_value
+        return _sqlite_datetime(db) if db.vendor == "sqlite" else db.ops.adapt_datetimefield_value
     if kind in PLAIN_FIELDS:
         return None
     if isinstance(field, models.ForeignKey) and type(field.target_field) in INTEGER_KEYS:

@@ -254,6 +254,9 @@ SYNC_WINDOW_DAYS = env.int("SYNC_WINDOW_DAYS", default=92)
 # At most this many occurrences of one recurring series are logged (0 = no cap); the rest are
 # skipped with the reason "series_capped", so a series every 30 minutes cannot flood the CRM.
 SYNC_SERIES_CAP = env.int("SYNC_SERIES_CAP", default=100)
+# Consecutive provider pages imported in one transaction while they hold at most this many
+# events together (a Google page holds up to 2,500, a Graph page 1,000): bounds a sync's memory.
+SYNC_IMPORT_BATCH_EVENTS = env.int("SYNC_IMPORT_BATCH_EVENTS", default=2500)
 # The polling backstop (calendar_sync.sync.polling): every connection once per
 # SYNC_POLL_MINUTES at its own offset (0 = no polling: push only), once per
 # SYNC_POLL_PUSHED_MINUTES while its push channel is live; SYNC_POLL_BATCH connections per task;

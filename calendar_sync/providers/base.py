@@ -196,6 +196,7 @@ class ChangePage:
     # The cursor to store once the LAST page has been processed (None on earlier pages).
     next_cursor: str | None = None
     removed_ids: list[str] = field(default_factory=list)  # deletions reported without a body
+    pages: int = 1  # provider pages it holds (the engine imports several in one transaction)
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,7 @@ def apply_plan(planner: PagePlanner) -> None:
 
 def import_page(ctx: SyncContext, page: ChangePage) -> None:
     """Call inside a transaction: the page's writes land together (or not at all)."""
-    ctx.stats["pages"] += 1
+    ctx.stats["pages"] += page.pages
     # A page may list an event twice (Graph delta repeats items): its last version counts.
     page.events = list({ev.id: ev for ev in page.events}.values())
     ctx.stats["fetched"] += len(page.events)

@@ -720,14 +720,20 @@ def clean_text(value: object, max_length: int | None = None, *, multiline: bool 
     """A string from a provider or a user as every database stores it: control characters
     stripped (line breaks become spaces unless ``multiline``), clipped to ``max_length``."""
     text = value if isinstance(value, str) else ("" if value is None else str(value))
-    text = _CONTROL_CHARACTERS.sub("", text)
-    if not multiline:
-        text = _LINE_BREAKS.sub(" ", text)
+    # Nearly every string is printable: nothing to strip (every character either pattern
+    # matches is non-printable), one C call instead of two substitutions.
+    if not text.isprintable():
+        text = _CONTROL_CHARACTERS.sub("", text)
+        if not multiline:
+            text = _LINE_BREAKS.sub(" ", text)
     return text[:max_length] if max_length is not None else text
 
 
 def _clean_attendee(attendee: ExternalAttendee) -> ExternalAttendee:
-    return replace(attendee, email=clean_text(attendee.email), name=clean_text(attendee.name, 200))
+    email, name = clean_text(attendee.email), clean_text(attendee.name, 200)
+    if email == attendee.email and name == attendee.name:
+        return attendee  # already clean (nearly always): no copy
+    return replace(attendee, email=email, name=name)
 
 
 def overlong_address(ev: ExternalEvent) -> str:

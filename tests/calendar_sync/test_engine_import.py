@@ -331,6 +331,39 @@ def test_sync_run_records_counts_by_reason(provider, karl_conn, karl_cal):
     assert SyncRun.objects.filter(connection=karl_conn).count() == 1
 
 
+# Where each adapter sizes the pages it reads (Google maxResults, Graph odata.maxpagesize,
+# CalDAV objects per multiget).
+PAGE_SIZES = {"google": "calendar_sync.providers.google.adapter.PAGE_SIZE",
+              "microsoft": "calendar_sync.providers.microsoft.adapter.PAGE_SIZE",
+              "caldav": "calendar_sync.providers.caldav.adapter.MULTIGET_BATCH"}  # fmt: skip
+
+
+def test_a_first_import_of_several_pages_lands_in_batches_of_pages(
+    provider, karl_conn, karl_cal, monkeypatch, settings
+):
+    """Pages of 2 events, at most 4 events a transaction: 5 events are read in 3 provider
+    pages and written in 2 transactions; the cursor lands with the last, and the next sync
+    finds nothing new."""
+    monkeypatch.setattr(PAGE_SIZES[provider], 2)
+    settings.SYNC_IMPORT_BATCH_EVENTS = 4
+    for i in range(5):
+        karl_cal.create(title=f"Möte {i}", start=at(2 + i), end=at(2 + i, 11),
+                        attendees=[f"kund{i}@extern.se"])  # fmt: skip
+    transactions = []
+    real = engine.import_page
+    monkeypatch.setattr(engine, "import_page",
+                        lambda ctx, page: (transactions.append(page.pages), real(ctx, page))[1])
+    run = sync(karl_conn, full=True)
+    assert transactions == [2, 1]
+    assert run.created == 5
+    karl_conn.refresh_from_db()
+    assert karl_conn.last_sync_summary["pages"] == 3
+    assert sorted(Appointment.objects.values_list("title", flat=True)) == [
+        f"Möte {i}" for i in range(5)
+    ]
+    assert sync(karl_conn).created == 0
+
+
 def _first_import_queries(provider, sync_user, sync_connect, sync_actor, email, count):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

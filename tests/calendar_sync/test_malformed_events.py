@@ -11,6 +11,8 @@ import os
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from django.db import DataError, connection
 
 from appointments.models import Appointment
@@ -138,6 +140,19 @@ def test_clean_text(provider):
     assert rules.clean_text("\ud800x") == "x"  # a lone surrogate cannot be stored as UTF-8
     assert rules.clean_text("abcdef", 3) == "abc"
     assert rules.clean_text(None) == ""
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(), multiline=st.booleans(), limit=st.none() | st.integers(0, 20))
+def test_clean_text_strips_every_control_character(text, multiline, limit):
+    """The printable fast path changes nothing: the result is the two substitutions' result,
+    for any text (control characters, line breaks, surrogates, other non-printables)."""
+    expected = rules._CONTROL_CHARACTERS.sub("", text)
+    if not multiline:
+        expected = rules._LINE_BREAKS.sub(" ", expected)
+    cleaned = rules.clean_text(text, limit, multiline=multiline)
+    assert cleaned == (expected[:limit] if limit is not None else expected)
+    assert not rules._CONTROL_CHARACTERS.search(cleaned)
 
 
 @every_provider

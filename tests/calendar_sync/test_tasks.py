@@ -389,6 +389,45 @@ def test_cursor_is_saved_only_with_the_last_page(rep_conn, monkeypatch):
     assert rep_conn.last_sync_summary["created"] == 2
 
 
+def test_several_pages_are_imported_in_one_transaction_up_to_the_batch_limit(
+    rep_conn, monkeypatch, settings
+):
+    settings.SYNC_IMPORT_BATCH_EVENTS = 4
+    committed = []
+
+    class Adapter(FakeAdapter):
+        def list_changes(self, **kw):
+            for page in self.pages:
+                committed.append(Appointment.objects.count())  # before each page is read
+                yield page
+
+    pages = [ChangePage([event(1), event(2)]), ChangePage([event(3), event(4)]),
+             ChangePage([event(5), event(6)]), ChangePage([event(7)], "final")]  # fmt: skip
+    monkeypatch.setattr(engine, "get_adapter", lambda c: Adapter(pages))
+    run = engine.sync_connection(rep_conn.pk)
+    # Pages 1-2 (4 events) land together once page 3 would not fit; pages 3-4 with the cursor.
+    assert committed == [0, 0, 0, 4]
+    assert run.created == 7
+    rep_conn.refresh_from_db()
+    assert rep_conn.sync_cursor == "final"
+    assert rep_conn.last_sync_summary["pages"] == 4
+
+
+def test_pages_merged_into_one_import_keep_the_last_word_on_each_event(rep_conn, monkeypatch):
+    first, last = event(2), event(2)
+    first.title, last.title = "Första", "Sista"
+    pages = [
+        ChangePage([event(1), first], removed_ids=["ev3"]),
+        ChangePage([event(3), last], removed_ids=["ev1"]),
+        ChangePage([], "final"),
+    ]
+    run = run_fake(monkeypatch, rep_conn, pages)
+    # ev1 was removed by a later page, ev3 came back on one, ev2 is its last version.
+    assert sorted(Appointment.objects.values_list("title", flat=True)) == ["Möte 3", "Sista"]
+    assert run.created == 2
+    assert run.fetched == 2
+
+
 def _queries_for(conn, monkeypatch, size: int, offset: int) -> int:
     page = ChangePage([event(offset + i) for i in range(size)], "c")
     adapter = FakeAdapter([page])
