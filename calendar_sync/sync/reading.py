@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Count, Q
 
 from appointments.models import Appointment, Attendee
-from contacts.selectors import contacts_by_emails, users_by_emails
+from contacts.selectors import contacts_by_emails, user_address_domains, users_by_emails
 
 from ..models import EventLink, ExclusionEntry
 from ..providers.base import ChangePage, ExternalEvent
@@ -145,8 +145,12 @@ def _appointments(ids: set[int]) -> tuple[dict[int, Appointment], dict[int, list
 def _people(ctx: SyncContext, addresses: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Users and contacts by address. A user is found by any of their addresses, a free-mail
     one included (``rules.colleague_domains``); an address with a user domain is a user's or a
-    colleague's, never looked up (or shown) as a contact; nor is an excluded one."""
-    users = users_by_emails(addresses)
+    colleague's, never looked up (or shown) as a contact; nor is an excluded one. The rep's
+    own addresses are the rep's (``rules.is_rep``): neither looked up as a user nor a contact,
+    and nor is an address at a domain no user has an address at."""
+    addresses = addresses - ctx.rep_addresses
+    domains = user_address_domains()
+    users = users_by_emails(a for a in addresses if a.rpartition("@")[2] in domains)
     internal = {a for a in addresses if rules.has_user_domain(a, ctx.user_domains)}
     outside = addresses - internal - users.keys()
     # An excluded external is never matched to a contact (``rules.is_excluded``).

@@ -428,6 +428,25 @@ def test_pages_merged_into_one_import_keep_the_last_word_on_each_event(rep_conn,
     assert run.fetched == 2
 
 
+def test_only_addresses_at_a_users_domain_are_looked_up_as_users(
+    rep_conn, monkeypatch, sync_user
+):
+    from appointments.models import Attendee, AttendeeKind
+
+    eva = sync_user("eva.lind@exempel.se", "eva.lind@gmail.com")  # a colleague, and her gmail
+    with_eva = event(2)
+    with_eva.attendees.append(ExternalAttendee("Eva.Lind@gmail.com"))
+    looked_up = []
+    for page in ([event(1)], [with_eva]):
+        with CaptureQueriesContext(db) as queries:
+            run_fake(monkeypatch, rep_conn, [ChangePage(page, "c")])
+        looked_up.append([q["sql"] for q in queries.captured_queries if "LOWER(" in q["sql"]])
+    # The rep and two guests at extern.se: no user lookup. Eva's free-mail address: one.
+    assert looked_up[0] == []
+    assert len(looked_up[1]) == 2  # aliases, then logins
+    assert Attendee.objects.get(user=eva).kind == AttendeeKind.USER
+
+
 def _queries_for(conn, monkeypatch, size: int, offset: int) -> int:
     page = ChangePage([event(offset + i) for i in range(size)], "c")
     adapter = FakeAdapter([page])
@@ -438,9 +457,10 @@ def _queries_for(conn, monkeypatch, size: int, offset: int) -> int:
 
 
 def test_queries_per_page_do_not_grow_with_events(rep_conn, monkeypatch):
-    from contacts.selectors import user_addresses_by_id, user_domains
+    from contacts.selectors import user_address_domains, user_addresses_by_id, user_domains
 
-    user_domains(), user_addresses_by_id(rep_conn.user_id)  # cached: both runs read it alike
+    # cached: both runs read them alike
+    user_domains(), user_addresses_by_id(rep_conn.user_id), user_address_domains()
     small = _queries_for(rep_conn, monkeypatch, 3, 0)
     large = _queries_for(rep_conn, monkeypatch, 12, 100)
     assert small == large

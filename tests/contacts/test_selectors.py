@@ -98,6 +98,13 @@ def test_user_domains_leave_out_free_mail_domains():
     assert set(selectors.users_by_emails(["eva.lind@outlook.com"])) == {"eva.lind@outlook.com"}
 
 
+def test_user_address_domains_include_free_mail_and_leave_out_inactive_users():
+    karl = UserFactory(email="karl.andersson@exempel.se")
+    user_alias_add(user=karl, email="Karl.Andersson@Gmail.com")
+    UserFactory(email="old@gbg.exempel.se", is_active=False)
+    assert selectors.user_address_domains() == {"exempel.se", "gmail.com"}
+
+
 def test_company_list_searches_name_and_domains():
     rep = UserFactory()
     acme = CompanyFactory(name="Acme Sverige AB", email_domains="acme.se")
