@@ -188,3 +188,26 @@ def test_an_all_day_busy_event_in_a_chosen_calendar_covers_its_local_day(adapter
     assert [(b.start, b.end, b.status) for b in found.extra] == [
         (midnight, midnight + dt.timedelta(days=1), "oof")
     ]
+
+
+@pytest.mark.parametrize(
+    ("wire", "utc"),
+    [
+        ({"dateTime": "2026-12-08T09:00:00.0000000", "timeZone": "UTC"}, "2026-12-08 09:00:00"),
+        ({"dateTime": "2026-12-08T09:00:00.1234567", "timeZone": "W. Europe Standard Time"},
+         "2026-12-08 08:00:00.123456"),
+        ({"dateTime": "2026-12-08T09:00:00.12345678Z", "timeZone": "UTC"},
+         "2026-12-08 09:00:00.123456"),
+        ({"dateTime": " 2026-06-08T09:00:00 ", "timeZone": "Europe/Stockholm"},
+         "2026-06-08 07:00:00"),
+        ({"dateTime": "8 Dec 2026 09:00", "timeZone": "UTC"}, None),
+        ({"timeZone": "UTC"}, None),
+    ],
+)  # fmt: skip
+def test_graph_date_times_are_read_to_the_microsecond_in_their_zone(wire, utc):
+    from calendar_sync.providers.microsoft.adapter import _parse_dtz
+
+    parsed = _parse_dtz(wire)
+    assert (parsed.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+            if parsed else None) == utc  # fmt: skip
+    assert parsed is None or parsed.tzinfo is dt.UTC

@@ -529,13 +529,27 @@ def _dtz(value: dt.datetime, draft: EventDraft, *, end: bool = False) -> dict[st
     return {"dateTime": local.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": zone_name}
 
 
+_LONG_FRACTION = re.compile(r"\.(\d{6})\d+")
+
+
+def _from_iso(raw: str) -> dt.datetime | None:
+    """Graph's timestamps (seven fractional digits, often a Z): Python reads them as they are
+    (digits past the sixth dropped); the rewrite is only for what it does not."""
+    try:
+        return dt.datetime.fromisoformat(raw)
+    except ValueError:
+        pass
+    try:
+        return dt.datetime.fromisoformat(_LONG_FRACTION.sub(r".\1", raw).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
 def _parse_iso(value: Any) -> dt.datetime | None:
     if not isinstance(value, str) or not value:
         return None
-    value = re.sub(r"\.(\d{6})\d+", r".\1", value.strip()).replace("Z", "+00:00")
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
+    parsed = _from_iso(value.strip())
+    if parsed is None:
         return None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
 
@@ -544,10 +558,8 @@ def _parse_dtz(obj: Any) -> dt.datetime | None:
     """A dateTimeTimeZone -> aware UTC datetime (None when missing or unreadable)."""
     if not isinstance(obj, dict) or not obj.get("dateTime"):
         return None
-    raw = re.sub(r"\.(\d{6})\d+", r".\1", str(obj["dateTime"]).strip()).replace("Z", "+00:00")
-    try:
-        parsed = dt.datetime.fromisoformat(raw)
-    except ValueError:
+    parsed = _from_iso(str(obj["dateTime"]).strip())
+    if parsed is None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=_zone(obj.get("timeZone") or "UTC"))
@@ -600,6 +612,8 @@ def _text(body: dict[str, Any]) -> str:
     content = str(body.get("content") or "")
     if body.get("contentType") != "html":
         return content
+    if "<" not in content and "&" not in content:  # no markup, no entity: the text itself
+        return content.strip()
     content = re.sub(r"(?is)<(script|style|head).*?</\1>", "", content)
     content = re.sub(r"(?i)<br\s*/?>|</p>|</div>", "\n", content)
     return html.unescape(re.sub(r"<[^>]+>", "", content)).strip()
