@@ -82,7 +82,7 @@ def test_redis_url_switches_broker_and_cache_to_redis_and_database_url_to_postgr
         {"REDIS_URL": "redis://127.0.0.1:6379/3", "DATABASE_URL": "postgres://u@127.0.0.1:5432/x"}
     )
     assert conf["q"]["redis"] == "redis://127.0.0.1:6379/3" and "orm" not in conf["q"]
-    assert conf["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert conf["cache"] == "upsales_crm.cache.RedisCache"
     assert conf["db"] == "django.db.backends.postgresql"
 
 
@@ -123,3 +123,28 @@ def test_the_suite_runs_on_the_database_database_url_names():
         "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
     )
     assert connection.vendor == expected
+
+
+def test_the_redis_cache_shares_one_client_and_works_as_djangos():
+    """upsales_crm.cache.RedisCache: Django's Redis cache, one client per pool for every call."""
+    import uuid
+
+    from upsales_crm.cache import RedisCache
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    import redis
+
+    try:
+        up = bool(redis.Redis.from_url(url, socket_timeout=2).ping())
+    except Exception:  # noqa: BLE001 - any failure means "not available"
+        up = False
+    require_service(up, f"Redis at {url}")
+    cache = RedisCache(url, {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"})
+    assert cache._cache.get_client() is cache._cache.get_client(write=True)
+    assert cache.add("k", {"a": 1}, 30) and not cache.add("k", 2, 30)
+    assert cache.get("k") == {"a": 1}
+    cache.set_many({"x": 1, "y": [2]}, 30)
+    assert cache.get_many(["x", "y", "z"]) == {"x": 1, "y": [2]}
+    assert cache.incr("x") == 2
+    cache.delete_many(["k", "x", "y"])
+    assert cache.get("k") is None and cache.get("x", "gone") == "gone"
