@@ -217,15 +217,23 @@ class Attendee(models.Model):
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="attendees")
     kind = models.CharField(max_length=10, choices=AttendeeKind.choices)
+    # user_id and contact_id are each the first column of an index in Meta: no index of their own
+    # (a first import writes an attendee per participant, and every index with it).
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="attended_appointments",
+        db_index=False,
     )
     contact = models.ForeignKey(
-        Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="attendances"
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attendances",
+        db_index=False,
     )
     # The address the invitation goes to (lower-cased); blank for a contact without e-mail.
     email = models.EmailField(_("e-mail"), blank=True)

@@ -181,14 +181,21 @@ class EventLink(models.Model):
     Events that were not imported keep their ``skip_reason`` so the rep can read why.
     """
 
+    # Every index is declared in Meta, once: a first import writes a link per event, and each
+    # index is written with it (the foreign keys' own indexes repeated those below).
     connection = models.ForeignKey(
-        CalendarConnection, on_delete=models.CASCADE, related_name="event_links"
+        CalendarConnection, on_delete=models.CASCADE, related_name="event_links", db_index=False
     )
     appointment = models.ForeignKey(
-        Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="event_links"
+        Appointment,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="event_links",
+        db_index=False,
     )
     provider_event_id = models.CharField(max_length=1024)
-    ical_uid = models.CharField(max_length=1024, blank=True, db_index=True)
+    ical_uid = models.CharField(max_length=1024, blank=True)
     series_id = models.CharField(max_length=1024, blank=True)  # recurring master's id
     original_start = models.DateTimeField(null=True, blank=True)
     etag = models.CharField(max_length=255, blank=True)
@@ -219,8 +226,11 @@ class EventLink(models.Model):
             )
         ]
         indexes = [
+            # connection_id alone: the unique constraint's and this index's first column.
             models.Index(fields=["connection", "skip_reason"]),
             models.Index(fields=["appointment"]),
+            # Equality only (the same meeting in other calendars): no pattern-ops twin.
+            models.Index(fields=["ical_uid"], name="event_link_ical_uid"),
         ]
 
     def __str__(self) -> str:

@@ -7,11 +7,11 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from appointments.models import Appointment, Attendee, AttendeeKind
 from calendar_sync.models import CalendarConnection, EventLink, MeetingKey
@@ -190,3 +190,24 @@ def test_datetimes_reach_the_driver_as_django_hands_them(value):
     prepare = _preparer(Appointment._meta.get_field("start"), connection)
     assert prepare is not None
     assert prepare(value) == connection.ops.adapt_datetimefield_value(value)
+
+
+@pytest.mark.parametrize("model", [Attendee, EventLink, MeetingKey])
+def test_a_first_imports_side_tables_carry_every_index_once(model):
+    """A first import writes a row per event (or participant) into each of these tables, and
+    every index with it: none repeats another or the first columns of a wider one."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    partial = {c.name for c in model._meta.constraints if getattr(c, "condition", None)}
+    indexes = {
+        name: tuple(c["columns"])
+        for name, c in found.items()
+        if (c["index"] or c["unique"]) and not c["primary_key"] and name not in partial
+    }
+    redundant = sorted(
+        name for name, columns in indexes.items()
+        if not found[name]["unique"]
+        and any(other[: len(columns)] == columns for o, other in indexes.items() if o != name)
+    )  # fmt: skip
+    assert redundant == []
+    assert not [name for name in found if name.endswith("_like")]  # PostgreSQL's LIKE twins

@@ -351,8 +351,11 @@ def test_a_first_import_of_several_pages_lands_in_batches_of_pages(
                         attendees=[f"kund{i}@extern.se"])  # fmt: skip
     transactions = []
     real = engine.import_page
-    monkeypatch.setattr(engine, "import_page",
-                        lambda ctx, page: (transactions.append(page.pages), real(ctx, page))[1])
+    monkeypatch.setattr(
+        engine,
+        "import_page",
+        lambda ctx, page: (transactions.append(page.pages), real(ctx, page))[1],
+    )
     run = sync(karl_conn, full=True)
     assert transactions == [2, 1]
     assert run.created == 5

@@ -11,9 +11,9 @@ import os
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import DataError, connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from django.db import DataError, connection
 
 from appointments.models import Appointment
 from calendar_sync.models import EventLink

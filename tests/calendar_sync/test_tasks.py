@@ -428,9 +428,7 @@ def test_pages_merged_into_one_import_keep_the_last_word_on_each_event(rep_conn,
     assert run.fetched == 2
 
 
-def test_only_addresses_at_a_users_domain_are_looked_up_as_users(
-    rep_conn, monkeypatch, sync_user
-):
+def test_only_addresses_at_a_users_domain_are_looked_up_as_users(rep_conn, monkeypatch, sync_user):
     from appointments.models import Attendee, AttendeeKind
 
     eva = sync_user("eva.lind@exempel.se", "eva.lind@gmail.com")  # a colleague, and her gmail
