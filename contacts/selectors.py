@@ -23,6 +23,7 @@ from contacts.models import (
     email_domain,
     normalize_email,
 )
+from upsales_crm import lookups  # noqa: F401 - registers ``__any``
 
 User = get_user_model()
 
@@ -77,7 +78,7 @@ def contacts_by_emails(emails: Iterable[str]) -> dict[str, Contact]:
     wanted = _normalized(emails)
     if not wanted:
         return {}
-    rows = ContactEmail.objects.filter(email__in=wanted).select_related("contact")
+    rows = ContactEmail.objects.filter(email__any=wanted).select_related("contact")
     return {row.email: row.contact for row in rows}
 
 
@@ -89,13 +90,13 @@ def users_by_emails(emails: Iterable[str]) -> dict[str, AbstractBaseUser]:
     result: dict[str, AbstractBaseUser] = {}
     aliases = (
         EmailAddress.objects.annotate(email_lower=Lower("email"))
-        .filter(email_lower__in=wanted, user__is_active=True)
+        .filter(email_lower__any=wanted, user__is_active=True)
         .select_related("user")
     )
     for alias in aliases:
         result[alias.email_lower] = alias.user
     users = User.objects.annotate(email_lower=Lower("email")).filter(
-        email_lower__in=wanted, is_active=True
+        email_lower__any=wanted, is_active=True
     )
     for user in users:
         result[user.email_lower] = user  # the login address wins over an alias row

@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 
 from appointments.models import Appointment, Attendee
 from contacts.selectors import contacts_by_emails, user_address_domains, users_by_emails
+from upsales_crm import lookups  # noqa: F401 - registers ``__any``
 
 from ..models import EventLink, ExclusionEntry
 from ..providers.base import ChangePage, ExternalEvent
@@ -58,7 +59,7 @@ def gone_ids(page: ChangePage) -> list[str]:
 
 def _links(ctx: SyncContext, page: ChangePage) -> dict[str, EventLink]:
     ids = [ev.id for ev in page.events] + list(page.removed_ids)
-    rows = EventLink.objects.filter(connection=ctx.connection, provider_event_id__in=ids)
+    rows = EventLink.objects.filter(connection=ctx.connection, provider_event_id__any=ids)
     return {link.provider_event_id: link for link in rows}
 
 
@@ -67,7 +68,7 @@ def _merge(ctx: SyncContext, events: list[ExternalEvent]) -> dict[tuple[str, str
     if not uids:
         return {}
     rows = (
-        EventLink.objects.filter(ical_uid__in=uids, appointment__isnull=False)
+        EventLink.objects.filter(ical_uid__any=uids, appointment__isnull=False)
         .exclude(connection=ctx.connection)
         .values_list("ical_uid", "original_start", "appointment_id")
     )
@@ -78,7 +79,7 @@ def _series_links(ctx: SyncContext, gone: list[str]) -> dict[str, list[EventLink
     found: dict[str, list[EventLink]] = {}
     if gone:
         rows = EventLink.objects.filter(
-            connection=ctx.connection, series_id__in=gone, appointment__isnull=False
+            connection=ctx.connection, series_id__any=gone, appointment__isnull=False
         )
         for link in rows:
             found.setdefault(link.series_id, []).append(link)
@@ -99,7 +100,7 @@ def _series_logged(
         return {}
     rows = (
         EventLink.objects.filter(
-            connection=ctx.connection, series_id__in=series, appointment__isnull=False
+            connection=ctx.connection, series_id__any=series, appointment__isnull=False
         )
         .values("series_id")
         .annotate(n=Count("id"))
