@@ -101,8 +101,13 @@ def _sqlite_datetime(db: BaseDatabaseWrapper) -> Callable[[Any], Any]:
     datetime = dt.datetime
 
     def adapt(value: Any) -> Any:
-        if type(value) is datetime and value.utcoffset() is not None and zone is not None:
-            return str(value.astimezone(zone).replace(tzinfo=None))
+        if value is None:
+            return None
+        if type(value) is datetime and zone is not None:
+            if value.tzinfo is zone:  # the sync's datetimes are UTC, as the connection's zone
+                return str(value.replace(tzinfo=None))
+            if value.utcoffset() is not None:
+                return str(value.astimezone(zone).replace(tzinfo=None))
         return django_adapt(value)
 
     return adapt
