@@ -211,3 +211,18 @@ def test_graph_date_times_are_read_to_the_microsecond_in_their_zone(wire, utc):
     assert (parsed.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
             if parsed else None) == utc  # fmt: skip
     assert parsed is None or parsed.tzinfo is dt.UTC
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b'{"value": [{"subject": "M\\u00f6te"}]}', {"value": [{"subject": "Möte"}]}),
+        (b'{"subject": "a\\ud800b"}', {"subject": "a\ud800b"}),  # orjson refuses, json reads
+        ('{"subject": "Möte"}'.encode("utf-16"), {"subject": "Möte"}),
+        (b"<html>502 Bad Gateway</html>", {}),
+    ],
+)
+def test_a_graph_answer_is_read_as_json_whatever_orjson_refuses(content, expected):
+    from calendar_sync.providers.microsoft.client import _json
+
+    assert _json(content) == expected

@@ -14,11 +14,13 @@ HTTP errors translated to the neutral ``ProviderError`` family, requests counted
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import requests
 from O365 import Account
 from O365.connection import MSGraphProtocol
@@ -227,13 +229,25 @@ class GraphClient:
                 raise AuthRevoked(f"Graph authentication failed: {exc}") from exc
             if not resp.content:
                 return {}
-            try:
-                body = resp.json()
-            except ValueError:
-                return {}
+            body = _json(resp.content)
             return body if isinstance(body, dict) else {"value": body}
 
         return call_with_retries(once)
+
+
+def _json(content: bytes) -> Any:
+    """A Graph answer's JSON: orjson (a page of 1,000 events is ~2 MB of JSON, read ~3x
+    faster), and the standard library for what orjson refuses but it reads (a lone surrogate
+    escape, UTF-16); {} when neither can. (orjson reads an integer beyond 64 bits as a float:
+    no field Graph sends for an event holds one.)"""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(content)
+    except ValueError:
+        return {}
 
 
 # -- error translation ------------------------------------------------------------------------------
