@@ -125,3 +125,20 @@ def test_event_type_and_transparency_are_read_from_the_wire(adapter, sync_actor)
         "hold": ("meeting", True),
         "meeting": ("meeting", False),
     }
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b'{"items": [{"summary": "M\\u00f6te"}]}', {"items": [{"summary": "Möte"}]}),
+        ('{"summary": "Möte"}', {"summary": "Möte"}),
+        (b'{"summary": "a\\ud800b"}', {"summary": "a\ud800b"}),  # orjson refuses, json reads
+        (b"<html>502</html>", "<html>502</html>"),  # not JSON: as the library hands it back
+    ],
+)
+def test_the_shared_service_reads_answers_as_googleapiclient_does(content, expected):
+    from calendar_sync.providers.google.client import _OrjsonModel, shared_service
+
+    service = shared_service("calendar", "v3", "http://127.0.0.1:1/")
+    assert isinstance(service._model, _OrjsonModel)
+    assert service._model.deserialize(content) == expected
