@@ -11,12 +11,13 @@ import gc
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -233,10 +234,20 @@ def batches(pages: Iterable[ChangePage], limit: int) -> Iterator[ChangePage]:
     """Several provider pages per import transaction: consecutive pages merged while they hold
     at most ``limit`` events together (at least one page each), so a first import of Graph's
     1,000-event pages pays a page's reads, statements and commit once per batch. Memory stays
-    bounded by the larger of ``limit`` and one page."""
+    bounded by the larger of ``limit`` and one page. When reading a page fails, the pages
+    held are imported before the error surfaces."""
     held: list[ChangePage] = []
     size = 0
-    for page in pages:  # each page is fetched outside any transaction
+    reading = iter(pages)
+    while True:
+        try:
+            page = next(reading)  # each page is fetched outside any transaction
+        except StopIteration:
+            break
+        except Exception:
+            if held:
+                yield merge_pages(held)
+            raise
         count = len(page.events) + len(page.removed_ids)
         if held and size + count > limit:
             yield merge_pages(held)
@@ -245,6 +256,34 @@ def batches(pages: Iterable[ChangePage], limit: int) -> Iterator[ChangePage]:
         size += count
     if held:
         yield merge_pages(held)
+
+
+def _read_next(pages: Iterator[ChangePage]) -> ChangePage | None:
+    try:
+        return next(pages, None)
+    finally:
+        # The adapter may have saved a refreshed token through this thread's own connection.
+        connections.close_all()
+
+
+def prefetched(pages: Iterator[ChangePage]) -> Iterator[ChangePage]:
+    """The provider's pages, each next one read (in a thread) while the engine imports what it
+    holds: a first import of many pages waits for the provider once, not once a page. The
+    first page is read here; an adapter's error surfaces here, in order, when the page it
+    failed on is asked for. One page is read ahead at most (held beside the batch being
+    imported: a sync of many pages holds up to a batch and two pages)."""
+    page = next(pages, None)
+    if page is None:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-pages") as reader:
+        while page.next_cursor is None:  # more pages to come
+            ahead = reader.submit(_read_next, pages)
+            yield page
+            following = ahead.result()
+            if following is None:
+                return
+            page = following
+        yield page
 
 
 def _pull_pages(
@@ -257,7 +296,7 @@ def _pull_pages(
     pages = adapter.list_changes(
         cursor=cursor, window_start=ctx.window[0], window_end=ctx.window[1]
     )
-    for page in batches(pages, max(int(settings.SYNC_IMPORT_BATCH_EVENTS), 1)):
+    for page in batches(prefetched(pages), max(int(settings.SYNC_IMPORT_BATCH_EVENTS), 1)):
         if page.next_cursor is not None and _is_no_op(run, page):
             ctx.stats["pages"] += page.pages
             return _finish_fields(ctx, run, adapter, page.next_cursor, timezone.now())

@@ -16,7 +16,12 @@ from django.utils import timezone
 from appointments.models import Appointment
 from calendar_sync import tasks
 from calendar_sync.models import CalendarConnection, EventLink
-from calendar_sync.providers.base import ChangePage, ExternalAttendee, ExternalEvent
+from calendar_sync.providers.base import (
+    ChangePage,
+    ExternalAttendee,
+    ExternalEvent,
+    ProviderError,
+)
 from calendar_sync.sync import engine, locking, push
 from provider_emulator.faults import Fault
 from tests.calendar_sync.actors import actor_class
@@ -372,18 +377,25 @@ def test_event_without_start_is_skipped(rep_conn, monkeypatch):
     assert run.skipped == {"no_start": 1}
 
 
-def test_cursor_is_saved_only_with_the_last_page(rep_conn, monkeypatch):
-    seen = []
+def _imports_seen(monkeypatch, look):
+    """What ``look()`` says before each import transaction (in the engine's own thread)."""
+    seen, real = [], engine.import_page
 
-    class Adapter(FakeAdapter):
-        def list_changes(self, **kw):
-            yield ChangePage([event(1)], None)
-            seen.append(CalendarConnection.objects.get(pk=rep_conn.pk).sync_cursor)
-            yield ChangePage([event(2)], "final")
+    def import_page(ctx, page):
+        seen.append((page.pages, look()))
+        return real(ctx, page)
 
-    monkeypatch.setattr(engine, "get_adapter", lambda c: Adapter([]))
-    engine.sync_connection(rep_conn.pk)
-    assert seen == [""]
+    monkeypatch.setattr(engine, "import_page", import_page)
+    return seen
+
+
+def test_cursor_is_saved_only_with_the_last_page(rep_conn, monkeypatch, settings):
+    settings.SYNC_IMPORT_BATCH_EVENTS = 1  # a transaction per page
+    seen = _imports_seen(
+        monkeypatch, lambda: CalendarConnection.objects.get(pk=rep_conn.pk).sync_cursor
+    )
+    run_fake(monkeypatch, rep_conn, [ChangePage([event(1)], None), ChangePage([event(2)], "final")])
+    assert seen == [(1, ""), (1, "")]
     rep_conn.refresh_from_db()
     assert rep_conn.sync_cursor == "final"
     assert rep_conn.last_sync_summary["created"] == 2
@@ -393,24 +405,55 @@ def test_several_pages_are_imported_in_one_transaction_up_to_the_batch_limit(
     rep_conn, monkeypatch, settings
 ):
     settings.SYNC_IMPORT_BATCH_EVENTS = 4
-    committed = []
-
-    class Adapter(FakeAdapter):
-        def list_changes(self, **kw):
-            for page in self.pages:
-                committed.append(Appointment.objects.count())  # before each page is read
-                yield page
-
+    seen = _imports_seen(monkeypatch, Appointment.objects.count)
     pages = [ChangePage([event(1), event(2)]), ChangePage([event(3), event(4)]),
              ChangePage([event(5), event(6)]), ChangePage([event(7)], "final")]  # fmt: skip
-    monkeypatch.setattr(engine, "get_adapter", lambda c: Adapter(pages))
-    run = engine.sync_connection(rep_conn.pk)
-    # Pages 1-2 (4 events) land together once page 3 would not fit; pages 3-4 with the cursor.
-    assert committed == [0, 0, 0, 4]
+    run = run_fake(monkeypatch, rep_conn, pages)
+    # Pages 1-2 (4 events) land together, as page 3 would not fit; then pages 3-4, the cursor.
+    assert seen == [(2, 0), (2, 4)]
     assert run.created == 7
     rep_conn.refresh_from_db()
     assert rep_conn.sync_cursor == "final"
     assert rep_conn.last_sync_summary["pages"] == 4
+
+
+def test_the_next_page_is_read_while_the_engine_imports_the_one_before(
+    rep_conn, monkeypatch, settings
+):
+    """Page 2 is read (in another thread) before page 1's import starts. An error reading a
+    page surfaces when the engine asks for that page, as if read in place: the run records it,
+    what was imported stays, no cursor is saved (the next run reads the window again)."""
+    import threading
+
+    settings.SYNC_IMPORT_BATCH_EVENTS = 1
+    order = []
+
+    class Adapter(FakeAdapter):
+        def list_changes(self, **kw):
+            for n, page in enumerate(self.pages, 1):
+                order.append(f"read {n} in {threading.current_thread().name.split('_')[0]}")
+                if page is None:
+                    raise ProviderError("page 3 refused", permanent=False)
+                yield page
+
+    real = engine.import_page
+
+    def import_page(ctx, page):
+        order.append(f"import {page.events[0].id}")
+        return real(ctx, page)
+
+    monkeypatch.setattr(engine, "import_page", import_page)
+    pages = [ChangePage([event(1)]), ChangePage([event(2)]), None]
+    monkeypatch.setattr(engine, "get_adapter", lambda c: Adapter(pages))
+    run = engine.sync_connection(rep_conn.pk)
+    assert order[:2] == ["read 1 in MainThread", "read 2 in sync-pages"]
+    assert "read 3 in sync-pages" in order and "import ev1" in order
+    assert "page 3 refused" in run.error
+    # Page 2, held for its batch when page 3 failed, is imported before the error surfaces.
+    assert order.index("import ev2") > order.index("read 3 in sync-pages")
+    assert sorted(Appointment.objects.values_list("title", flat=True)) == ["Möte 1", "Möte 2"]
+    rep_conn.refresh_from_db()
+    assert rep_conn.sync_cursor == ""
 
 
 def test_pages_merged_into_one_import_keep_the_last_word_on_each_event(rep_conn, monkeypatch):
