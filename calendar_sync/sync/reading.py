@@ -147,8 +147,8 @@ def _people(ctx: SyncContext, addresses: set[str]) -> tuple[dict[str, Any], dict
     """Users and contacts by address. A user is found by any of their addresses, a free-mail
     one included (``rules.colleague_domains``); an address with a user domain is a user's or a
     colleague's, never looked up (or shown) as a contact; nor is an excluded one. The rep's
-    own addresses are the rep's (``rules.is_rep``): neither looked up as a user nor a contact,
-    and nor is an address at a domain no user has an address at."""
+    own addresses are the rep's (``rules.is_rep``): looked up neither as a user nor as a
+    contact. An address at a domain no user has an address at is not looked up as a user."""
     addresses = addresses - ctx.rep_addresses
     domains = user_address_domains()
     users = users_by_emails(a for a in addresses if a.rpartition("@")[2] in domains)
