@@ -86,11 +86,11 @@ def test_redis_url_switches_broker_and_cache_to_redis_and_database_url_to_postgr
     assert conf["db"] == "django.db.backends.postgresql"
 
 
-def _redis_available() -> bool:
+def _redis_available(url: str | None = None) -> bool:
     import redis
 
     try:
-        return bool(redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=2).ping())
+        return bool(redis.Redis.from_url(url or os.environ["REDIS_URL"], socket_timeout=2).ping())
     except Exception:  # noqa: BLE001 - any failure means "not available"
         return False
 
@@ -132,13 +132,7 @@ def test_the_redis_cache_shares_one_client_and_works_as_djangos():
     from upsales_crm.cache import RedisCache
 
     url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    import redis
-
-    try:
-        up = bool(redis.Redis.from_url(url, socket_timeout=2).ping())
-    except Exception:  # noqa: BLE001 - any failure means "not available"
-        up = False
-    require_service(up, f"Redis at {url}")
+    require_service(_redis_available(url), f"Redis at {url}")
     cache = RedisCache(url, {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"})
     assert cache._cache.get_client() is cache._cache.get_client(write=True)
     assert cache.add("k", {"a": 1}, 30) and not cache.add("k", 2, 30)

@@ -349,13 +349,13 @@ def test_a_first_import_of_several_pages_lands_in_batches_of_pages(
     for i in range(5):
         karl_cal.create(title=f"Möte {i}", start=at(2 + i), end=at(2 + i, 11),
                         attendees=[f"kund{i}@extern.se"])  # fmt: skip
-    transactions = []
-    real = engine.import_page
-    monkeypatch.setattr(
-        engine,
-        "import_page",
-        lambda ctx, page: (transactions.append(page.pages), real(ctx, page))[1],
-    )
+    transactions, real = [], engine.import_page
+
+    def import_page(ctx, page):  # the provider pages each import transaction holds
+        transactions.append(page.pages)
+        return real(ctx, page)
+
+    monkeypatch.setattr(engine, "import_page", import_page)
     run = sync(karl_conn, full=True)
     assert transactions == [2, 1]
     assert run.created == 5
