@@ -120,6 +120,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": env.str("CACHE_DIR", default=str(BASE_DIR / ".cache")),
+            # Django's default (300 files) culls a third of them at random once reached: the
+            # user directory alone keeps an entry per rep (``contacts.selectors``).
+            "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=100_000)},
         }
     }
 

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("DEBUG", "1")
+# The run's own file cache (no Redis), inherited by the worker processes tests start: never the
+# project's `.cache` of `make run`, nor another run's (each test renews the user directory's
+# generation, which a run beside it would read as a change and re-read).
+if "CACHE_DIR" not in os.environ:
+    os.environ["CACHE_DIR"] = tempfile.mkdtemp(prefix="upsales-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["CACHE_DIR"], True)
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
 
 from .settings import *  # noqa: E402,F403

@@ -4,8 +4,10 @@ getSchedule, places, subscriptions), plus /_emulator/subscriptions/{id}/lifecycl
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import uuid
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import requests
@@ -814,7 +816,10 @@ class _Ctx:
                 f"The value '{start}' of parameter 'StartDateTime' is invalid.",
             ) from exc
 
-    def render(self, ev: dict) -> dict:
+    @functools.cached_property
+    def _render_options(self) -> tuple[dict[str, Any], set[str] | None]:
+        """What the request asks of every event it renders ($expand, $select, Prefer), read
+        once a request, not once an event."""
         expand = self.request.args.get("$expand", "")
         props: list[str] | None = None
         m = _EXPAND_PROPS.search(expand)
@@ -823,12 +828,19 @@ class _Ctx:
         body_text = self.prefs.get("outlook.body-content-type", "").lower() == "text"
         if body_text:
             self._applied.append('outlook.body-content-type="text"')
-        out = self.store.render(ev, tz=self.tz(), body_text=body_text, expand_props=props)
+        options = {"tz": self.tz(), "body_text": body_text, "expand_props": props}
         select = self.request.args.get("$select")
+        keep = None
         if select:
             keep = {s.strip() for s in select.split(",")} | {"id", "@odata.etag"}
             if props is not None:
                 keep.add("singleValueExtendedProperties")
+        return options, keep
+
+    def render(self, ev: dict) -> dict:
+        options, keep = self._render_options
+        out = self.store.render(ev, **options)
+        if keep is not None:
             out = {k: v for k, v in out.items() if k in keep}
         return out
 

@@ -134,3 +134,13 @@ def test_contact_list_searches_by_email_and_filters_by_company():
 def test_contact_get_is_404_for_a_missing_contact():
     with pytest.raises(Http404):
         selectors.contact_get(user=UserFactory(), pk=999999)
+
+
+def test_the_cache_keeps_a_directory_entry_per_rep_past_djangos_300_files():
+    """The file cache (one host, no Redis) culled a third of its files at random at 300: the
+    user directory keeps an entry per rep, so a sync re-read what it had just cached."""
+    from django.core.cache import cache
+
+    for i in range(400):
+        cache.set(f"test-directory-entry:{i}", i)
+    assert [cache.get(f"test-directory-entry:{i}") for i in range(400)] == list(range(400))

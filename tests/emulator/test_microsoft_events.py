@@ -123,6 +123,22 @@ def test_event_wire_shape_and_timezone_preference(emulator, ms_o365):
     assert text["body"] == {"contentType": "text", "content": "Hello\nthere"}
 
 
+def test_answers_are_compact_utf8_json_as_graph_sends_them(emulator, ms_o365):
+    """The emulator answers as Graph does: compact JSON, non-ASCII as UTF-8 (not \\u escapes);
+    what orjson does not take (a dict with non-string keys) still goes out, as the standard
+    library writes it."""
+    from provider_emulator.http import json_response
+
+    account = ms_o365("rita.rep@contoso.com")
+    con, base = account.con, account.protocol.service_url
+    created = con.post(
+        base + "me/events", data=_graph_event("Möte", "2026-11-25T10:00:00", "2026-11-25T11:00:00")
+    )
+    raw = con.get(base + f"me/events/{created.json()['id']}").content
+    assert '"subject":"Möte"'.encode() in raw and b"\\u00f6" not in raw
+    assert json_response({1: "ö"}).get_data() == b'{"1": "\\u00f6"}'
+
+
 def test_unknown_property_and_bad_times_are_rejected(emulator, ms_o365):
     account = ms_o365("rita.rep@contoso.com")
     con, base = account.con, account.protocol.service_url
