@@ -1,4 +1,4 @@
-"""Keeps the cached user directory (``selectors.user_domains`` / ``user_addresses_by_id``) true:
+"""Keeps the cached user directory (``selectors.sync_directory``) true:
 a change to a user's login e-mail, active flag or aliases starts a new generation at once and
 again on commit (a worker that re-read the rows before the commit filled the first one)."""
 

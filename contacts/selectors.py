@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from typing import NamedTuple
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -103,39 +104,33 @@ def users_by_emails(emails: Iterable[str]) -> dict[str, AbstractBaseUser]:
     return result
 
 
-def user_domains() -> set[str]:
-    """The exact domains of every active user's addresses; no parent or sub-domain matching,
-    and no free-mail domain (``calendar_sync.sync.rules.colleague_domains``).
+class UserDirectory(NamedTuple):
+    """What a sync reads of the CRM users' addresses (cached: see ``_directory``)."""
 
-    Every sync classifies attendees against this set, so it is cached (see ``_directory``)
-    rather than read from every user's addresses each time."""
-    # Named apart from the sets cached before free-mail domains were left out (issue 15), so
-    # a release never reads one of those in the hour they live.
-    return _directory("colleague-domains", _read_user_domains)
-
-
-def user_addresses_by_id(user_id: int) -> set[str]:
-    """The user's login e-mail plus every allauth alias, lower-cased; cached like
-    ``user_domains`` (the sync reads them for every connection)."""
-    return _directory(f"addresses:{user_id}", lambda: _read_user_addresses(user_id))
+    addresses: set[str]  # the rep's login e-mail and every allauth alias, lower-cased
+    # The exact domains of every active user's addresses; no parent or sub-domain matching,
+    # and no free-mail domain (``calendar_sync.sync.rules.colleague_domains``).
+    colleague_domains: set[str]
+    # The same with free-mail domains: an address at any other domain is no user's, so
+    # ``users_by_emails`` need not look it up.
+    address_domains: set[str]
 
 
-def user_address_domains() -> set[str]:
-    """The exact domains of every active user's addresses, free-mail ones included: an address
-    at any other domain is no user's, so ``users_by_emails`` need not look it up. Cached like
-    ``user_domains``."""
-    return _directory("address-domains", lambda: set(_active_user_address_domains()))
+def sync_directory(user_id: int) -> UserDirectory:
+    """The directory as the sync of ``user_id``'s calendar reads it. Every sync classifies
+    attendees against it, so it is cached rather than read from every user's addresses each
+    time: two cache round trips (the generation, then the three entries); when not cached,
+    one statement for both domain sets and one for the rep's addresses."""
+    name = f"addresses:{user_id}"
+    found = _directory(name, COLLEAGUE_DOMAINS, ADDRESS_DOMAINS)
+    return UserDirectory(found[name], found[COLLEAGUE_DOMAINS], found[ADDRESS_DOMAINS])
 
 
-def _active_user_address_domains() -> Iterable[str]:
+def _active_user_address_domains() -> list[str]:
     # One statement: a cold directory cache costs a sync one round trip, not two.
     logins = User.objects.filter(is_active=True).values_list("email", flat=True)
     aliases = EmailAddress.objects.filter(user__is_active=True).values_list("email", flat=True)
-    return (email_domain(e) for e in logins.union(aliases, all=True))
-
-
-def _read_user_domains() -> set[str]:
-    return colleague_domains(_active_user_address_domains())
+    return [email_domain(e) for e in logins.union(aliases, all=True)]
 
 
 def user_time_zone(user) -> str:
@@ -166,15 +161,44 @@ def user_directory_changed() -> None:
     cache.set(DIRECTORY_GENERATION_KEY, uuid.uuid4().hex, None)
 
 
-def _directory(name: str, read: Callable[[], set[str]]) -> set[str]:
+# Named apart from the sets cached before free-mail domains were left out (issue 15), so a
+# release never reads one of those in the hour they live.
+COLLEAGUE_DOMAINS = "colleague-domains"
+ADDRESS_DOMAINS = "address-domains"
+
+
+def _generation() -> str:
     generation = cache.get(DIRECTORY_GENERATION_KEY)
     if generation is None:
         generation = uuid.uuid4().hex
         if not cache.add(DIRECTORY_GENERATION_KEY, generation, None):
             generation = cache.get(DIRECTORY_GENERATION_KEY, generation)
-    key = f"contacts:user-directory:{generation}:{name}"
-    value = cache.get(key)
-    if value is None:
-        value = read()
-        cache.set(key, value, DIRECTORY_TTL)
-    return set(value)
+    return str(generation)
+
+
+def _read_directory(names: Iterable[str]) -> dict[str, set[str]]:
+    """The entries ``names`` from the database; both domain sets come from one statement, so
+    either one read fills the other's entry too."""
+    found: dict[str, set[str]] = {}
+    for name in names:
+        if name in (COLLEAGUE_DOMAINS, ADDRESS_DOMAINS) and name not in found:
+            domains = _active_user_address_domains()
+            found[COLLEAGUE_DOMAINS] = colleague_domains(domains)
+            found[ADDRESS_DOMAINS] = set(domains)
+        elif name.startswith("addresses:"):
+            found[name] = _read_user_addresses(int(name.removeprefix("addresses:")))
+    return found
+
+
+def _directory(*names: str) -> dict[str, set[str]]:
+    """Directory entries by name, from the cache under the current generation (one round trip
+    for the generation, one for the entries), the missing ones read and cached."""
+    prefix = f"contacts:user-directory:{_generation()}:"
+    cached = cache.get_many([prefix + name for name in names])
+    found = {name: cached[prefix + name] for name in names if prefix + name in cached}
+    missing = [name for name in names if name not in found]
+    if missing:
+        read = _read_directory(missing)
+        cache.set_many({prefix + name: value for name, value in read.items()}, DIRECTORY_TTL)
+        found.update(read)
+    return {name: set(found[name]) for name in names}

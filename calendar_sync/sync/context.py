@@ -15,9 +15,10 @@ from .rules import Exclusions
 class SyncContext:
     connection: CalendarConnection
     rep_addresses: set[str]
-    user_domains: set[str]
+    user_domains: set[str]  # contacts.selectors.UserDirectory.colleague_domains
     window: tuple[dt.datetime, dt.datetime]
     now: dt.datetime
+    address_domains: set[str]  # contacts.selectors.UserDirectory.address_domains
     # The provider's policy (its registry spec, ``engine.build_context``); defaults are Google's.
     recurring_delete_removes: bool = True
     all_day_recurring_supported: bool = False

@@ -22,7 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts.selectors import user_addresses_by_id, user_domains
+from contacts.selectors import sync_directory
 
 from .. import providers
 from ..models import CalendarConnection, ConnectionState, SyncRun
@@ -56,13 +56,14 @@ def get_adapter(connection: CalendarConnection) -> CalendarAdapter:
 
 def build_context(connection: CalendarConnection, now: dt.datetime | None = None) -> SyncContext:
     now = now or timezone.now()
-    reps = user_addresses_by_id(connection.user_id) | {rules.normalize(connection.account_email)}
+    directory = sync_directory(connection.user_id)
     # What the spec says of one provider only (see ``rules``' module doc): registry flags.
     spec = connection.spec
     return SyncContext(
         connection=connection,
-        rep_addresses=reps,
-        user_domains=user_domains(),
+        rep_addresses=directory.addresses | {rules.normalize(connection.account_email)},
+        user_domains=directory.colleague_domains,
+        address_domains=directory.address_domains,
         window=sync_window(now),
         now=now,
         recurring_delete_removes=spec.recurring_delete_removes,

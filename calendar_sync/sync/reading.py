@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Count, Q
 
 from appointments.models import Appointment, Attendee
-from contacts.selectors import contacts_by_emails, user_address_domains, users_by_emails
+from contacts.selectors import contacts_by_emails, users_by_emails
 from upsales_crm import lookups  # noqa: F401 - registers ``__any``
 
 from ..models import EventLink, ExclusionEntry
@@ -150,8 +150,7 @@ def _people(ctx: SyncContext, addresses: set[str]) -> tuple[dict[str, Any], dict
     own addresses are the rep's (``rules.is_rep``): looked up neither as a user nor as a
     contact. An address at a domain no user has an address at is not looked up as a user."""
     addresses = addresses - ctx.rep_addresses
-    domains = user_address_domains()
-    users = users_by_emails(a for a in addresses if a.rpartition("@")[2] in domains)
+    users = users_by_emails(a for a in addresses if a.rpartition("@")[2] in ctx.address_domains)
     internal = {a for a in addresses if rules.has_user_domain(a, ctx.user_domains)}
     outside = addresses - internal - users.keys()
     # An excluded external is never matched to a contact (``rules.is_excluded``).

@@ -26,7 +26,7 @@ def test_contacts_by_emails_without_addresses_makes_no_query(django_assert_num_q
 def test_user_addresses_include_aliases_lower_cased():
     karl = UserFactory(email="Karl.Andersson@exempel.se")
     user_alias_add(user=karl, email="karl@sthlm.exempel.se")
-    assert selectors.user_addresses_by_id(karl.pk) == {
+    assert selectors.sync_directory(karl.pk).addresses == {
         "karl.andersson@exempel.se",
         "karl@sthlm.exempel.se",
     }
@@ -36,35 +36,46 @@ def test_user_directory_is_cached_and_forgotten_when_an_address_changes(
     django_assert_num_queries, django_capture_on_commit_callbacks
 ):
     karl = UserFactory(email="karl.andersson@exempel.se")
-    assert selectors.user_domains() == {"exempel.se"}
-    assert selectors.user_addresses_by_id(karl.pk) == {"karl.andersson@exempel.se"}
+    assert selectors.sync_directory(karl.pk) == (
+        {"karl.andersson@exempel.se"}, {"exempel.se"}, {"exempel.se"}
+    )  # fmt: skip
     with django_assert_num_queries(0):  # read once, then from the cache
-        assert selectors.user_domains() == {"exempel.se"}
-        assert selectors.user_addresses_by_id(karl.pk) == {"karl.andersson@exempel.se"}
+        assert selectors.sync_directory(karl.pk).colleague_domains == {"exempel.se"}
+        assert selectors.sync_directory(karl.pk).addresses == {"karl.andersson@exempel.se"}
     with django_capture_on_commit_callbacks(execute=True):
         user_alias_add(user=karl, email="karl@gbg.exempel.se")
-    assert selectors.user_domains() == {"exempel.se", "gbg.exempel.se"}
-    assert "karl@gbg.exempel.se" in selectors.user_addresses_by_id(karl.pk)
+    assert selectors.sync_directory(karl.pk).colleague_domains == {"exempel.se", "gbg.exempel.se"}
+    assert "karl@gbg.exempel.se" in selectors.sync_directory(karl.pk).addresses
     eva = UserFactory(email="eva@nordisk.se")
-    assert "nordisk.se" in selectors.user_domains()
+    assert "nordisk.se" in selectors.sync_directory(karl.pk).colleague_domains
     eva.is_active = False
     eva.save()
-    assert "nordisk.se" not in selectors.user_domains()
-    selectors.user_domains()
+    assert "nordisk.se" not in selectors.sync_directory(karl.pk).address_domains
     karl.last_login = karl.date_joined
     karl.save(update_fields=["last_login"])  # a sign-in changes no address: still cached
     with django_assert_num_queries(0):
-        assert selectors.user_domains() == {"exempel.se", "gbg.exempel.se"}
+        assert selectors.sync_directory(karl.pk).colleague_domains == {
+            "exempel.se",
+            "gbg.exempel.se",
+        }
     eva.delete()
 
 
-def test_user_domains_read_in_one_query_when_not_cached(django_assert_num_queries):
+def test_sync_directory_read_in_two_queries_when_not_cached(django_assert_num_queries):
+    """Both domain sets come from one statement (logins and aliases), the rep's addresses from
+    another; cached, none."""
     karl = UserFactory(email="karl.andersson@exempel.se")
     user_alias_add(user=karl, email="karl@gbg.exempel.se")
     UserFactory(email="eva@nordisk.se", is_active=False)
     cache.clear()
-    with django_assert_num_queries(1):  # logins and aliases, one statement
-        assert selectors.user_domains() == {"exempel.se", "gbg.exempel.se"}
+    with django_assert_num_queries(2):
+        directory = selectors.sync_directory(karl.pk)
+    assert (
+        directory.colleague_domains == directory.address_domains == {"exempel.se", "gbg.exempel.se"}
+    )
+    assert directory.addresses == {"karl.andersson@exempel.se", "karl@gbg.exempel.se"}
+    with django_assert_num_queries(0):
+        assert selectors.sync_directory(karl.pk) == directory
 
 
 def test_users_by_emails_finds_login_and_alias_case_insensitively(django_assert_max_num_queries):
@@ -86,15 +97,15 @@ def test_user_domains_are_exact_and_include_aliases():
     karl = UserFactory(email="karl.andersson@exempel.se")
     user_alias_add(user=karl, email="karl@sthlm.exempel.se")
     UserFactory(email="old@gbg.exempel.se", is_active=False)
-    assert selectors.user_domains() == {"exempel.se", "sthlm.exempel.se"}
-    assert "gbg.exempel.se" not in selectors.user_domains()
+    assert selectors.sync_directory(karl.pk).colleague_domains == {"exempel.se", "sthlm.exempel.se"}
+    assert "gbg.exempel.se" not in selectors.sync_directory(karl.pk).colleague_domains
 
 
 def test_user_domains_leave_out_free_mail_domains():
     karl = UserFactory(email="karl.andersson@exempel.se")
     user_alias_add(user=karl, email="karl.andersson@gmail.com")  # a connected gmail account
     UserFactory(email="eva.lind@outlook.com")
-    assert selectors.user_domains() == {"exempel.se"}
+    assert selectors.sync_directory(karl.pk).colleague_domains == {"exempel.se"}
     assert set(selectors.users_by_emails(["eva.lind@outlook.com"])) == {"eva.lind@outlook.com"}
 
 
@@ -102,7 +113,7 @@ def test_user_address_domains_include_free_mail_and_leave_out_inactive_users():
     karl = UserFactory(email="karl.andersson@exempel.se")
     user_alias_add(user=karl, email="Karl.Andersson@Gmail.com")
     UserFactory(email="old@gbg.exempel.se", is_active=False)
-    assert selectors.user_address_domains() == {"exempel.se", "gmail.com"}
+    assert selectors.sync_directory(karl.pk).address_domains == {"exempel.se", "gmail.com"}
 
 
 def test_company_list_searches_name_and_domains():
