@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..models import CalendarConnection
+from .locking import Lease
 from .rules import Exclusions
 
 
@@ -27,6 +28,8 @@ class SyncContext:
     # The rep's and the organisation's exclusion lists: read with the first page that has
     # events (``importer.import_page``), so an unchanged poll costs no query for them.
     exclusions: Exclusions | None = None
+    # The sync's lease, given back with the run's final fields (``engine._finish``).
+    lease: Lease | None = None
     stats: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
 

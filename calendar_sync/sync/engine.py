@@ -165,12 +165,18 @@ def _finish_fields(ctx: SyncContext, run: SyncRun, adapter: CalendarAdapter, cur
 
 
 def _finish(ctx: SyncContext, run: SyncRun, adapter: CalendarAdapter, cursor: str | None) -> None:
-    """The last page's transaction: cursor, summary and run land with its changes."""
+    """The last page's transaction: cursor, summary and run land with its changes, and the
+    lease is given back in the statement that writes them."""
     now = timezone.now()
     fields = _finish_fields(ctx, run, adapter, cursor, now)
-    CalendarConnection.objects.filter(pk=ctx.connection.pk).update(**fields)
     _fill_run(ctx, run, now)
     run.save()
+    _release(ctx, fields)
+
+
+def _release(ctx: SyncContext, fields: dict[str, Any]) -> None:
+    assert ctx.lease is not None, "import_changes gives every sync its lease"  # noqa: S101
+    ctx.lease.release(**fields)
 
 
 def _fill_run(ctx: SyncContext, run: SyncRun, finished: dt.datetime | None = None) -> None:
@@ -200,10 +206,9 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _pull(ctx: SyncContext, adapter: CalendarAdapter, run: SyncRun, cursor: str | None
-          ) -> dict[str, Any]:  # fmt: skip
+def _pull(ctx: SyncContext, adapter: CalendarAdapter, run: SyncRun, cursor: str | None) -> None:
     with gc_paused():
-        return _pull_pages(ctx, adapter, run, cursor)
+        _pull_pages(ctx, adapter, run, cursor)
 
 
 def _is_no_op(run: SyncRun, page: ChangePage) -> bool:
@@ -289,9 +294,9 @@ def prefetched(pages: Iterator[ChangePage]) -> Iterator[ChangePage]:
 
 def _pull_pages(
     ctx: SyncContext, adapter: CalendarAdapter, run: SyncRun, cursor: str | None
-) -> dict[str, Any]:
-    """Import every page (``batches`` of them); returns the fields to write when the lease is
-    released (a no-op run writes nothing else: no run row, and the connection row only in
+) -> None:
+    """Import every page (``batches`` of them), then give the lease back with the run's
+    final fields (a no-op run writes nothing else: no run row, and the connection row only in
     that one statement)."""
     finished = False
     pages = adapter.list_changes(
@@ -300,7 +305,8 @@ def _pull_pages(
     for page in batches(prefetched(pages), max(int(settings.SYNC_IMPORT_BATCH_EVENTS), 1)):
         if page.next_cursor is not None and _is_no_op(run, page):
             ctx.stats["pages"] += page.pages
-            return _finish_fields(ctx, run, adapter, page.next_cursor, timezone.now())
+            _release(ctx, _finish_fields(ctx, run, adapter, page.next_cursor, timezone.now()))
+            return
         clean_page(page)
         recognise_own_events(ctx, page)
         committed = _counts(ctx)
@@ -323,7 +329,6 @@ def _pull_pages(
     if not finished:
         with transaction.atomic():
             _finish(ctx, run, adapter, None)
-    return {}
 
 
 def _import_event_by_event(
@@ -410,11 +415,18 @@ def _import_one(ctx: SyncContext, part: ChangePage) -> None:
 
 
 def import_changes(
-    connection: CalendarConnection, adapter: CalendarAdapter, *, trigger: str, full: bool = False
-) -> tuple[SyncRun, dict[str, Any]]:
+    connection: CalendarConnection,
+    adapter: CalendarAdapter,
+    lease: locking.Lease,
+    *,
+    trigger: str,
+    full: bool = False,
+) -> SyncRun:
     """Pull and import; CursorExpired drops the cursor and re-reads the window in full.
-    Returns the run (unsaved when nothing changed) and the fields for the lease's release."""
+    Returns the run (unsaved when nothing changed); a run without an error has given the lease
+    back with its final fields (``lease.released``: unless a push asked for another sync)."""
     ctx = build_context(connection)
+    ctx.lease = lease
     cursor = None if full else (connection.sync_cursor or None)
     run = SyncRun(
         connection=connection,
@@ -424,19 +436,19 @@ def import_changes(
     )
     try:
         try:
-            return run, _pull(ctx, adapter, run, cursor)
+            _pull(ctx, adapter, run, cursor)
         except CursorExpired:
             log.info("cursor of connection %s expired: full resync", connection.pk)
             CalendarConnection.objects.filter(pk=connection.pk).update(sync_cursor="")
             run.kind = "full"
             ctx.stats["cursor_expired"] += 1
-            return run, _pull(ctx, adapter, run, None)
+            _pull(ctx, adapter, run, None)
     except ProviderError as exc:
         _fail_run(ctx, run, adapter, record_error(connection, exc))
     except Exception as exc:  # a bug or a database error: recorded, not a crash every 10 min
         log.exception("sync of connection %s failed unexpectedly", connection.pk)
         _fail_run(ctx, run, adapter, record_error(connection, exc))
-    return run, {}
+    return run
 
 
 def _fail_run(ctx: SyncContext, run: SyncRun, adapter: CalendarAdapter, error: str) -> None:
@@ -453,21 +465,22 @@ def sync_connection(connection_id: int, *, trigger: str = "schedule", full: bool
     are folded into one follow-up run under the same lease.
 
     An unchanged calendar costs the lease (one statement), the app's OAuth client, one provider
-    request and the release (one statement, carrying the sync's time and cursor)."""
+    request and the release (one statement, carrying the sync's time and cursor). A run that
+    wrote pages gives the lease back in its last page's transaction."""
     connection = locking.acquire(connection_id)
     if connection is None:
         return None  # the running sync sees the request flag and runs again
     started = connection.sync_started_at
     assert started is not None  # noqa: S101 - acquire() has just set it
-    run, released = None, False
+    lease = locking.Lease(connection_id, started)
+    run = None
     try:
         for attempt in range(MAX_FOLLOW_UPS + 1):
-            run, final = import_changes(
-                connection, get_adapter(connection), trigger=trigger, full=full
+            lease.quiet_only, lease.released = attempt < MAX_FOLLOW_UPS, False
+            run = import_changes(
+                connection, get_adapter(connection), lease, trigger=trigger, full=full
             )
-            last = bool(run.error) or attempt == MAX_FOLLOW_UPS
-            released = locking.release(connection_id, started, quiet_only=not last, **final)
-            if released:
+            if run.error or lease.released:
                 return run
             follow_up = locking.reclaim(connection_id, started)
             if follow_up is None:
@@ -475,7 +488,7 @@ def sync_connection(connection_id: int, *, trigger: str = "schedule", full: bool
             connection, trigger, full = follow_up, "push", False
         return run
     finally:
-        if not released:
+        if run is None or run.error or not lease.released:
             locking.release(connection_id, started)
 
 

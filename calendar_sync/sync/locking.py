@@ -4,12 +4,14 @@ The lease is taken with ONE statement that also claims pending push requests and
 row: ``UPDATE ... SET sync_started_at = now, sync_requested_at = NULL WHERE <free and active>
 RETURNING *`` (atomic on every database). On PostgreSQL the row is picked through ``SELECT ...
 FOR UPDATE SKIP LOCKED`` so concurrent workers do not queue up behind each other. A crashed
-worker's lease simply expires. Releasing writes the run's final state in the same statement.
+worker's lease simply expires. Releasing writes the run's final state in the same statement,
+inside the last page's transaction when the run wrote one (``Lease``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection as db
@@ -69,3 +71,23 @@ def reclaim(connection_id: int, started_at: dt.datetime) -> CalendarConnection |
     if not rows.update(sync_requested_at=None):
         return None
     return rows.select_related("user").first()
+
+
+@dataclass
+class Lease:
+    """The lease a sync holds (``acquire``): the run gives it back with its final fields, in
+    the same statement (``release``) and, when the run wrote pages, in the last page's
+    transaction. ``quiet_only``: kept when a push asked for another sync meanwhile (the
+    fields are still written); ``released`` says what the last ``release`` did (true once its
+    transaction has committed)."""
+
+    connection_id: int
+    started_at: dt.datetime
+    quiet_only: bool = True
+    released: bool = False
+
+    def release(self, **fields: Any) -> bool:
+        self.released = release(
+            self.connection_id, self.started_at, quiet_only=self.quiet_only, **fields
+        )
+        return self.released

@@ -286,6 +286,28 @@ def test_lease_is_not_taken_on_an_inactive_connection(rep_conn):
     assert rep_conn.sync_started_at is None
 
 
+def test_a_sync_that_wrote_gives_its_lease_back_in_its_last_transaction(rep_conn, monkeypatch):
+    """The run's final fields and the lease's release are one statement, in the transaction of
+    the last page: no statement (nor commit) of its own after the import."""
+    adapter = FakeAdapter([ChangePage(events=[event(1), event(2)], next_cursor="c1")])
+    monkeypatch.setattr(engine, "get_adapter", lambda c: adapter)
+    with CaptureQueriesContext(db) as queries:
+        run = engine.sync_connection(rep_conn.pk)
+    assert run is not None and run.created == 2 and not run.error
+    statements = [q["sql"] for q in queries.captured_queries]
+    table = CalendarConnection._meta.db_table
+    writes = [i for i, sql in enumerate(statements) if sql.startswith(f'UPDATE "{table}"')]
+    acquire, release = writes  # nothing else writes the connection row
+    assert '"sync_started_at" = NULL' in statements[release]
+    assert '"last_sync_summary"' in statements[release] and "c1" in statements[release]
+    page_transaction = [
+        i for i, sql in enumerate(statements) if sql.startswith("RELEASE SAVEPOINT")
+    ]
+    assert acquire < release < page_transaction[-1] == len(statements) - 1
+    rep_conn.refresh_from_db()
+    assert rep_conn.sync_started_at is None and rep_conn.sync_cursor == "c1"
+
+
 def test_push_during_a_sync_runs_one_follow_up(rep_conn, monkeypatch):
     pages_seen = []
 
