@@ -32,5 +32,6 @@ def connection_credentials(connection: CalendarConnection) -> tuple[CalendarApp,
         "client_id": app.client_id,
         "client_secret": app.client_secret,
         "account_email": connection.account_email,
-        "refresher": lambda: oauth.refresh_tokens(connection),
+        # The app read here: a refresh while pages are read in a thread reads no row.
+        "refresher": lambda: oauth.refresh_tokens(connection, app),
     }

@@ -73,7 +73,7 @@ class CalendarProvider:
     oauth_backend: ClassVar[str]  # dotted path of the social-auth backend class
     backend_name: ClassVar[str]  # that backend's ``name``: /oauth/login|complete/<name>/
     scopes: ClassVar[tuple[str, ...]]
-    # A module with refresh_tokens(connection) -> Tokens, authorize_url(app), token_url(app) and
+    # A module with refresh_tokens(connection, app=None) -> Tokens, authorize_url(app), token_url(app) and
     # profile(access_token) -> (id, email). Revoking is the adapter's (CalendarAdapter.revoke).
     oauth_module: ClassVar[str]
     # True: the provider vouches for the account's e-mail (its ``email_verified`` claim is

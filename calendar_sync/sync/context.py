@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from contacts.selectors import UserDirectory
+
 from ..models import CalendarConnection
 from .locking import Lease
 from .rules import Exclusions
@@ -15,11 +17,11 @@ from .rules import Exclusions
 @dataclass
 class SyncContext:
     connection: CalendarConnection
-    rep_addresses: set[str]
-    user_domains: set[str]  # contacts.selectors.UserDirectory.colleague_domains
     window: tuple[dt.datetime, dt.datetime]
     now: dt.datetime
-    address_domains: set[str]  # contacts.selectors.UserDirectory.address_domains
+    # The user directory (``reading.read_directory``): read when a page has events, or while
+    # the provider answers a full read, so an unchanged poll costs no read of it.
+    directory: UserDirectory | None = None
     # The provider's policy (its registry spec, ``engine.build_context``); defaults are Google's.
     recurring_delete_removes: bool = True
     all_day_recurring_supported: bool = False
@@ -32,6 +34,23 @@ class SyncContext:
     lease: Lease | None = None
     stats: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
+
+    def _directory(self) -> UserDirectory:
+        assert self.directory is not None, "reading.read_directory comes first"  # noqa: S101
+        return self.directory
+
+    @property
+    def rep_addresses(self) -> set[str]:
+        """The rep's addresses: logins and aliases, and the connected account's (read once)."""
+        return self._directory().addresses
+
+    @property
+    def user_domains(self) -> set[str]:
+        return self._directory().colleague_domains
+
+    @property
+    def address_domains(self) -> set[str]:
+        return self._directory().address_domains
 
     def summary(self) -> dict[str, Any]:
         return {**dict(self.stats), "skipped": dict(self.skipped)}

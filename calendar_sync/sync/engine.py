@@ -22,8 +22,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts.selectors import sync_directory
-
 from .. import providers
 from ..models import CalendarConnection, ConnectionState, SyncRun
 from ..providers.base import (
@@ -38,6 +36,7 @@ from . import locking, mapping, rules
 from .importer import SyncContext, import_page
 from .locking import LEASE
 from .polling import SYNC_TASK_OPTIONS
+from .reading import read_directory
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +53,16 @@ def get_adapter(connection: CalendarConnection) -> CalendarAdapter:
     return providers.get_adapter(connection)
 
 
-def build_context(connection: CalendarConnection, now: dt.datetime | None = None) -> SyncContext:
+def build_context(
+    connection: CalendarConnection, now: dt.datetime | None = None, *, directory: bool = True
+) -> SyncContext:
+    """The sync's context; ``directory=False``: without the user directory yet (the import
+    reads it when it needs it: ``reading.read_directory``)."""
     now = now or timezone.now()
-    directory = sync_directory(connection.user_id)
     # What the spec says of one provider only (see ``rules``' module doc): registry flags.
     spec = connection.spec
-    return SyncContext(
+    ctx = SyncContext(
         connection=connection,
-        rep_addresses=directory.addresses | {rules.normalize(connection.account_email)},
-        user_domains=directory.colleague_domains,
-        address_domains=directory.address_domains,
         window=sync_window(now),
         now=now,
         recurring_delete_removes=spec.recurring_delete_removes,
@@ -71,6 +70,9 @@ def build_context(connection: CalendarConnection, now: dt.datetime | None = None
         series_cap=max(int(settings.SYNC_SERIES_CAP), 0),
         private_events=connection.private_events,
     )
+    if directory:
+        read_directory(ctx)
+    return ctx
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -425,7 +427,7 @@ def import_changes(
     """Pull and import; CursorExpired drops the cursor and re-reads the window in full.
     Returns the run (unsaved when nothing changed); a run without an error has given the lease
     back with its final fields (``lease.released``: unless a push asked for another sync)."""
-    ctx = build_context(connection)
+    ctx = build_context(connection, directory=False)
     ctx.lease = lease
     cursor = None if full else (connection.sync_cursor or None)
     run = SyncRun(

@@ -23,7 +23,7 @@ from ..providers.base import ChangePage
 from . import meetings, rules
 from .context import SyncContext
 from .planning import PagePlan, PagePlanner, attendee_changes, plan_page
-from .reading import PageData, exclusion_values, load_page_data, read_winners
+from .reading import PageData, load_page_data, read_directory, read_exclusions, read_winners
 from .rules import SkipReason
 
 __all__ = ["PageData", "PagePlan", "SyncContext", "import_page", "load_page_data", "rules"]
@@ -115,8 +115,9 @@ def import_page(ctx: SyncContext, page: ChangePage) -> None:
     # A page may list an event twice (Graph delta repeats items): its last version counts.
     page.events = list({ev.id: ev for ev in page.events}.values())
     ctx.stats["fetched"] += len(page.events)
-    if page.events and ctx.exclusions is None:
-        ctx.exclusions = rules.exclusions_from(exclusion_values(ctx.connection.user_id))
+    read_directory(ctx)
+    if page.events:
+        read_exclusions(ctx)
     planner = plan_page(ctx, load_page_data(ctx, page), page)
     apply_plan(planner)
     ctx.stats.update(planner.plan.stats)

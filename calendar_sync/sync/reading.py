@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Count, Q
 
 from appointments.models import Appointment, Attendee
-from contacts.selectors import contacts_by_emails, users_by_emails
+from contacts.selectors import contacts_by_emails, sync_directory, users_by_emails
 from upsales_crm import lookups  # noqa: F401 - registers ``__any``
 
 from ..models import EventLink, ExclusionEntry
@@ -33,6 +33,21 @@ class PageData:
     shared: set[int] = field(default_factory=set)
     # Occurrences already logged per series of the page's new instances (``rules.series_capped``).
     series_logged: dict[str, int] = field(default_factory=dict)
+
+
+def read_directory(ctx: SyncContext) -> None:
+    """The user directory the page's classification needs (``contacts.selectors
+    .sync_directory``), the connected account's address among the rep's, once a sync."""
+    if ctx.directory is None:
+        directory = sync_directory(ctx.connection.user_id)
+        directory.addresses.add(rules.normalize(ctx.connection.account_email))
+        ctx.directory = directory
+
+
+def read_exclusions(ctx: SyncContext) -> None:
+    """The rep's and the organisation's exclusion lists, once a sync."""
+    if ctx.exclusions is None:
+        ctx.exclusions = rules.exclusions_from(exclusion_values(ctx.connection.user_id))
 
 
 def exclusion_values(user_id: int) -> list[str]:

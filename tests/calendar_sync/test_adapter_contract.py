@@ -683,6 +683,21 @@ class TestAdapterContract:
         assert len(adapter_retry_sleeps) == 1
 
     @pytest.mark.parametrize("provider", WITH_OAUTH)
+    def test_a_refresh_reads_no_row_but_saves_its_tokens(self, adapter_connection, provider):
+        """The refresher uses the app read with the adapter: a refresh (in the thread that
+        reads the next page, too) writes the new tokens and reads nothing."""
+        from django.db import connection as db
+        from django.test.utils import CaptureQueriesContext
+
+        adapter = get_adapter(adapter_connection(provider, REP, expired=True))
+        with CaptureQueriesContext(db) as queries:
+            next(iter(adapter.list_changes(cursor=None, window_start=WINDOW[0],
+                                           window_end=WINDOW[1])))  # fmt: skip
+        statements = [q["sql"] for q in queries.captured_queries]
+        assert len(statements) == 1 and statements[0].startswith("UPDATE")
+        assert "access_token" in statements[0]
+
+    @pytest.mark.parametrize("provider", WITH_OAUTH)
     def test_expired_token_is_refreshed_and_saved(self, adapter_connection, provider):
         connection = adapter_connection(provider, REP, expired=True)
         old_access = connection.access_token

@@ -310,19 +310,24 @@ def test_a_sync_that_wrote_gives_its_lease_back_in_its_last_transaction(rep_conn
 
 def test_push_during_a_sync_runs_one_follow_up(rep_conn, monkeypatch):
     pages_seen = []
+    real = engine.import_page
 
-    class Adapter(FakeAdapter):
-        def list_changes(self, **kw):
-            pages_seen.append(1)
-            if len(pages_seen) == 1:  # a push arrives while the first run is going
-                CalendarConnection.objects.filter(pk=rep_conn.pk).update(
-                    sync_requested_at=timezone.now()
-                )
-            yield ChangePage(events=[], next_cursor="c")
+    def import_page(ctx, page):
+        if not pages_seen:  # a push arrives while the first run is going
+            CalendarConnection.objects.filter(pk=rep_conn.pk).update(
+                sync_requested_at=timezone.now()
+            )
+        pages_seen.append(page.next_cursor)
+        return real(ctx, page)
 
-    monkeypatch.setattr(engine, "get_adapter", lambda c: Adapter([]))
-    engine.sync_connection(rep_conn.pk)
-    assert len(pages_seen) == 2
+    monkeypatch.setattr(engine, "import_page", import_page)
+    adapter = FakeAdapter([ChangePage(events=[event(1)], next_cursor="c")])
+    monkeypatch.setattr(engine, "get_adapter", lambda c: adapter)
+    run = engine.sync_connection(rep_conn.pk)
+    # The first run's page, then the follow-up's (the fake answers the same page again).
+    assert pages_seen == ["c", "c"] and adapter.requests == 2 and run.trigger == "push"
+    rep_conn.refresh_from_db()
+    assert rep_conn.sync_started_at is None and rep_conn.sync_requested_at is None
 
 
 # --- page import ---------------------------------------------------------------------------------
@@ -476,6 +481,35 @@ def test_the_next_page_is_read_while_the_engine_imports_the_one_before(
     assert sorted(Appointment.objects.values_list("title", flat=True)) == ["Möte 1", "Möte 2"]
     rep_conn.refresh_from_db()
     assert rep_conn.sync_cursor == ""
+
+
+def test_a_poll_reads_its_page_in_place_and_an_unchanged_one_reads_no_directory(
+    rep_conn, monkeypatch
+):
+    """An incremental run starts no thread: its page is read in the engine's thread. When the
+    page is empty, neither the user directory nor the exclusions are read."""
+    import threading
+
+    from calendar_sync.sync import reading
+    from contacts import selectors
+
+    CalendarConnection.objects.filter(pk=rep_conn.pk).update(sync_cursor="c0")
+    threads, reads = [], []
+
+    class Adapter(FakeAdapter):
+        def list_changes(self, **kw):
+            threads.append(threading.current_thread().name)
+            yield from super().list_changes(**kw)
+
+    monkeypatch.setattr(selectors, "_directory", lambda *names: reads.append(names))
+    monkeypatch.setattr(reading, "exclusion_values", lambda user_id: reads.append(user_id))
+    adapter = Adapter([ChangePage(events=[], next_cursor="c1")])
+    monkeypatch.setattr(engine, "get_adapter", lambda c: adapter)
+    run = engine.sync_connection(rep_conn.pk)
+    assert not run.error and run.pk is None  # nothing changed: no run row
+    assert threads == [threading.current_thread().name] and reads == []
+    rep_conn.refresh_from_db()
+    assert rep_conn.sync_cursor == "c1"
 
 
 def test_pages_merged_into_one_import_keep_the_last_word_on_each_event(rep_conn, monkeypatch):

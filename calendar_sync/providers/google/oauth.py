@@ -74,11 +74,12 @@ def profile(access_token: str) -> tuple[str, str]:
     return str(data["sub"]), str(data["email"])
 
 
-def refresh_tokens(connection: CalendarConnection) -> Tokens:
-    """A fresh access token for ``connection``; ``AuthRevoked`` on invalid_grant.
+def refresh_tokens(connection: CalendarConnection, app: CalendarApp | None = None) -> Tokens:
+    """A fresh access token for ``connection``; ``AuthRevoked`` on invalid_grant. ``app``: the
+    app as the caller read it (else read here).
 
     The caller persists the result (``services.connection_update_tokens``)."""
-    return refresh_grant(connection, google_endpoints().token_url, _app())
+    return refresh_grant(connection, google_endpoints().token_url, app or _app())
 
 
 refresh = refresh_tokens

@@ -75,9 +75,10 @@ def profile(access_token: str) -> tuple[str, str]:
     return str(data["id"]), str(data.get("mail") or data["userPrincipalName"])
 
 
-def refresh_tokens(connection: CalendarConnection) -> Tokens:
-    """A fresh access token (and the rotated refresh token); ``AuthRevoked`` on invalid_grant."""
-    app = _app()
+def refresh_tokens(connection: CalendarConnection, app: CalendarApp | None = None) -> Tokens:
+    """A fresh access token (and the rotated refresh token); ``AuthRevoked`` on invalid_grant.
+    ``app``: the app as the caller read it (else read here)."""
+    app = app or _app()
     return refresh_grant(connection, token_url(app), app, scope=" ".join(Office365.scopes))
 
 
