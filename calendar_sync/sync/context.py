@@ -19,8 +19,8 @@ class SyncContext:
     connection: CalendarConnection
     window: tuple[dt.datetime, dt.datetime]
     now: dt.datetime
-    # The user directory (``reading.read_directory``): read when a page has events, or while
-    # the provider answers a full read, so an unchanged poll costs no read of it.
+    # The user directory (``reading.read_directory``): read with the first page that has
+    # changes (``importer.import_page``), so an unchanged poll costs no read of it.
     directory: UserDirectory | None = None
     # The provider's policy (its registry spec, ``engine.build_context``); defaults are Google's.
     recurring_delete_removes: bool = True
