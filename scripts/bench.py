@@ -12,7 +12,8 @@ side by side in the same loop.
 
 Sections (the targets of issue 12 are printed next to each figure):
   import  first import of N events vs a bare ``bulk_create`` of the same appointment rows, the
-          two interleaved round by round; wall time, the provider's wait apart, min/median;
+          two interleaved round by round, and the providers' rounds in turn (each meets tables
+          of the same size); wall time, the provider's wait apart, min/median;
           the ratio is each round's import over the bulk_create run right after it (min/median
           of those pairs: a slow moment of the machine weighs on both sides of a pair); sizes
           under 2,500 run more rounds (--rounds x 2,500/N, at most 10x: their figures are
@@ -342,33 +343,56 @@ def import_rounds(rounds: int, events: int) -> int:
     return rounds * min(10, max(1, 2500 // max(events, 1)))
 
 
-def bench_import(emulator: Emulator, provider: str, events: int, rounds: int) -> dict:
+def _import_round(emulator: Emulator, provider: str, events: int, r: int, clock: CpuClock,
+                  figures: dict[str, list]) -> None:  # fmt: skip
+    """One round: the first import, then the same rows as one bare bulk_create."""
     from appointments.models import Appointment
 
-    walls, waits, bases, pages, cpus, base_cpus = [], [], [], 0, [], []
+    user = rep(f"imp.{provider}.{events}.{r}.{uuid.uuid4().hex[:6]}@exempel.se")
+    conn = connect(emulator, provider, user)
+    emulator.call("seed", provider, user.email, events)
+    c0, t0 = clock.now(), time.perf_counter()
+    run = sync(conn.pk, full=True)
+    figures["walls"].append(time.perf_counter() - t0)
+    figures["cpus"].append(clock.now() - c0)
+    assert run is not None and not run.error, run and run.error  # noqa: S101
+    summary = type(conn).objects.get(pk=conn.pk).last_sync_summary
+    figures["waits"].append(summary.get("provider_seconds", 0.0))
+    figures["pages"] = [summary.get("pages", 0)]
+    # The baseline, right after, in the same loop: the same rows as one bare bulk_create.
+    rows = list(Appointment.objects.filter(organizer=user))
+    owner = rep(f"base.{provider}.{events}.{r}.{uuid.uuid4().hex[:6]}@exempel.se")
+    for row in rows:
+        row.pk, row.organizer = None, owner
+    c0, t0 = clock.now(), time.perf_counter()
+    Appointment.objects.bulk_create(rows)
+    figures["bases"].append(time.perf_counter() - t0)
+    figures["base_cpus"].append(clock.now() - c0)
+
+
+def bench_import(emulator: Emulator, providers: list[str], events: int, rounds: int) -> None:
+    """The providers' rounds interleaved (one round of each in turn): each meets tables of the
+    same size (run one after the other, the second met the first one's rows too)."""
     rounds = import_rounds(rounds, events)
     clock = CpuClock(database_pids())
+    keys = ("walls", "waits", "bases", "cpus", "base_cpus", "pages")
+    figures: dict[str, dict[str, list]] = {p: {k: [] for k in keys} for p in providers}
     for r in range(rounds):
-        user = rep(f"imp.{provider}.{events}.{r}.{uuid.uuid4().hex[:6]}@exempel.se")
-        conn = connect(emulator, provider, user)
-        emulator.call("seed", provider, user.email, events)
-        c0, t0 = clock.now(), time.perf_counter()
-        run = sync(conn.pk, full=True)
-        walls.append(time.perf_counter() - t0)
-        cpus.append(clock.now() - c0)
-        assert run is not None and not run.error, run and run.error  # noqa: S101
-        summary = type(conn).objects.get(pk=conn.pk).last_sync_summary
-        waits.append(summary.get("provider_seconds", 0.0))
-        pages = summary.get("pages", 0)
-        # The baseline, right after, in the same loop: the same rows as one bare bulk_create.
-        rows = list(Appointment.objects.filter(organizer=user))
-        owner = rep(f"base.{provider}.{events}.{r}.{uuid.uuid4().hex[:6]}@exempel.se")
-        for row in rows:
-            row.pk, row.organizer = None, owner
-        c0, t0 = clock.now(), time.perf_counter()
-        Appointment.objects.bulk_create(rows)
-        bases.append(time.perf_counter() - t0)
-        base_cpus.append(clock.now() - c0)
+        for provider in providers:
+            _import_round(emulator, provider, events, r, clock, figures[provider])
+    for provider in providers:
+        _print_import(provider, events, rounds, figures[provider])
+
+
+def _print_import(provider: str, events: int, rounds: int, f: dict[str, list]) -> None:
+    walls, waits, bases, cpus, base_cpus = (
+        f["walls"],
+        f["waits"],
+        f["bases"],
+        f["cpus"],
+        f["base_cpus"],
+    )
+    pages = f["pages"][0] if f["pages"] else 0
     (wmin, wmed), (bmin, bmed) = stats(walls), stats(bases)
     ours = [w - p for w, p in zip(walls, waits, strict=True)]
     rmin, ratio = stats([w / max(b, 1e-9) for w, b in zip(walls, bases, strict=True)])
@@ -383,7 +407,6 @@ def bench_import(emulator: Emulator, provider: str, events: int, rounds: int) ->
         f"{'OK' if ratio <= 3 else 'OVER'} | CPU {statistics.median(cpus):5.2f}s vs "
         f"{statistics.median(base_cpus):5.2f}s = {cpu_ratio:4.1f}x",
     )
-    return {"provider": provider, "events": events, "ratio": ratio, "cpu_ratio": cpu_ratio}
 
 
 # --- poll: one unchanged sync through the task, in this process ------------------------------------
@@ -641,8 +664,7 @@ def main() -> None:
         if "import" in only:
             print("\nfirst import vs bare bulk_create, interleaved:")
             for events in [int(x) for x in args.sizes.split(",")]:
-                for provider in provider_ids():
-                    bench_import(emulator, provider, events, args.rounds)
+                bench_import(emulator, provider_ids(), events, args.rounds)
         if "poll" in only:
             print("\nunchanged sync through the task:")
             for provider in provider_ids():
