@@ -78,8 +78,9 @@ class Lease:
     """The lease a sync holds (``acquire``): the run gives it back with its final fields, in
     the same statement (``release``) and, when the run wrote pages, in the last page's
     transaction. ``quiet_only``: kept when a push asked for another sync meanwhile (the
-    fields are still written); ``released`` says what the last ``release`` did (true once its
-    transaction has committed)."""
+    fields are still written); ``released``: what the last ``release`` did, which holds once
+    its transaction has committed (``engine.sync_connection`` trusts it only for a run without
+    an error, and releases the lease itself otherwise)."""
 
     connection_id: int
     started_at: dt.datetime
